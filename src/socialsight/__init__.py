@@ -1,0 +1,3 @@
+"""socialsight: what social-media images say, analysed on your own machine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from socialsight.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""One settings object: defaults < socialsight.toml < SOCIALSIGHT_* environment < flags.
+
+Environment variables are the setting's path in upper case, joined by ``_`` under
+the ``SOCIALSIGHT_`` prefix: ``lake`` is ``SOCIALSIGHT_LAKE``, ``[ingest]
+batch_size`` is ``SOCIALSIGHT_INGEST_BATCH_SIZE``. Every setting is documented in
+docs/configuration.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from socialsight.errors import ConfigError
+
+CONFIG_FILE = "socialsight.toml"
+
+
+class IngestSettings(BaseModel):
+    batch_size: int = Field(
+        50_000, ge=1, description="Posts per committed batch (one set of Parquet files) on import."
+    )
+
+
+class QuerySettings(BaseModel):
+    dialect: Literal["athena", "presto", "trino", "duckdb"] = Field(
+        "athena", description="SQL dialect that `socialsight query` accepts by default."
+    )
+    timeout_seconds: float = Field(
+        60.0, gt=0, description="A query still running after this many seconds is interrupted."
+    )
+    max_rows: int = Field(
+        100, ge=1, description="Rows printed by `socialsight query` as a table (files get all)."
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting socialsight reads."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOCIALSIGHT_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    lake: str = Field(
+        "lake", description="Where the lake lives: a folder, or an fsspec URL such as s3://bucket/x."
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    query: QuerySettings = Field(default_factory=QuerySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("SOCIALSIGHT_CONFIG", CONFIG_FILE)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the config file (``config`` or ./socialsight.toml), env and overrides."""
+    if config is not None and not config.is_file():
+        raise ConfigError(f"config file not found: {config}")
+    previous = os.environ.get("SOCIALSIGHT_CONFIG")
+    try:
+        if config is not None:
+            os.environ["SOCIALSIGHT_CONFIG"] = str(config)
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}") from exc
+    finally:
+        if config is not None:
+            if previous is None:
+                os.environ.pop("SOCIALSIGHT_CONFIG", None)
+            else:
+                os.environ["SOCIALSIGHT_CONFIG"] = previous
+
+
+def documented_settings() -> dict[str, str]:
+    """Every setting's dotted name and description (for docs and their test)."""
+    out: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        key = name
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub, subfield in annotation.model_fields.items():
+                out[f"{key}.{sub}"] = subfield.description or ""
+        else:
+            out[key] = field.description or ""
+    return out

@@ -1,0 +1,211 @@
+"""The lake on any fsspec filesystem: Hive-partitioned Parquet and atomic batch commits.
+
+Layout::
+
+    <lake>/<table>/dt=YYYY-MM-DD/part-<batch>.parquet   what readers see
+    <lake>/_staging/<batch>/...                          a batch being written
+    <lake>/_journal/<batch>.json                         a batch being published
+
+A batch is committed in three steps: every file is written under ``_staging``;
+a journal naming each staged file and its final place is written; the files are
+moved into place and the journal is removed. A crash before the journal leaves
+only staging debris (deleted on the next open); a crash after it is rolled
+forward on the next open. Readers glob ``<table>/dt=*/*.parquet`` and never see
+staged files. File names derive from the batch's content, so re-running the same
+input rewrites the same names instead of adding copies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import posixpath
+from collections.abc import Iterator
+from typing import Any
+
+import fsspec
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from socialsight.errors import LakeError
+from socialsight.lake.schema import PARTITION, TABLES
+
+log = logging.getLogger(__name__)
+
+COMPRESSION = "zstd"
+
+
+class Lake:
+    """A lake rooted at a local folder or an fsspec URL (``s3://bucket/prefix``, ``memory://x``)."""
+
+    def __init__(self, url: str | os.PathLike[str]) -> None:
+        text = os.fspath(url)
+        try:
+            self.fs, root = fsspec.core.url_to_fs(text)
+        except (ImportError, ValueError) as exc:
+            raise LakeError(f"cannot open lake {text!r}: {exc}") from exc
+        self.protocol = _protocol(self.fs)
+        self.local = self.protocol in ("file", "local")
+        self.root = os.path.abspath(root) if self.local else root.rstrip("/")
+        self._recovered = False
+
+    def __repr__(self) -> str:
+        return f"Lake({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        """The lake's root as a URL DuckDB and users understand."""
+        return self.root if self.local else f"{self.protocol}://{self.root.lstrip('/')}"
+
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.root, *parts)
+
+    def uri(self, *parts: str) -> str:
+        return posixpath.join(self.url, *parts)
+
+    # --- reading ------------------------------------------------------------------
+
+    def partitions(self, table: str) -> list[str]:
+        """The dt values that hold at least one committed file of ``table``."""
+        base = self.path(table)
+        if not self.fs.exists(base):
+            return []
+        out = []
+        for entry in self.fs.ls(base, detail=False):
+            name = posixpath.basename(entry.rstrip("/"))
+            if name.startswith(f"{PARTITION}="):
+                out.append(name.split("=", 1)[1])
+        return sorted(out)
+
+    def files(self, table: str, dt: str | None = None) -> list[str]:
+        """Committed Parquet files of ``table`` (in one partition when ``dt`` is given)."""
+        part = f"{PARTITION}={dt}" if dt else f"{PARTITION}=*"
+        pattern = self.path(table, part, "*.parquet")
+        return sorted(self.fs.glob(pattern))
+
+    def read(self, table: str, columns: list[str] | None = None, dt: str | None = None) -> pa.Table:
+        """Read committed rows of ``table`` (only ``columns``), as one Arrow table."""
+        schema = TABLES[table]
+        if columns:
+            schema = pa.schema([schema.field(c) for c in columns])
+        parts = []
+        for path in self.files(table, dt):
+            with self.fs.open(path, "rb") as f:
+                parts.append(pq.read_table(f, columns=columns, schema=None))
+        if not parts:
+            return schema.empty_table()
+        return pa.concat_tables(parts, promote_options="permissive")
+
+    def has_data(self, table: str) -> bool:
+        return bool(self.files(table))
+
+    # --- writing ------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Finish batches a crash interrupted after their journal; drop the rest."""
+        journal_dir = self.path("_journal")
+        if self.fs.exists(journal_dir):
+            for journal in self.fs.ls(journal_dir, detail=False):
+                self._roll_forward(journal)
+        staging = self.path("_staging")
+        if self.fs.exists(staging):
+            self.fs.rm(staging, recursive=True)
+        self._recovered = True
+
+    def _roll_forward(self, journal: str) -> None:
+        with self.fs.open(journal, "rb") as f:
+            moves = orjson.loads(f.read())
+        for src, dst in moves:
+            if self.fs.exists(src):
+                self.fs.makedirs(posixpath.dirname(dst), exist_ok=True)
+                self.fs.mv(src, dst)
+        self.fs.rm(journal)
+        log.info("rolled forward an interrupted batch: %s", journal)
+
+    def commit(self, tables: dict[str, pa.Table], batch_id: str | None = None) -> list[str]:
+        """Write each table's rows (each with a ``dt`` column) as one atomic batch.
+
+        Returns the committed file paths. Tables with no rows are skipped.
+        """
+        if not self._recovered:
+            self.recover()
+        tables = {name: t for name, t in tables.items() if t.num_rows}
+        if not tables:
+            return []
+        batch = batch_id or content_id(tables)
+        staging = self.path("_staging", batch)
+        moves: list[tuple[str, str]] = []
+        try:
+            for name, table in tables.items():
+                for dt, part in split_by_partition(table):
+                    rel = (name, f"{PARTITION}={dt}", f"part-{batch}.parquet")
+                    src = posixpath.join(staging, *rel)
+                    self._write_parquet(part, src)
+                    moves.append((src, self.path(*rel)))
+            journal = self.path("_journal", f"{batch}.json")
+            self.fs.makedirs(self.path("_journal"), exist_ok=True)
+            with self.fs.open(journal, "wb") as f:
+                f.write(orjson.dumps(moves))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self.fs.rm(staging, recursive=True)
+            raise LakeError(f"cannot write batch to {self.url}: {exc}") from exc
+        self._roll_forward(journal)
+        with contextlib.suppress(OSError, FileNotFoundError):
+            self.fs.rm(staging, recursive=True)
+        return [dst for _, dst in moves]
+
+    def _write_parquet(self, table: pa.Table, path: str) -> None:
+        self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        with self.fs.open(path, "wb") as f:
+            pq.write_table(table, f, compression=COMPRESSION)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the lake's writer lock (local lakes; remote lakes trust one writer)."""
+        if not self.local:
+            yield
+            return
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".lock"), "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise LakeError(f"another socialsight process is writing to {self.url}") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _protocol(fs: Any) -> str:
+    proto = fs.protocol
+    return str(proto[0] if isinstance(proto, tuple | list) else proto)
+
+
+def split_by_partition(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """(dt, rows without the dt column) for each distinct dt, in order."""
+    dts = table.column(PARTITION)
+    body = table.drop_columns([PARTITION])
+    for dt in sorted(pc.unique(dts).to_pylist()):
+        yield dt, body.filter(pc.equal(dts, dt))
+
+
+def content_id(tables: dict[str, pa.Table]) -> str:
+    """A short id that depends only on the batch's rows (which tables, which keys)."""
+    from socialsight.lake.schema import KEYS
+
+    h = hashlib.blake2b(digest_size=10)
+    for name in sorted(tables):
+        h.update(name.encode())
+        keys = KEYS.get(name, ())
+        cols = [tables[name].column(k).to_pylist() for k in keys if k in tables[name].column_names]
+        for row in sorted(zip(*cols, strict=True), key=repr) if cols else []:
+            h.update(repr(row).encode())
+    return h.hexdigest()
+

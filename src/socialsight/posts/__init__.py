@@ -1,0 +1,1 @@
+"""Canonical posts and one adapter per platform format."""

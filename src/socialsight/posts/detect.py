@@ -1,0 +1,57 @@
+"""Which format is this record? One table of (name, test, converter), tried in order.
+
+Formats are detected per record, so one file may mix v1.1 statuses, v2 responses
+and twarc2 lines. A record no format claims raises UnknownFormatError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from socialsight.errors import UnknownFormatError
+from socialsight.posts import twarc2, twitter_v1, twitter_v2
+from socialsight.posts.canonical import Conversion
+
+
+class Format(NamedTuple):
+    name: str
+    matches: Callable[[dict[str, Any]], bool]
+    convert: Callable[[dict[str, Any]], Conversion]
+
+
+def _v1_control(obj: dict[str, Any]) -> bool:
+    return len(obj) <= 3 and bool(twitter_v1.CONTROL_KEYS.intersection(obj))
+
+
+def _single(convert: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Conversion]:
+    def run(obj: dict[str, Any]) -> Conversion:
+        return Conversion(posts=[convert(obj)])
+
+    return run
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("twitter-v1-control", _v1_control, lambda obj: Conversion(control=True)),
+    Format("twitter-v1", twitter_v1.is_v1_status, _single(twitter_v1.from_v1)),
+    Format("twarc2", twarc2.is_twarc2, _single(twarc2.from_twarc2)),
+    Format("twitter-v2", twitter_v2.is_v2_response, twitter_v2.from_v2_response),
+    Format("twitter-v2-tweet", twitter_v2.is_v2_tweet, _single(twitter_v2.from_v2_tweet)),
+)
+
+
+def detect(obj: Any) -> Format:
+    """The format of one decoded JSON record."""
+    if not isinstance(obj, dict):
+        raise UnknownFormatError(f"expected a JSON object, got {type(obj).__name__}")
+    for fmt in FORMATS:
+        if fmt.matches(obj):
+            return fmt
+    keys = ", ".join(sorted(obj)[:8]) or "no keys"
+    raise UnknownFormatError(f"unknown record shape (keys: {keys})")
+
+
+def convert(obj: Any) -> tuple[str, Conversion]:
+    """Detect and convert one record; returns the format name and what it gave."""
+    fmt = detect(obj)
+    return fmt.name, fmt.convert(obj)

@@ -1,0 +1,168 @@
+"""DuckDB in process over the lake: the seed's tables and views, Athena SQL, read-only.
+
+Each connection is an in-memory DuckDB database holding only views: one per lake
+table (``read_parquet`` over its Hive partitions), the seed's three views, and
+the same names again under the ``socialanalyticsblog`` schema. Once they exist
+the connection is sandboxed: file access is limited to the lake
+(``allowed_directories`` + ``enable_external_access = false``) and the
+configuration is locked, so no query can read, write or attach anything else.
+Statements that are not reads are refused before they reach DuckDB.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+import pyarrow as pa
+
+from socialsight.errors import QueryError, SQLSyntaxError
+from socialsight.lake.schema import DATABASE, PARTITION, TABLES
+from socialsight.lake.store import Lake
+from socialsight.query import dialect as dialects
+
+log = logging.getLogger(__name__)
+
+# The seed's views, in creation order (celeb_view needs tweets).
+VIEWS = ("media_image_labels_query", "media_image_labels_face_query", "celeb_view")
+
+
+def _sql_text(folder: str, name: str) -> str:
+    return resources.files("socialsight.query").joinpath(folder, f"{name}.sql").read_text()
+
+
+def seed_queries() -> dict[str, str]:
+    """The seed's sample queries, by name, as the Athena SQL the blog post gives."""
+    folder = resources.files("socialsight.query").joinpath("sql")
+    return {
+        entry.name.removesuffix(".sql"): entry.read_text()
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".sql")
+    }
+
+
+@dataclass
+class Result:
+    """A query's rows as Arrow, and the DuckDB SQL that produced them."""
+
+    table: pa.Table
+    sql: str
+
+
+class Engine:
+    """Queries over one lake; one sandboxed DuckDB connection per SQL dialect."""
+
+    def __init__(self, lake: Lake, timeout_seconds: float = 60.0) -> None:
+        self.lake = lake
+        self.timeout_seconds = timeout_seconds
+        self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        for con in self._connections.values():
+            con.close()
+        self._connections.clear()
+
+    def refresh(self) -> None:
+        """Forget the connections, so tables that gained their first files are seen."""
+        self.close()
+
+    def connection(self, dialect: str = "athena") -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if dialect not in self._connections:
+                self._connections[dialect] = self._connect(dialect)
+            return self._connections[dialect]
+
+    def _connect(self, dialect: str) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        if not self.lake.local:
+            con.register_filesystem(self.lake.fs)
+        for name, value in dialects.SESSION_SETTINGS.get(dialect, {}).items():
+            con.execute(f"SET {name} = {_literal(value)}")
+        for macro in dialects.MACROS:
+            con.execute(macro)
+        con.execute(f"CREATE SCHEMA {DATABASE}")
+        for table in TABLES:
+            self._create_table_view(con, table)
+        for view in VIEWS:
+            body = dialects.translate(_sql_text("views", view), "athena")
+            con.execute(f'CREATE VIEW "{view}" AS {body}')
+        for name in (*TABLES, *VIEWS):
+            con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
+        self._sandbox(con)
+        return con
+
+    def _create_table_view(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        if self.lake.has_data(table):
+            glob = self.lake.uri(table, f"{PARTITION}=*", "*.parquet")
+            con.execute(
+                f"CREATE VIEW \"{table}\" AS SELECT * FROM read_parquet({_literal(glob)}, "
+                f"hive_partitioning = true, hive_types = {{'{PARTITION}': 'VARCHAR'}}, "
+                "union_by_name = true)"
+            )
+        else:
+            con.register(f"__empty_{table}", TABLES[table].empty_table())
+            con.execute(
+                f'CREATE VIEW "{table}" AS SELECT *, CAST(NULL AS VARCHAR) AS {PARTITION} '
+                f'FROM "__empty_{table}"'
+            )
+
+    def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
+        root = self.lake.url.rstrip("/") + "/"
+        allowed = [root]
+        if not self.lake.local:
+            allowed.append(f"{self.lake.protocol}:///{self.lake.root.lstrip('/')}/")
+        con.execute(f"SET allowed_directories = {_literal(allowed)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+
+    def execute(self, sql: str, dialect: str = "athena") -> Result:
+        """Run one read-only statement; raises QueryError with a one-line message."""
+        translated = dialects.translate(sql, dialect)
+        con = self.connection(dialect).cursor()
+        timer = threading.Timer(self.timeout_seconds, con.interrupt)
+        timer.start()
+        try:
+            table = con.execute(translated).fetch_arrow_table()
+        except duckdb.InterruptException as exc:
+            raise QueryError(f"query stopped after the {self.timeout_seconds:g} s time limit") from exc
+        except duckdb.ParserException as exc:
+            raise SQLSyntaxError(_first_line(exc)) from exc
+        except duckdb.Error as exc:
+            raise QueryError(_describe(exc, sql)) from exc
+        finally:
+            timer.cancel()
+            con.close()
+        return Result(table, translated)
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _describe(exc: duckdb.Error, sql: str) -> str:
+    """DuckDB's message on one line, pointing into the user's SQL where it can."""
+    message = _first_line(exc)
+    for name in _QUOTED.findall(message):
+        where = dialects.locate(sql, name)
+        if where:
+            return f"line {where[0]}, column {where[1]}: {message}"
+    return message

@@ -1,0 +1,172 @@
+"""Records from files: JSON lines, a JSON array, or one JSON document; gzip or not.
+
+Each record comes with where it came from (file, 1-based line — or item number in
+a JSON array) and its text as received. A record that cannot be decoded comes
+back with ``error`` set instead of ``obj``; reading goes on with the next one. A
+file that ends early (a truncated .gz) yields one last error record.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import fsspec
+import orjson
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Record:
+    source: str
+    line: int
+    raw: str
+    obj: Any = None
+    error: str | None = None
+
+
+def _open(path: str) -> tuple[IO[bytes], int]:
+    """The file's decompressed byte stream and its size on disk."""
+    fs, fpath = fsspec.core.url_to_fs(path)
+    size = int(fs.size(fpath) or 0)
+    handle: IO[bytes] = fs.open(fpath, "rb")
+    if path.endswith(".gz") or _peek(handle, 2) == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=handle), size  # type: ignore[return-value]
+    return handle, size
+
+
+def _peek(handle: IO[bytes], n: int) -> bytes:
+    pos = handle.tell()
+    data = handle.read(n)
+    handle.seek(pos)
+    return data
+
+
+def _first_char(stream: io.BufferedReader) -> bytes:
+    while True:
+        chunk = stream.peek(64)
+        if not chunk:
+            return b""
+        stripped = chunk.lstrip()
+        if stripped:
+            return stripped[:1]
+        stream.read(len(chunk))
+
+
+def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record]:
+    """Every record of one file, in order, with decode errors as error records."""
+    raw_handle, _ = _open(path)
+    tell = getattr(raw_handle, "fileobj", raw_handle).tell  # compressed position for .gz
+    last = 0
+
+    def advance() -> None:
+        nonlocal last
+        if on_bytes is not None:
+            try:
+                now = tell()
+            except (OSError, ValueError):
+                return
+            on_bytes(now - last)
+            last = now
+
+    with raw_handle:
+        # GzipFile buffers by itself, a line at a time, so a truncated .gz still
+        # gives every line before the cut; other files get a large read buffer.
+        stream: Any = (raw_handle if isinstance(raw_handle, gzip.GzipFile)
+                       else io.BufferedReader(raw_handle, buffer_size=1 << 20))  # type: ignore[arg-type]
+        try:
+            first = _first_char(stream)
+            if first == b"[":
+                yield from _json_array(path, stream, advance)
+            else:
+                yield from _json_lines(path, stream, advance)
+        except (EOFError, OSError, zlib.error) as exc:
+            yield Record(path, 0, "", error=f"file ends early or is corrupt: {exc}")
+        advance()
+
+
+def _json_lines(path: str, stream: io.BufferedReader, advance: Callable[[], None]) -> Iterator[Record]:
+    line_no = 0
+    lines: Iterator[bytes] = iter(lambda: stream.readline(MAX_RECORD_BYTES + 1), b"")
+    while True:
+        line = next(lines, b"")
+        if not line:
+            return
+        line_no += 1
+        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            _skip_rest_of_line(stream)
+            yield Record(path, line_no, "", error=f"record larger than {MAX_RECORD_BYTES} bytes")
+            continue
+        text = line.strip()
+        if not text:
+            continue
+        record = _decode(path, line_no, text)
+        if record.error and line_no == 1 and text.startswith(b"{"):
+            # Perhaps one pretty-printed document (a saved v2 response, say).
+            body = line + stream.read(MAX_DOCUMENT_BYTES)
+            document = _decode(path, 1, body.strip())
+            if document.error is None:
+                yield document
+                return
+            lines = _replay(body, stream)
+            line_no = 0
+            continue
+        yield record
+        if line_no % 1024 == 0:
+            advance()
+
+
+def _replay(body: bytes, stream: io.BufferedReader) -> Iterator[bytes]:
+    """The lines of ``body`` then of ``stream``, joining the line cut between them."""
+    head = body.split(b"\n")
+    for part in head[:-1]:
+        yield part + b"\n"
+    tail = head[-1] + stream.readline(MAX_RECORD_BYTES + 1)
+    if tail:
+        yield tail
+    yield from iter(lambda: stream.readline(MAX_RECORD_BYTES + 1), b"")
+
+
+def _skip_rest_of_line(stream: io.BufferedReader) -> None:
+    while True:
+        chunk = stream.readline(MAX_RECORD_BYTES)
+        if not chunk or chunk.endswith(b"\n"):
+            return
+
+
+def _decode(path: str, line_no: int, text: bytes) -> Record:
+    try:
+        raw = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Record(path, line_no, text[:4096].decode("utf-8", "replace"),
+                      error=f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+    try:
+        return Record(path, line_no, raw, obj=orjson.loads(text))
+    except orjson.JSONDecodeError as exc:
+        return Record(path, line_no, raw, error=f"malformed JSON: {exc}")
+
+
+def _json_array(path: str, stream: io.BufferedReader, advance: Callable[[], None]) -> Iterator[Record]:
+    import ijson
+
+    item_no = 0
+    try:
+        for item_no, obj in enumerate(ijson.items(stream, "item", use_float=True), 1):
+            raw = orjson.dumps(obj).decode()
+            yield Record(path, item_no, raw, obj=obj)
+            if item_no % 1024 == 0:
+                advance()
+    except ijson.JSONError as exc:
+        yield Record(path, item_no + 1, "", error=f"malformed JSON array after item {item_no}: {exc}")
+
+
+def describe(path: str) -> str:
+    """A short name for a source file in messages."""
+    return os.path.basename(path) or path

@@ -1,0 +1,126 @@
+"""`socialsight import`: real-format posts into a real lake, bad input kept as error rows."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from socialsight.lake.store import Lake
+from tests.conftest import status, write_jsonl
+
+
+def _tweets(lake_dir: Path) -> list[dict]:
+    lake = Lake(str(lake_dir))
+    return lake.read("tweets").to_pylist()
+
+
+def test_real_v1_tweets_land_whole_and_partitioned(cli, tmp_path, shared_v1):
+    files = sorted(str(p) for p in shared_v1.glob("*.jsonl"))
+    result = cli("import", *files, "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert "posts written" in result.output and "39" in result.output
+    rows = _tweets(tmp_path / "lake")
+    assert len(rows) == 39
+    by_id = {r["id"]: r for r in rows}
+    # A retweet carries the original's full text behind the RT prefix.
+    rt = by_id[1149825924029980674]
+    assert rt["text"].startswith("RT @KassidyCook1: Me, during the season 3 Stranger Things finale")
+    assert rt["retweeted_status"]["user"]["screen_name"] == "KassidyCook1"
+    # Media ids are strings, as the seed's DDL declares them; photos are kept.
+    media = by_id[1149788838430224391]["extended_entities"]["media"]
+    assert media[0]["type"] == "photo" and isinstance(media[0]["id"], str)
+    assert media[0]["media_url_https"].startswith("https://pbs.twimg.com/")
+    # raw_json is the line as received: nothing is lost.
+    raw = json.loads(rt["raw_json"])
+    assert raw["metadata"]["result_type"] == "recent"
+    # Partitions are the UTC dates of the posts.
+    parts = sorted(p.name for p in (tmp_path / "lake" / "tweets").iterdir())
+    assert parts == ["dt=2019-07-12", "dt=2019-07-13", "dt=2020-12-21", "dt=2020-12-22",
+                     "dt=2020-12-23"]
+    f = next((tmp_path / "lake" / "tweets").rglob("*.parquet"))
+    assert pq.ParquetFile(f).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_importing_twice_or_overlapping_never_duplicates(cli, tmp_path):
+    posts = [status(1000 + i, f"post {i}", ms=1_562_974_837_000 + i * 3_600_000)
+             for i in range(30)]
+    a = write_jsonl(tmp_path / "a.jsonl", posts[:20])
+    b = write_jsonl(tmp_path / "b.jsonl.gz", posts[10:], gz=True)
+    first = cli("import", str(a), "--lake", "lake")
+    assert first.exit_code == 0
+    again = cli("import", str(a), "--lake", "lake")
+    assert "20" in again.output  # all 20 skipped
+    overlap = cli("import", str(b), "--lake", "lake", "--batch-size", "7")
+    assert overlap.exit_code == 0
+    ids = [r["id"] for r in _tweets(tmp_path / "lake")]
+    assert sorted(ids) == [1000 + i for i in range(30)]
+
+
+def test_bad_records_become_error_rows_and_the_import_goes_on(cli, tmp_path):
+    good = [status(1, "hello"), status(2, "world")]
+    lines = [
+        json.dumps(good[0]),
+        '{"id": 3, "text": "cut off',  # malformed JSON
+        json.dumps({"kind": "something else", "value": 1}),  # unknown shape
+        json.dumps({**status(4, "no id"), "id": None, "id_str": None}),  # no id
+        "[1, 2, 3]",  # not an object
+        json.dumps({"delete": {"status": {"id": 5, "id_str": "5"}}}),  # stream control
+        json.dumps(good[1]),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["id"] for r in _tweets(tmp_path / "lake")) == [1, 2]
+    errors = Lake(str(tmp_path / "lake")).read("errors").to_pylist()
+    by_line = {e["line"]: e for e in errors}
+    assert set(by_line) == {2, 3, 4, 5}
+    assert "malformed JSON" in by_line[2]["reason"]
+    assert "unknown record shape" in by_line[3]["reason"]
+    assert "no numeric id" in by_line[4]["reason"]
+    assert all(e["source"] == str(path) for e in errors)
+    listed = cli("errors", "--lake", "lake")
+    assert "malformed JSON" in listed.output and "4 errors" in listed.output
+    # Re-importing the same file does not double the error rows either.
+    cli("import", str(path), "--lake", "lake")
+    assert len(Lake(str(tmp_path / "lake")).read("errors")) == 4
+
+
+def test_json_array_pretty_document_and_truncated_gzip(cli, tmp_path):
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([status(10, "a"), status(11, "b")], indent=2))
+    doc = tmp_path / "one.json"
+    doc.write_text(json.dumps(status(12, "pretty"), indent=2))
+    data = gzip.compress(b"".join(json.dumps(status(20 + i, "x" * 500)).encode() + b"\n"
+                                  for i in range(200)))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = cli("import", str(array), str(doc), str(cut), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    ids = {r["id"] for r in _tweets(tmp_path / "lake")}
+    assert {10, 11, 12} <= ids
+    assert len(ids - {10, 11, 12}) > 0  # what came before the cut is kept
+    reasons = [e["reason"] for e in Lake(str(tmp_path / "lake")).read("errors").to_pylist()]
+    assert any("ends early" in r for r in reasons)
+
+
+def test_nothing_readable_exits_non_zero(cli, tmp_path):
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\nstill not\n")
+    result = cli("import", str(junk), str(tmp_path / "missing.jsonl"), "--lake", "lake")
+    assert result.exit_code == 1
+    assert "nothing could be read" in result.output
+
+
+def test_an_fsspec_url_works_like_a_folder(cli, tmp_path):
+    path = write_jsonl(tmp_path / "p.jsonl", [status(7, "in memory", urls=["https://a.example/x"])])
+    url = f"memory://lake-{tmp_path.name}"
+    assert cli("import", str(path), "--lake", url).exit_code == 0
+    assert [r["id"] for r in Lake(url).read("tweets").to_pylist()] == [7]
+    result = cli("query", "SELECT url_extract_host(u.expanded_url) h FROM tweets "
+                 "CROSS JOIN UNNEST(entities.urls) t (u)", "--lake", url)
+    assert result.exit_code == 0, result.output
+    assert "a.example" in result.output
