@@ -130,22 +130,22 @@ def errors(
                                               show_default=False)] = None,
 ) -> None:
     """List what could not be read or analysed: where, and why."""
+    import pyarrow.compute as pc
+
     from socialsight.lake.store import Lake
-    from socialsight.query.engine import Engine
 
     settings = _settings(config, lake)
-    where = "WHERE stage = $stage" if stage else ""
-    sql = (f"SELECT occurred_at, stage, source, line, reason FROM errors {where} "
-           f"ORDER BY occurred_at DESC, source, line LIMIT {limit}")
-    engine = Engine(Lake(settings.lake))
-    con = engine.connection("duckdb")
-    rows = con.execute(sql, {"stage": stage} if stage else None).fetch_arrow_table()
-    total = con.execute(f"SELECT count(*) FROM errors {where}",
-                        {"stage": stage} if stage else None).fetchone()
+    rows = Lake(settings.lake).read("errors")
+    if stage:
+        rows = rows.filter(pc.equal(rows["stage"], stage))
     if rows.num_rows == 0:
         console.print("no errors recorded")
         return
-    _print_table(rows, limit, title=f"{total[0] if total else 0:,} errors")
+    total = rows.num_rows
+    rows = rows.sort_by([("occurred_at", "descending"), ("source", "ascending"),
+                         ("line", "ascending")])
+    rows = rows.select(["occurred_at", "stage", "source", "line", "reason"])
+    _print_table(rows, limit, title=f"{total:,} errors")
 
 
 @app.command()

@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     lake: str = Field(
         "lake", description="Where the lake lives: a folder, or an fsspec URL such as s3://bucket/x."
     )
-    ingest: IngestSettings = Field(default_factory=IngestSettings)
-    query: QuerySettings = Field(default_factory=QuerySettings)
+    ingest: IngestSettings = Field(default_factory=lambda: IngestSettings())
+    query: QuerySettings = Field(default_factory=lambda: QuerySettings())
 
     @classmethod
     def settings_customise_sources(

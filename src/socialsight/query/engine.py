@@ -105,7 +105,10 @@ class Engine:
                 "union_by_name = true)"
             )
         else:
-            con.register(f"__empty_{table}", TABLES[table].empty_table())
+            # A real (empty) table, so every cursor of the connection sees it.
+            con.register("__arrow", TABLES[table].empty_table())
+            con.execute(f'CREATE TABLE "__empty_{table}" AS SELECT * FROM __arrow')
+            con.unregister("__arrow")
             con.execute(
                 f'CREATE VIEW "{table}" AS SELECT *, CAST(NULL AS VARCHAR) AS {PARTITION} '
                 f'FROM "__empty_{table}"'
@@ -127,7 +130,7 @@ class Engine:
         timer = threading.Timer(self.timeout_seconds, con.interrupt)
         timer.start()
         try:
-            table = con.execute(translated).fetch_arrow_table()
+            table = con.sql(translated).to_arrow_table()
         except duckdb.InterruptException as exc:
             raise QueryError(f"query stopped after the {self.timeout_seconds:g} s time limit") from exc
         except duckdb.ParserException as exc:

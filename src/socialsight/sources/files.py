@@ -80,7 +80,7 @@ def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> It
         # GzipFile buffers by itself, a line at a time, so a truncated .gz still
         # gives every line before the cut; other files get a large read buffer.
         stream: Any = (raw_handle if isinstance(raw_handle, gzip.GzipFile)
-                       else io.BufferedReader(raw_handle, buffer_size=1 << 20))  # type: ignore[arg-type]
+                       else io.BufferedReader(raw_handle, buffer_size=1 << 20))
         try:
             first = _first_char(stream)
             if first == b"[":

@@ -1,0 +1,587 @@
+"""Translate Athena / Presto / Trino SQL into SQL that DuckDB runs with Presto's semantics.
+
+Approach
+--------
+The SQL is parsed by sqlglot and written back for DuckDB.  sqlglot already maps most
+Presto functions correctly; where its mapping is missing or differs from Presto at run
+time, the difference is recorded as DATA, never as an if-chain:
+
+* ``FUNCTIONS`` maps a Presto function name to a builder that receives the call's
+  argument expressions and returns the DuckDB expression.  The reader dialect drops
+  these names from sqlglot's own parser table, so every such call parses as a plain
+  ``exp.Anonymous`` with its original arguments; one post-order AST pass
+  (``_rewrite_functions``) then replaces each one by its builder's result.
+* ``MACROS`` are ``CREATE OR REPLACE MACRO`` statements that the engine runs once per
+  connection: the ``url_extract_*`` family (DuckDB has none built in) and a few
+  ``presto_*`` helpers whose Presto semantics (NULL handling, order, slice lengths) need
+  their argument more than once.
+* ``SESSION_SETTINGS`` are the ``SET`` statements each dialect's connection needs,
+  e.g. ``integer_division`` so that ``7 / 2`` is ``3`` as in Presto.
+* ``UNNEST`` with several arrays (Presto zips them) becomes a lateral sub-query.
+
+``check_read_only`` admits exactly one statement that only reads; ``translate`` calls it
+first.  Syntax errors become ``SQLSyntaxError`` with a one-line message and the 1-based
+line and column in the user's original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.tokens import Token, TokenType
+
+from socialsight.errors import ForbiddenQueryError, QueryError, SQLSyntaxError
+
+__all__ = [
+    "DIALECTS",
+    "FUNCTIONS",
+    "MACROS",
+    "SESSION_SETTINGS",
+    "check_read_only",
+    "locate",
+    "translate",
+]
+
+Builder = Callable[[list[exp.Expr]], exp.Expr]
+
+DIALECTS: tuple[str, ...] = ("athena", "presto", "trino", "duckdb")
+
+_PRESTO_SETTINGS: dict[str, object] = {"integer_division": True, "TimeZone": "UTC"}
+
+SESSION_SETTINGS: dict[str, dict[str, object]] = {
+    "athena": dict(_PRESTO_SETTINGS),
+    "presto": dict(_PRESTO_SETTINGS),
+    "trino": dict(_PRESTO_SETTINGS),
+    "duckdb": {"TimeZone": "UTC"},
+}
+
+# RFC 3986, appendix B: 1 scheme, 2 authority, 3 path, 4 query, 5 fragment.
+_URL_RE = r"^(?:([a-zA-Z][a-zA-Z0-9+.\-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$"
+_URL_OK = r"NOT regexp_matches(u, '\s')"
+
+
+def _url_part(group: int) -> str:
+    return f"regexp_extract(u, '{_URL_RE}', {group})"
+
+
+MACROS: tuple[str, ...] = (
+    # -- the url_extract_* family (java.net.URI semantics: NULL when not a URL) --
+    "CREATE OR REPLACE MACRO presto_url_authority(u) AS "
+    f"CASE WHEN {_URL_OK} AND regexp_matches(u, '^([a-zA-Z][a-zA-Z0-9+.\\-]*:)?//') "
+    f"THEN {_url_part(2)} END",
+    "CREATE OR REPLACE MACRO url_extract_host(u) AS nullif(regexp_extract("
+    "presto_url_authority(u), '^(?:[^@]*@)?(\\[[^\\]]*\\]|[^:]*)', 1), '')",
+    "CREATE OR REPLACE MACRO url_extract_port(u) AS TRY_CAST(nullif(regexp_extract("
+    "presto_url_authority(u), ':([0-9]+)$', 1), '') AS BIGINT)",
+    "CREATE OR REPLACE MACRO url_extract_protocol(u) AS "
+    f"CASE WHEN {_URL_OK} THEN nullif({_url_part(1)}, '') END",
+    "CREATE OR REPLACE MACRO url_extract_path(u) AS "
+    f"CASE WHEN {_URL_OK} THEN url_decode({_url_part(3)}) END",
+    "CREATE OR REPLACE MACRO presto_url_raw_query(u) AS "
+    f"CASE WHEN {_URL_OK} AND regexp_matches(u, '^[^#]*\\?') THEN {_url_part(4)} END",
+    "CREATE OR REPLACE MACRO url_extract_query(u) AS url_decode(presto_url_raw_query(u))",
+    "CREATE OR REPLACE MACRO url_extract_fragment(u) AS "
+    f"CASE WHEN {_URL_OK} AND contains(u, '#') THEN url_decode({_url_part(5)}) END",
+    "CREATE OR REPLACE MACRO url_extract_parameter(u, name) AS list_transform("
+    "list_filter(string_split(presto_url_raw_query(u), '&'), "
+    "LAMBDA p : url_decode(split_part(p, '=', 1)) = name), "
+    "LAMBDA p : url_decode(CASE WHEN contains(p, '=') THEN substr(p, strpos(p, '=') + 1) "
+    "ELSE '' END))[1]",
+    # -- helpers whose Presto semantics DuckDB's built-ins do not have --
+    "CREATE OR REPLACE MACRO presto_regexp_extract(s, p, g) AS "
+    "CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END",
+    "CREATE OR REPLACE MACRO presto_json_extract_scalar(j, p) AS TRY(CASE WHEN "
+    "json_type(CAST(j AS JSON), p) IN ('OBJECT', 'ARRAY') THEN NULL "
+    "ELSE json_extract_string(CAST(j AS JSON), p) END)",
+    "CREATE OR REPLACE MACRO presto_array_distinct(a) AS "
+    "list_filter(a, LAMBDA presto_x, presto_i : list_position(a, presto_x) = presto_i)",
+    "CREATE OR REPLACE MACRO presto_array_max(a) AS "
+    "CASE WHEN list_count(a) = len(a) THEN list_max(a) END",
+    "CREATE OR REPLACE MACRO presto_array_min(a) AS "
+    "CASE WHEN list_count(a) = len(a) THEN list_min(a) END",
+    "CREATE OR REPLACE MACRO presto_any_match(b) AS CASE WHEN list_bool_or(b) THEN TRUE "
+    "WHEN list_count(b) < len(b) THEN NULL ELSE FALSE END",
+    "CREATE OR REPLACE MACRO presto_all_match(b) AS CASE WHEN NOT list_bool_and(b) THEN FALSE "
+    "WHEN list_count(b) < len(b) THEN NULL ELSE TRUE END",
+    "CREATE OR REPLACE MACRO presto_slice(a, s, n) AS CASE "
+    "WHEN s > 0 THEN a[s : s + n - 1] "
+    "WHEN -s <= len(a) THEN a[len(a) + s + 1 : len(a) + s + n] ELSE a[1:0] END",
+    "CREATE OR REPLACE MACRO presto_split(s, d, n) AS CASE "
+    "WHEN len(string_split(s, d)) <= n THEN string_split(s, d) "
+    "ELSE list_append(string_split(s, d)[1 : n - 1], "
+    "array_to_string(string_split(s, d)[n:], d)) END",
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Function builders
+# ---------------------------------------------------------------------------------------
+
+
+def _call(name: str) -> Builder:
+    """A builder that calls DuckDB function or macro ``name`` with the same arguments."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        return exp.Anonymous(this=name, expressions=args)
+
+    return build
+
+
+def _with_default(name: str, default: exp.Expr, arity: int) -> Builder:
+    """Like ``_call`` but appends ``default`` when the call has fewer than ``arity`` args."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        padded = args if len(args) >= arity else [*args, default.copy()]
+        return exp.Anonymous(this=name, expressions=padded)
+
+    return build
+
+
+def _over_transform(name: str) -> Builder:
+    """``f(array, lambda)`` -> ``name(list_transform(array, lambda))`` (any/all_match)."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        mapped = exp.Anonymous(this="list_transform", expressions=args)
+        return exp.Anonymous(this=name, expressions=[mapped])
+
+    return build
+
+
+def _is_identity(fn: exp.Expr) -> bool:
+    params = fn.expressions if isinstance(fn, exp.Lambda) else []
+    body = fn.this if isinstance(fn, exp.Lambda) else None
+    return (
+        len(params) == 1
+        and isinstance(body, exp.Identifier | exp.Column)
+        and not body.args.get("table")
+        and body.name.lower() == params[0].name.lower()
+    )
+
+
+def _reduce(args: list[exp.Expr]) -> exp.Expr:
+    """``reduce(a, init, (s, x) -> .., s -> finish)`` -> ``list_reduce(a, merge, init)``."""
+    array, initial, merge, *rest = args
+    reduced = exp.Anonymous(this="list_reduce", expressions=[array, merge, initial])
+    if not rest or _is_identity(rest[0]):
+        return reduced
+    boxed = exp.Array(expressions=[reduced])
+    wrapped = exp.Anonymous(this="list_transform", expressions=[boxed, rest[0]])
+    return exp.Bracket(this=wrapped, expressions=[exp.Literal.number(1)], offset=1)
+
+
+def _split(args: list[exp.Expr]) -> exp.Expr:
+    return exp.Anonymous(this="presto_split" if len(args) > 2 else "string_split", expressions=args)
+
+
+def _java_to_re2_replacement(replacement: exp.Expr) -> exp.Expr:
+    """Presto writes group references as ``$1``; RE2 as ``\\1``."""
+    if isinstance(replacement, exp.Literal) and replacement.is_string:
+        return exp.Literal.string(re.sub(r"\$(\d)", r"\\\1", replacement.this))
+    pattern, target = exp.Literal.string(r"\$(\d)"), exp.Literal.string(r"\\\1")
+    flags = exp.Literal.string("g")
+    return exp.Anonymous(
+        this="regexp_replace", expressions=[replacement, pattern, target, flags]
+    )
+
+
+def _regexp_replace(args: list[exp.Expr]) -> exp.Expr:
+    subject, pattern, *rest = args
+    replacement = _java_to_re2_replacement(rest[0]) if rest else exp.Literal.string("")
+    flags = exp.Literal.string("g")
+    return exp.Anonymous(this="regexp_replace", expressions=[subject, pattern, replacement, flags])
+
+
+def _is_date(node: exp.Expr) -> bool:
+    """True when sqlglot can tell, without a schema, that ``node`` is a DATE."""
+    typed = annotate_types(node.copy(), dialect="duckdb")
+    return typed.type is not None and typed.type.this == exp.DataType.Type.DATE
+
+
+_DATE_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
+
+
+def _unit(node: exp.Expr) -> str | None:
+    return node.this.lower() if isinstance(node, exp.Literal) and node.is_string else None
+
+
+def _keep_date(result: exp.Expr, unit: str | None, arg: exp.Expr) -> exp.Expr:
+    """Presto keeps DATE in, DATE out; DuckDB widens to TIMESTAMP."""
+    if unit in _DATE_UNITS and _is_date(arg):
+        return exp.cast(result, exp.DataType.build("DATE"))
+    return result
+
+
+def _date_add(args: list[exp.Expr]) -> exp.Expr:
+    unit_arg, amount, value = args
+    unit = _unit(unit_arg)
+    if unit is None:
+        text = exp.DPipe(this=exp.DPipe(this=amount, expression=exp.Literal.string(" ")),
+                         expression=unit_arg)
+        interval: exp.Expr = exp.cast(text, exp.DataType.build("INTERVAL"))
+    else:
+        interval = exp.Interval(this=exp.Paren(this=amount), unit=exp.var(unit.upper()))
+    return _keep_date(exp.Paren(this=exp.Add(this=value, expression=interval)), unit, value)
+
+
+def _date_trunc(args: list[exp.Expr]) -> exp.Expr:
+    unit_arg, value = args
+    trunc = exp.Anonymous(this="date_trunc", expressions=[unit_arg, value])
+    return _keep_date(trunc, _unit(unit_arg), value)
+
+
+def _date_diff(args: list[exp.Expr]) -> exp.Expr:
+    """Presto counts whole units elapsed: DuckDB's ``date_sub``, not ``date_diff``."""
+    return exp.Anonymous(this="date_sub", expressions=args)
+
+
+FUNCTIONS: dict[str, Builder] = {
+    "URL_EXTRACT_HOST": _call("url_extract_host"),
+    "URL_EXTRACT_PATH": _call("url_extract_path"),
+    "URL_EXTRACT_PORT": _call("url_extract_port"),
+    "URL_EXTRACT_PROTOCOL": _call("url_extract_protocol"),
+    "URL_EXTRACT_QUERY": _call("url_extract_query"),
+    "URL_EXTRACT_FRAGMENT": _call("url_extract_fragment"),
+    "URL_EXTRACT_PARAMETER": _call("url_extract_parameter"),
+    "REDUCE": _reduce,
+    "CARDINALITY": _call("cardinality"),
+    "REGEXP_EXTRACT": _with_default("presto_regexp_extract", exp.Literal.number(0), 3),
+    "REGEXP_REPLACE": _regexp_replace,
+    "JSON_EXTRACT_SCALAR": _call("presto_json_extract_scalar"),
+    "ARRAY_DISTINCT": _call("presto_array_distinct"),
+    "ARRAY_MAX": _call("presto_array_max"),
+    "ARRAY_MIN": _call("presto_array_min"),
+    "ANY_MATCH": _over_transform("presto_any_match"),
+    "ALL_MATCH": _over_transform("presto_all_match"),
+    "NONE_MATCH": lambda args: exp.Not(this=_over_transform("presto_any_match")(args)),
+    "SLICE": _call("presto_slice"),
+    "SPLIT": _split,
+    "DATE_ADD": _date_add,
+    "DATE_DIFF": _date_diff,
+    "DATE_TRUNC": _date_trunc,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Reader dialects: sqlglot's own, minus the names FUNCTIONS handles
+# ---------------------------------------------------------------------------------------
+
+
+def _reader(base: type[Dialect]) -> Dialect:
+    """``base`` whose parser leaves every name in FUNCTIONS as ``exp.Anonymous``."""
+    parser = base.parser_class
+    table = {k: v for k, v in parser.FUNCTIONS.items() if k not in FUNCTIONS}
+    parser_cls = type("Parser", (parser,), {"FUNCTIONS": table})
+    dialect_cls = type(f"Socialsight{base.__name__}", (base,), {"Parser": parser_cls})
+    return dialect_cls()
+
+
+def _base(name: str) -> type[Dialect]:
+    # Athena parses DDL with Hive and everything else with Trino; only reads get here.
+    return type(Dialect.get_or_raise("trino" if name == "athena" else name))
+
+
+_READERS: dict[str, Dialect] = {
+    name: _reader(_base(name)) for name in ("athena", "presto", "trino")
+}
+_READERS["duckdb"] = Dialect.get_or_raise("duckdb")
+
+
+def _dialect(name: str) -> Dialect:
+    key = name.lower()
+    if key not in _READERS:
+        raise QueryError(f"unknown SQL dialect {name!r}; expected one of {', '.join(DIALECTS)}")
+    return _READERS[key]
+
+
+# ---------------------------------------------------------------------------------------
+# Positions and syntax errors
+# ---------------------------------------------------------------------------------------
+
+
+def _line_col(sql: str, offset: int) -> tuple[int, int]:
+    offset = max(0, min(offset, len(sql)))
+    return sql.count("\n", 0, offset) + 1, offset - sql.rfind("\n", 0, offset)
+
+
+_OPENERS = (("--", "\n"), ("/*", "*/"), ("'", "'"), ('"', '"'), ("`", "`"))
+
+
+def _unterminated(sql: str) -> int:
+    """Offset of the quote or comment that never closes (for TokenError), else the end."""
+    i = 0
+    while i < len(sql):
+        opener = next(((o, c) for o, c in _OPENERS if sql.startswith(o, i)), None)
+        if opener is None:
+            i += 1
+            continue
+        close = sql.find(opener[1], i + len(opener[0]))
+        if close < 0:
+            return i if opener[0] != "--" else len(sql)
+        i = close + len(opener[1])
+    return len(sql)
+
+
+def _one_line(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return " ".join(text.split())
+
+
+def _syntax_error(sql: str, error: Exception) -> SQLSyntaxError:
+    if isinstance(error, ParseError) and error.errors:
+        first = error.errors[0]
+        line, col = _line_col(sql, len(first.get("start_context") or ""))
+        return SQLSyntaxError(_one_line(str(first.get("description", "syntax error"))), line, col)
+    line, col = _line_col(sql, _unterminated(sql))
+    return SQLSyntaxError("unterminated string, quoted identifier or comment", line, col)
+
+
+def _parse(sql: str, dialect: str) -> exp.Expr:
+    try:
+        tree = sqlglot.parse_one(
+            sql, read=_dialect(dialect), error_message_context=len(sql) + 1
+        )
+    except (ParseError, TokenError) as error:
+        raise _syntax_error(sql, error) from None
+    return tree
+
+
+def _tokens(sql: str, dialect: str) -> list[Token]:
+    try:
+        return _dialect(dialect).tokenize(sql)
+    except TokenError as error:
+        raise _syntax_error(sql, error) from None
+
+
+def locate(sql: str, token: str) -> tuple[int, int] | None:
+    """1-based (line, col) of the first identifier ``token`` in ``sql`` (quoted or not)."""
+    wanted = token.strip().strip('"').split(".")[-1].strip('"').lower()
+    if not wanted:
+        return None
+    try:
+        tokens = _READERS["trino"].tokenize(sql)
+    except TokenError:
+        tokens = []
+    for tok in tokens:
+        if tok.token_type != TokenType.STRING and tok.text.lower() == wanted:
+            return _line_col(sql, tok.start)
+    match = re.search(rf"(?<![\w$]){re.escape(wanted)}(?![\w$])", sql, re.IGNORECASE)
+    return _line_col(sql, match.start()) if match else None
+
+
+# ---------------------------------------------------------------------------------------
+# Read-only gate
+# ---------------------------------------------------------------------------------------
+
+_QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES", "(", "FROM", "TABLE"})
+_META_STARTS = frozenset({"DESCRIBE", "DESC", "SHOW", "SUMMARIZE"})
+_EXPLAIN_WORDS = frozenset({"EXPLAIN", "ANALYZE", "ANALYSE", "VERBOSE"})
+
+_WRITES: tuple[type[exp.Expr], ...] = (
+    exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
+    exp.Command, exp.Into, exp.Copy, exp.Set, exp.Pragma, exp.TruncateTable, exp.Use,
+)
+_WRITE_WORDS = frozenset({
+    "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "COPY", "ATTACH",
+    "DETACH", "INSTALL", "LOAD", "SET", "RESET", "PRAGMA", "CALL", "EXPORT", "IMPORT",
+    "TRUNCATE", "INTO", "CHECKPOINT", "VACUUM", "USE", "GRANT", "REVOKE",
+})
+
+_ALLOWED = "only one read-only statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, EXPLAIN) may run"
+
+
+def _refuse(kind: str) -> ForbiddenQueryError:
+    return ForbiddenQueryError(f"{kind} is not allowed: {_ALLOWED}")
+
+
+def _statements(tokens: list[Token]) -> list[list[Token]]:
+    statements: list[list[Token]] = [[]]
+    for tok in tokens:
+        if tok.token_type == TokenType.SEMICOLON:
+            statements.append([])
+        else:
+            statements[-1].append(tok)
+    return [s for s in statements if s]
+
+
+def _explained(sql: str, tokens: list[Token], dialect: str) -> list[Token]:
+    """The tokens after ``EXPLAIN [ANALYZE] [VERBOSE] [(options)]``, offsets kept.
+
+    sqlglot reads the text after a command keyword as one string, so the rest is blanked
+    out of the original and tokenized again.
+    """
+    rest = tokens
+    while rest and rest[0].text.upper() in _EXPLAIN_WORDS:
+        blanked = re.sub(r"[^\n]", " ", sql[: rest[0].end + 1]) + sql[rest[0].end + 1 :]
+        rest = [t for t in _tokens(blanked, dialect) if t.token_type != TokenType.SEMICOLON]
+    if len(rest) > 1 and rest[0].token_type == TokenType.L_PAREN:
+        if rest[1].text.upper() not in _QUERY_STARTS:
+            close = next(i for i, t in enumerate(rest) if t.token_type == TokenType.R_PAREN)
+            rest = rest[close + 1 :]
+    return rest
+
+
+def _blank(sql: str, tokens: list[Token]) -> str:
+    """Only the text of ``tokens``; the rest blanked so offsets and lines stay the same."""
+    start, end = tokens[0].start, tokens[-1].end + 1
+    return re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
+
+
+def _check_query(sql: str, tokens: list[Token], dialect: str) -> None:
+    try:
+        tree = _parse(_blank(sql, tokens), dialect)
+    except SQLSyntaxError:
+        if dialect != "duckdb":
+            raise
+        # sqlglot does not know every DuckDB statement: fall back to a keyword scan.
+        word = next((t.text.upper() for t in tokens if t.text.upper() in _WRITE_WORDS), None)
+        if word:
+            raise _refuse(word) from None
+        return
+    if not isinstance(tree, exp.Query | exp.Values):
+        raise _refuse(tree.key.upper())
+    write = tree.find(*_WRITES)
+    if write is not None:
+        raise _refuse(write.key.upper())
+
+
+def _check_statement(sql: str, tokens: list[Token], dialect: str) -> None:
+    first = tokens[0].text.upper()
+    if first == "EXPLAIN":
+        rest = _explained(sql, tokens, dialect)
+        if not rest:
+            raise _refuse("EXPLAIN without a statement")
+        _check_statement(sql, rest, dialect)
+    elif first in _QUERY_STARTS:
+        _check_query(sql, tokens, dialect)
+    elif first not in _META_STARTS:
+        raise _refuse(first)
+
+
+def check_read_only(sql: str, dialect: str = "athena") -> None:
+    """Raise ForbiddenQueryError unless ``sql`` is exactly one statement that only reads."""
+    statements = _statements(_tokens(sql, "trino" if dialect == "athena" else dialect))
+    if not statements:
+        raise ForbiddenQueryError(f"no statement found: {_ALLOWED}")
+    if len(statements) > 1:
+        kinds = ", ".join(s[0].text.upper() for s in statements)
+        raise ForbiddenQueryError(f"{len(statements)} statements ({kinds}): {_ALLOWED}")
+    _check_statement(sql, statements[0], dialect)
+
+
+# ---------------------------------------------------------------------------------------
+# Translation
+# ---------------------------------------------------------------------------------------
+
+# Athena's metadata statements that DuckDB spells differently: (pattern, replacement).
+_META_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"SHOW\s+TABLES\s+(?:IN|FROM)\s+(\S+)", r"SHOW TABLES FROM \1"),
+    (r"SHOW\s+COLUMNS\s+(?:IN|FROM)\s+(\S+)", r"DESCRIBE \1"),
+    (r"SHOW\s+(?:DATABASES|SCHEMAS)", "SELECT schema_name AS database_name "
+     "FROM information_schema.schemata ORDER BY 1"),
+    (r"(?:DESCRIBE|DESC)\s+(\S+)", r"DESCRIBE \1"),
+)
+
+
+def _rewrite_meta(statement: str) -> str:
+    for pattern, replacement in _META_REWRITES:
+        match = re.fullmatch(pattern, statement, re.IGNORECASE)
+        if match:
+            return match.expand(replacement)
+    return statement
+
+
+def _rewrite_functions(tree: exp.Expr) -> exp.Expr:
+    """Replace every call named in FUNCTIONS by its builder's result, innermost first."""
+    calls = [n for n in tree.dfs() if isinstance(n, exp.Anonymous)]
+    for node in reversed(calls):
+        builder = FUNCTIONS.get(node.name.upper())
+        if builder is None:
+            continue
+        new = builder(list(node.expressions))
+        if node is tree:
+            tree = new
+        else:
+            node.replace(new)
+    return tree
+
+
+def _zip_unnest(unnest: exp.Unnest) -> exp.Expr:
+    """Presto zips ``UNNEST(a, b) t (x, y)``; DuckDB does that in a SELECT list."""
+    alias = unnest.args.get("alias")
+    names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    arrays = list(unnest.expressions)
+    offset = unnest.args.get("offset")
+    if offset:
+        lengths = [exp.Anonymous(this="len", expressions=[a.copy()]) for a in arrays]
+        longest = exp.Anonymous(this="greatest", expressions=lengths)
+        upto = exp.Add(this=longest, expression=exp.Literal.number(1))
+        arrays.append(exp.Anonymous(this="range", expressions=[exp.Literal.number(1), upto]))
+        names.append(offset.name if isinstance(offset, exp.Identifier) else "ordinality")
+    names += [f"_col{i}" for i in range(len(names), len(arrays))]
+    columns = [exp.Anonymous(this="unnest", expressions=[a]) for a in arrays]
+    select = exp.select(*[exp.alias_(c, n) for c, n in zip(columns, names, strict=True)])
+    table_alias = alias.this if isinstance(alias, exp.TableAlias) and alias.this else "_unnest"
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias)))
+
+
+def _rewrite_unnests(tree: exp.Expr) -> exp.Expr:
+    for unnest in list(tree.find_all(exp.Unnest)):
+        zipped = len(unnest.expressions) > 1
+        if zipped and isinstance(unnest.parent, exp.From | exp.Join):
+            unnest.replace(_zip_unnest(unnest))
+    return tree
+
+
+def _to_duckdb(tree: exp.Expr) -> str:
+    try:
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as error:
+        raise QueryError(_one_line(f"cannot translate to DuckDB: {error}")) from None
+
+
+def _strip(sql: str) -> str:
+    return sql.strip().rstrip(";").strip()
+
+
+def _first_word(sql: str, dialect: str) -> str:
+    tokens = _tokens(sql, "trino" if dialect == "athena" else dialect)
+    return tokens[0].text.upper() if tokens else ""
+
+
+def _translate_query(sql: str, dialect: str) -> str:
+    tree = _parse(sql, dialect)
+    tree = _rewrite_unnests(_rewrite_functions(tree))
+    return _to_duckdb(tree)
+
+
+def translate(sql: str, dialect: str = "athena") -> str:
+    """Translate one read-only Athena/Presto/Trino statement into DuckDB SQL."""
+    dialect = dialect.lower()
+    _dialect(dialect)
+    check_read_only(sql, dialect)
+    if dialect == "duckdb":
+        return _strip(sql)
+    word = _first_word(sql, dialect)
+    if word in _META_STARTS:
+        return _rewrite_meta(" ".join(_strip(sql).split()))
+    if word == "EXPLAIN":
+        return _translate_explain(sql, dialect)
+    return _translate_query(sql, dialect)
+
+
+def _translate_explain(sql: str, dialect: str) -> str:
+    tokens = _tokens(sql, "trino" if dialect == "athena" else dialect)
+    rest = _explained(sql, tokens, dialect)
+    head = sql[: rest[0].start].upper()
+    analyze = re.search(r"\bANALY[SZ]E\b", head) is not None
+    inner = _blank(sql, rest)
+    prefix = "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
+    if rest[0].text.upper() in _META_STARTS:
+        return prefix + _rewrite_meta(" ".join(inner.split()))
+    return prefix + _translate_query(inner, dialect)
