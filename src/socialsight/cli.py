@@ -23,7 +23,23 @@ from socialsight import __version__
 from socialsight.config import Settings, load_settings
 from socialsight.errors import SocialsightError
 
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _Group(typer.core.TyperGroup):
+    """Turns socialsight's own errors into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SocialsightError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
 app = typer.Typer(
+    cls=_Group,
     name="socialsight",
     help=(
         "Understand what social-media images say, on your own machine.\n\n"
@@ -35,8 +51,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 LakeOption = Annotated[
     str | None,
@@ -238,9 +252,6 @@ def _print_table(table: Any, max_rows: int, title: str | None = None) -> None:
 def main() -> None:
     try:
         app()
-    except SocialsightError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

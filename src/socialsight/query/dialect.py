@@ -336,7 +336,9 @@ def _syntax_error(sql: str, error: Exception) -> SQLSyntaxError:
     if isinstance(error, ParseError) and error.errors:
         first = error.errors[0]
         line, col = _line_col(sql, len(first.get("start_context") or ""))
-        return SQLSyntaxError(_one_line(str(first.get("description", "syntax error"))), line, col)
+        text = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", str(first.get("description")))
+        near = first.get("highlight")
+        return SQLSyntaxError(_one_line(f"{text} near {near!r}" if near else text), line, col)
     line, col = _line_col(sql, _unterminated(sql))
     return SQLSyntaxError("unterminated string, quoted identifier or comment", line, col)
 
@@ -419,10 +421,10 @@ def _explained(sql: str, tokens: list[Token], dialect: str) -> list[Token]:
     while rest and rest[0].text.upper() in _EXPLAIN_WORDS:
         blanked = re.sub(r"[^\n]", " ", sql[: rest[0].end + 1]) + sql[rest[0].end + 1 :]
         rest = [t for t in _tokens(blanked, dialect) if t.token_type != TokenType.SEMICOLON]
-    if len(rest) > 1 and rest[0].token_type == TokenType.L_PAREN:
-        if rest[1].text.upper() not in _QUERY_STARTS:
-            close = next(i for i, t in enumerate(rest) if t.token_type == TokenType.R_PAREN)
-            rest = rest[close + 1 :]
+    options = len(rest) > 1 and rest[0].token_type == TokenType.L_PAREN
+    if options and rest[1].text.upper() not in _QUERY_STARTS:
+        close = next((i for i, t in enumerate(rest) if t.token_type == TokenType.R_PAREN), -2)
+        rest = rest[close + 1 :]
     return rest
 
 
@@ -465,7 +467,7 @@ def _check_statement(sql: str, tokens: list[Token], dialect: str) -> None:
 
 def check_read_only(sql: str, dialect: str = "athena") -> None:
     """Raise ForbiddenQueryError unless ``sql`` is exactly one statement that only reads."""
-    statements = _statements(_tokens(sql, "trino" if dialect == "athena" else dialect))
+    statements = _statements(_tokens(sql, dialect))
     if not statements:
         raise ForbiddenQueryError(f"no statement found: {_ALLOWED}")
     if len(statements) > 1:
@@ -496,14 +498,23 @@ def _rewrite_meta(statement: str) -> str:
     return statement
 
 
-def _rewrite_functions(tree: exp.Expr) -> exp.Expr:
+def _build(builder: Builder, node: exp.Anonymous, sql: str) -> exp.Expr:
+    try:
+        return builder(list(node.expressions))
+    except (ValueError, TypeError, IndexError):
+        start = node.meta.get("start")
+        line, col = (None, None) if start is None else _line_col(sql, start)
+        raise SQLSyntaxError(f"wrong number of arguments to {node.name}", line, col) from None
+
+
+def _rewrite_functions(tree: exp.Expr, sql: str) -> exp.Expr:
     """Replace every call named in FUNCTIONS by its builder's result, innermost first."""
     calls = [n for n in tree.dfs() if isinstance(n, exp.Anonymous)]
     for node in reversed(calls):
         builder = FUNCTIONS.get(node.name.upper())
         if builder is None:
             continue
-        new = builder(list(node.expressions))
+        new = _build(builder, node, sql)
         if node is tree:
             tree = new
         else:
@@ -540,7 +551,7 @@ def _rewrite_unnests(tree: exp.Expr) -> exp.Expr:
 
 def _to_duckdb(tree: exp.Expr) -> str:
     try:
-        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE, comments=False)
     except UnsupportedError as error:
         raise QueryError(_one_line(f"cannot translate to DuckDB: {error}")) from None
 
@@ -550,13 +561,13 @@ def _strip(sql: str) -> str:
 
 
 def _first_word(sql: str, dialect: str) -> str:
-    tokens = _tokens(sql, "trino" if dialect == "athena" else dialect)
+    tokens = _tokens(sql, dialect)
     return tokens[0].text.upper() if tokens else ""
 
 
 def _translate_query(sql: str, dialect: str) -> str:
     tree = _parse(sql, dialect)
-    tree = _rewrite_unnests(_rewrite_functions(tree))
+    tree = _rewrite_unnests(_rewrite_functions(tree, sql))
     return _to_duckdb(tree)
 
 
@@ -576,7 +587,7 @@ def translate(sql: str, dialect: str = "athena") -> str:
 
 
 def _translate_explain(sql: str, dialect: str) -> str:
-    tokens = _tokens(sql, "trino" if dialect == "athena" else dialect)
+    tokens = _tokens(sql, dialect)
     rest = _explained(sql, tokens, dialect)
     head = sql[: rest[0].start].upper()
     analyze = re.search(r"\bANALY[SZ]E\b", head) is not None

@@ -132,9 +132,10 @@ class Engine:
         try:
             table = con.sql(translated).to_arrow_table()
         except duckdb.InterruptException as exc:
-            raise QueryError(f"query stopped after the {self.timeout_seconds:g} s time limit") from exc
+            limit = f"{self.timeout_seconds:g} s"
+            raise QueryError(f"query stopped after the {limit} time limit") from exc
         except duckdb.ParserException as exc:
-            raise SQLSyntaxError(_first_line(exc)) from exc
+            raise SQLSyntaxError(_describe(exc, sql)) from exc
         except duckdb.Error as exc:
             raise QueryError(_describe(exc, sql)) from exc
         finally:

@@ -92,7 +92,7 @@ def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> It
         advance()
 
 
-def _json_lines(path: str, stream: io.BufferedReader, advance: Callable[[], None]) -> Iterator[Record]:
+def _json_lines(path: str, stream: Any, advance: Callable[[], None]) -> Iterator[Record]:
     line_no = 0
     lines: Iterator[bytes] = iter(lambda: stream.readline(MAX_RECORD_BYTES + 1), b"")
     while True:
@@ -153,7 +153,7 @@ def _decode(path: str, line_no: int, text: bytes) -> Record:
         return Record(path, line_no, raw, error=f"malformed JSON: {exc}")
 
 
-def _json_array(path: str, stream: io.BufferedReader, advance: Callable[[], None]) -> Iterator[Record]:
+def _json_array(path: str, stream: Any, advance: Callable[[], None]) -> Iterator[Record]:
     import ijson
 
     item_no = 0
@@ -164,7 +164,8 @@ def _json_array(path: str, stream: io.BufferedReader, advance: Callable[[], None
             if item_no % 1024 == 0:
                 advance()
     except ijson.JSONError as exc:
-        yield Record(path, item_no + 1, "", error=f"malformed JSON array after item {item_no}: {exc}")
+        reason = f"malformed JSON array after item {item_no}: {exc}"
+        yield Record(path, item_no + 1, "", error=reason)
 
 
 def describe(path: str) -> str:
