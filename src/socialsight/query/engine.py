@@ -81,18 +81,10 @@ class Engine:
         con = duckdb.connect(":memory:")
         if not self.lake.local:
             con.register_filesystem(self.lake.fs)
-        for name, value in dialects.SESSION_SETTINGS.get(dialect, {}).items():
-            con.execute(f"SET {name} = {_literal(value)}")
-        for macro in dialects.MACROS:
-            con.execute(macro)
-        con.execute(f"CREATE SCHEMA {DATABASE}")
+        prepare(con, dialect)
         for table in TABLES:
             self._create_table_view(con, table)
-        for view in VIEWS:
-            body = dialects.translate(_sql_text("views", view), "athena")
-            con.execute(f'CREATE VIEW "{view}" AS {body}')
-        for name in (*TABLES, *VIEWS):
-            con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
+        create_seed_views(con)
         self._sandbox(con)
         return con
 
@@ -142,6 +134,24 @@ class Engine:
             timer.cancel()
             con.close()
         return Result(table, translated)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
+    """The dialect's session settings and the Presto functions DuckDB lacks."""
+    for name, value in dialects.SESSION_SETTINGS.get(dialect, {}).items():
+        con.execute(f"SET {name} = {_literal(value)}")
+    for macro in dialects.MACROS:
+        con.execute(macro)
+
+
+def create_seed_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The seed's views over tables named as the seed names them, and the database alias."""
+    for view in VIEWS:
+        body = dialects.translate(_sql_text("views", view), "athena")
+        con.execute(f'CREATE VIEW "{view}" AS {body}')
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATABASE}")
+    for name in (*TABLES, *VIEWS):
+        con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
 
 
 def _literal(value: object) -> str:
