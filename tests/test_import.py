@@ -124,3 +124,21 @@ def test_an_fsspec_url_works_like_a_folder(cli, tmp_path):
                  "CROSS JOIN UNNEST(entities.urls) t (u)", "--lake", url)
     assert result.exit_code == 0, result.output
     assert "a.example" in result.output
+
+
+def test_v2_responses_and_twarc2_lines_import_as_the_same_posts(cli, tmp_path):
+    fixtures = Path(__file__).parent / "fixtures"
+    v2 = sorted(str(p) for p in (fixtures / "twitter_v2").glob("recent_search_page*.json"))
+    first = cli("import", *v2, "--lake", "v2lake")
+    assert first.exit_code == 0, first.output
+    assert "twitter-v2" in first.output
+    flat = cli("import", str(fixtures / "twarc2" / "flattened.jsonl"), "--lake", "v2lake")
+    assert flat.exit_code == 0, flat.output
+    rows = _tweets(tmp_path / "v2lake")
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids))  # twarc2 lines of the same tweets are duplicates
+    assert "duplicates skipped" in flat.output
+    assert any(r["user"] and r["user"]["screen_name"] for r in rows)
+    photo_posts = [r for r in rows if r["extended_entities"] and r["extended_entities"]["media"]]
+    assert photo_posts and all(isinstance(m["id"], str) for r in photo_posts
+                               for m in r["extended_entities"]["media"])

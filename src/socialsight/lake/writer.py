@@ -92,14 +92,6 @@ class BatchResult:
     errors: int = 0
     rejected: int = 0  # posts whose fields did not fit the schema (now error rows)
 
-    def __iadd__(self, other: BatchResult) -> BatchResult:
-        self.written += other.written
-        self.duplicates += other.duplicates
-        self.photos += other.photos
-        self.errors += other.errors
-        self.rejected += other.rejected
-        return self
-
 
 def count_photos(post: Post) -> int:
     media = (post.get("extended_entities") or {}).get("media") or []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -167,7 +166,3 @@ def _json_array(path: str, stream: Any, advance: Callable[[], None]) -> Iterator
         reason = f"malformed JSON array after item {item_no}: {exc}"
         yield Record(path, item_no + 1, "", error=reason)
 
-
-def describe(path: str) -> str:
-    """A short name for a source file in messages."""
-    return os.path.basename(path) or path
