@@ -17,6 +17,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -57,11 +58,11 @@ def json_connection(data: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _median_seconds(run: object, repeat: int) -> float:
+def _median_seconds(run: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        run()  # type: ignore[operator]
+        run()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 

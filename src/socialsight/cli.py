@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from socialsight import __version__
-from socialsight.config import Settings, load_settings
+from socialsight.config import load_settings
 from socialsight.errors import SocialsightError
 
 console = Console()
@@ -67,10 +67,6 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(config: Path | None, lake: str | None) -> Settings:
-    return load_settings(config, lake=lake)
-
-
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -110,7 +106,7 @@ def import_(
     from socialsight.ingest import import_files, total_bytes
     from socialsight.lake.store import Lake
 
-    settings = _settings(config, lake)
+    settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
     size = total_bytes(files)
     columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -148,7 +144,7 @@ def errors(
 
     from socialsight.lake.store import Lake
 
-    settings = _settings(config, lake)
+    settings = load_settings(config, lake=lake)
     rows = Lake(settings.lake).read("errors")
     if stage:
         rows = rows.filter(pc.equal(rows["stage"], stage))
@@ -190,7 +186,7 @@ def query(
     from socialsight.query import output as out
     from socialsight.query.engine import Engine, seed_queries
 
-    settings = _settings(config, lake)
+    settings = load_settings(config, lake=lake)
     text = _sql_from(sql, file, seed, seed_queries())
     if fmt not in out.FORMATS:
         raise _fail(f"unknown format {fmt!r}: choose one of {', '.join(out.FORMATS)}", 2)

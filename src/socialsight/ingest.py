@@ -105,8 +105,7 @@ class Importer:
         for problem in conversion.problems:
             self._error(record, problem)
         for post in conversion.posts:
-            post.setdefault("raw_json", None)
-            if post["raw_json"] is None:
+            if post.get("raw_json") is None:
                 post["raw_json"] = record.raw
             post["_source"], post["_line"] = record.source, record.line
             self.writer.add(post)

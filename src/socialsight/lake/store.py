@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from socialsight.errors import LakeError
-from socialsight.lake.schema import PARTITION, TABLES
+from socialsight.lake.schema import KEYS, PARTITION, TABLES
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +90,14 @@ class Lake:
 
     def read(self, table: str, columns: list[str] | None = None, dt: str | None = None) -> pa.Table:
         """Read committed rows of ``table`` (only ``columns``), as one Arrow table."""
-        schema = TABLES[table]
-        if columns:
-            schema = pa.schema([schema.field(c) for c in columns])
         parts = []
         for path in self.files(table, dt):
             with self.fs.open(path, "rb") as f:
-                parts.append(pq.read_table(f, columns=columns, schema=None))
+                parts.append(pq.read_table(f, columns=columns))
         if not parts:
+            schema = TABLES[table]
+            if columns:
+                schema = pa.schema([schema.field(c) for c in columns])
             return schema.empty_table()
         return pa.concat_tables(parts, promote_options="permissive")
 
@@ -198,8 +198,6 @@ def split_by_partition(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 
 def content_id(tables: dict[str, pa.Table]) -> str:
     """A short id that depends only on the batch's rows (which tables, which keys)."""
-    from socialsight.lake.schema import KEYS
-
     h = hashlib.blake2b(digest_size=10)
     for name in sorted(tables):
         h.update(name.encode())

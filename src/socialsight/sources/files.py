@@ -31,14 +31,13 @@ class Record:
     error: str | None = None
 
 
-def _open(path: str) -> tuple[IO[bytes], int]:
-    """The file's decompressed byte stream and its size on disk."""
+def _open(path: str) -> IO[bytes]:
+    """The file's decompressed byte stream."""
     fs, fpath = fsspec.core.url_to_fs(path)
-    size = int(fs.size(fpath) or 0)
     handle: IO[bytes] = fs.open(fpath, "rb")
     if path.endswith(".gz") or _peek(handle, 2) == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=handle), size  # type: ignore[return-value]
-    return handle, size
+        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
+    return handle
 
 
 def _peek(handle: IO[bytes], n: int) -> bytes:
@@ -61,7 +60,7 @@ def _first_char(stream: io.BufferedReader) -> bytes:
 
 def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record]:
     """Every record of one file, in order, with decode errors as error records."""
-    raw_handle, _ = _open(path)
+    raw_handle = _open(path)
     tell = getattr(raw_handle, "fileobj", raw_handle).tell  # compressed position for .gz
     last = 0
 
