@@ -142,3 +142,32 @@ def test_v2_responses_and_twarc2_lines_import_as_the_same_posts(cli, tmp_path):
     photo_posts = [r for r in rows if r["extended_entities"] and r["extended_entities"]["media"]]
     assert photo_posts and all(isinstance(m["id"], str) for r in photo_posts
                                for m in r["extended_entities"]["media"])
+
+
+def test_lines_cut_across_blocks_keep_their_numbers_and_errors(cli, tmp_path, monkeypatch):
+    from socialsight import ingest
+    from socialsight.sources import files
+
+    monkeypatch.setattr(files, "BLOCK_BYTES", 64 * 1024)  # blocks that cut lines
+    monkeypatch.setattr(ingest, "BULK_MIN_LINES", 1)
+    lines = [orjson_line(status(5000 + i, f"post {i} " + "x" * (i % 7) * 100))
+             for i in range(300)]
+    lines[49] = b'{"id": 1, "text": "cut off'
+    lines[119] = orjson_line(status(9119, "caf\xe9")).replace("é".encode(), b"\xe9")
+    lines[199] = b"   "
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    rows = _tweets(tmp_path / "lake")
+    assert sorted(r["id"] for r in rows) == sorted(
+        5000 + i for i in range(300) if i not in (49, 119, 199))
+    assert all(not r["raw_json"].endswith(("\r", "\n")) for r in rows)
+    errors = {e["line"]: e["reason"] for e in Lake(str(tmp_path / "lake")).read("errors")
+              .to_pylist()}
+    assert set(errors) == {50, 120}
+    assert "malformed JSON" in errors[50] and "not UTF-8" in errors[120]
+
+
+def orjson_line(obj: dict) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode()

@@ -301,6 +301,13 @@ TABLES: dict[str, pa.Schema] = {
     "errors": ERRORS,
 }
 
+
+
+def partitioned(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with the partition column, as rows carry it on their way to the lake."""
+    return schema.append(pa.field(PARTITION, pa.string()))
+
+
 # The column that identifies a row for de-duplication, per table.
 KEYS: dict[str, tuple[str, ...]] = {
     "tweets": ("id",),

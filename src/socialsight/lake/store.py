@@ -188,11 +188,16 @@ def _protocol(fs: Any) -> str:
     return str(proto[0] if isinstance(proto, tuple | list) else proto)
 
 
-def split_by_partition(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """(dt, rows without the dt column) for each distinct dt, in order."""
+def split_by_partition(table: pa.Table, keep_partition: bool = False,
+                       ) -> Iterator[tuple[str, pa.Table]]:
+    """(dt, rows — without the dt column unless kept) for each distinct dt, in order."""
     dts = table.column(PARTITION)
-    body = table.drop_columns([PARTITION])
-    for dt in sorted(pc.unique(dts).to_pylist()):
+    body = table if keep_partition else table.drop_columns([PARTITION])
+    values = sorted(pc.unique(dts).to_pylist())
+    if len(values) == 1:
+        yield values[0], body
+        return
+    for dt in values:
         yield dt, body.filter(pc.equal(dts, dt))
 
 
@@ -201,9 +206,23 @@ def content_id(tables: dict[str, pa.Table]) -> str:
     h = hashlib.blake2b(digest_size=10)
     for name in sorted(tables):
         h.update(name.encode())
-        keys = KEYS.get(name, ())
-        cols = [tables[name].column(k).to_pylist() for k in keys if k in tables[name].column_names]
-        for row in sorted(zip(*cols, strict=True), key=repr) if cols else []:
-            h.update(repr(row).encode())
+        table = tables[name]
+        keys = [k for k in KEYS.get(name, ()) if k in table.column_names]
+        if not keys:
+            continue
+        ordered = table.select(keys).sort_by([(k, "ascending") for k in keys])
+        for column in ordered.columns:
+            h.update(_column_bytes(column.combine_chunks()))
     return h.hexdigest()
 
+
+def _column_bytes(values: pa.Array) -> bytes:
+    """The values of a key column as bytes that depend only on the values."""
+    nulls = values.is_null().to_numpy(zero_copy_only=False).tobytes()
+    if pa.types.is_integer(values.type):
+        return nulls + values.fill_null(0).to_numpy().tobytes()
+    text = values.cast(pa.large_string()).fill_null("")
+    _, offsets_buf, data_buf = text.buffers()
+    offsets = memoryview(offsets_buf).cast("q")[text.offset:text.offset + len(text) + 1]
+    data = memoryview(data_buf)[offsets[0]:offsets[-1]] if len(text) else b""
+    return nulls + bytes(offsets) + bytes(data)

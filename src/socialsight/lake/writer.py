@@ -15,15 +15,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from socialsight.lake.schema import ERRORS, PARTITION, TWEETS
-from socialsight.lake.store import Lake
+from socialsight.lake.schema import ERRORS, PARTITION, TWEETS, partitioned
+from socialsight.lake.store import Lake, split_by_partition
 from socialsight.posts.canonical import Post, partition_of
 
 log = logging.getLogger(__name__)
 
 RAW_LIMIT = 4096
-POST_COLUMNS = pa.schema([f for f in TWEETS if f.name != "raw_json"])
+OUTPUT = partitioned(TWEETS)
 
 
 class KeyIndex:
@@ -34,25 +35,41 @@ class KeyIndex:
         self.lake, self.table, self.key = lake, table, key
         self.partitioned = partitioned
         self.max_partitions = max_partitions
-        self._cache: OrderedDict[str, set[Any]] = OrderedDict()
+        self._cache: OrderedDict[str, list[pa.Array]] = OrderedDict()
 
-    def _keys(self, dt: str) -> set[Any]:
+    def _keys(self, dt: str) -> list[pa.Array]:
         slot = dt if self.partitioned else "*"
         if slot in self._cache:
             self._cache.move_to_end(slot)
             return self._cache[slot]
         table = self.lake.read(self.table, [self.key], dt=dt if self.partitioned else None)
-        keys = set(table.column(self.key).to_pylist())
+        keys = [table.column(self.key).combine_chunks()]
         self._cache[slot] = keys
         if len(self._cache) > self.max_partitions:
             self._cache.popitem(last=False)
         return keys
 
-    def contains(self, dt: str, key: Any) -> bool:
-        return key in self._keys(dt)
+    def seen(self, dt: str, keys: pa.Array) -> pa.Array:
+        """A boolean mask: which of ``keys`` are committed already in partition ``dt``."""
+        known = self._keys(dt)
+        if len(known) > 1:
+            known[:] = [pa.concat_arrays(known)]
+        return pc.is_in(keys, value_set=known[0])
 
-    def add(self, dt: str, key: Any) -> None:
-        self._keys(dt).add(key)
+    def add(self, dt: str, keys: pa.Array) -> None:
+        self._keys(dt).append(keys)
+
+
+def first_of_each(table: pa.Table, key: str) -> pa.Table:
+    """The rows of ``table`` whose ``key`` has not come earlier in it."""
+    if table.num_rows < 2:
+        return table
+    positions = pa.table({key: table.column(key), "_pos": pa.array(range(table.num_rows))})
+    first = positions.group_by(key, use_threads=False).aggregate([("_pos", "min")])
+    if first.num_rows == table.num_rows:
+        return table
+    pos = first.column("_pos_min")
+    return table.take(pos.take(pc.sort_indices(pos)))
 
 
 @dataclass
@@ -93,86 +110,126 @@ class BatchResult:
     rejected: int = 0  # posts whose fields did not fit the schema (now error rows)
 
 
-def count_photos(post: Post) -> int:
-    media = (post.get("extended_entities") or {}).get("media") or []
-    return sum(1 for m in media if isinstance(m, dict) and m.get("type") == "photo")
+def count_photos(posts: pa.Table) -> int:
+    """Media of type photo across the ``tweets`` rows of ``posts``."""
+    media = pc.list_flatten(pc.struct_field(posts.column("extended_entities"), "media"))
+    if len(media) == 0:
+        return 0
+    return int(pc.sum(pc.equal(pc.struct_field(media, "type"), "photo")).as_py() or 0)
+
+
+@dataclass
+class Batch:
+    """Posts (Arrow tables, or runs of dicts) and error rows on their way to one commit."""
+
+    parts: list[pa.Table | list[Post]]
+    errors: list[ErrorRow]
 
 
 class PostWriter:
-    """Collects canonical posts and error rows; ``flush`` commits them as one batch."""
+    """Collects posts (dicts or Arrow rows) and error rows; ``flush`` commits one batch.
+
+    A post already committed, or met earlier in the same batch, is counted as a
+    duplicate and not written again.
+    """
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.posts: list[Post] = []
+        self._parts: list[pa.Table | list[Post]] = []
+        self._rows = 0
         self.errors: list[ErrorRow] = []
         self._post_ids = KeyIndex(lake, "tweets", "id")
         self._error_ids = KeyIndex(lake, "errors", "error_id", partitioned=False)
 
     def __len__(self) -> int:
-        return len(self.posts)
+        return self._rows
 
     def add(self, post: Post) -> None:
-        self.posts.append(post)
+        """One canonical post (a dict in the ``tweets`` shape)."""
+        if not self._parts or not isinstance(self._parts[-1], list):
+            self._parts.append([])
+        self._parts[-1].append(post)
+        self._rows += 1
+
+    def add_table(self, posts: pa.Table) -> None:
+        """Rows already in the ``tweets`` schema, with their ``dt`` column."""
+        if posts.num_rows:
+            self._parts.append(posts)
+            self._rows += posts.num_rows
 
     def add_error(self, error: ErrorRow) -> None:
         self.errors.append(error)
 
     def flush(self) -> BatchResult:
+        """Commit what was added since the last flush."""
+        return self.commit(self.take())
+
+    def take(self) -> Batch:
+        """What was added since the last take, to ``commit`` (perhaps on another thread)."""
+        batch = Batch(self._parts, self.errors)
+        self._parts, self._rows, self.errors = [], 0, []
+        return batch
+
+    def commit(self, batch: Batch) -> BatchResult:
+        """De-duplicate a batch and commit it to the lake; batches must commit in order."""
         result = BatchResult()
-        fresh = self._fresh_posts(result)
-        before = len(fresh)
-        table = self._to_arrow(fresh)
-        result.rejected = before - len(fresh)
-        errors = self._fresh_errors()
+        known_errors = len(batch.errors)
+        tables = [self._to_arrow(p, batch.errors) if isinstance(p, list) else p
+                  for p in batch.parts]
+        result.rejected = len(batch.errors) - known_errors
+        posts = pa.concat_tables(tables) if tables else OUTPUT.empty_table()
+        fresh = self._fresh_posts(posts, result)
+        errors = self._fresh_errors(batch.errors)
         result.errors = len(errors)
-        error_table = pa.Table.from_pylist(
-            [e.as_row() for e in errors], schema=ERRORS.append(pa.field(PARTITION, pa.string()))
-        )
-        self.lake.commit({"tweets": table, "errors": error_table})
-        for post in fresh:
-            self._post_ids.add(post[PARTITION], post["id"])
-        for err in errors:
-            self._error_ids.add("*", err.error_id)
-        result.written = table.num_rows
-        result.photos = sum(count_photos(p) for p in fresh)
-        self.posts, self.errors = [], []
+        error_table = pa.Table.from_pylist([e.as_row() for e in errors],
+                                           schema=partitioned(ERRORS))
+        self.lake.commit({"tweets": fresh, "errors": error_table})
+        for dt, part in split_by_partition(fresh.select(["id", PARTITION])):
+            self._post_ids.add(dt, part.column("id").combine_chunks())
+        if errors:
+            self._error_ids.add("*", error_table.column("error_id").combine_chunks())
+        result.written = fresh.num_rows
+        result.photos = count_photos(fresh) if fresh.num_rows else 0
         return result
 
-    def _fresh_posts(self, result: BatchResult) -> list[Post]:
-        fresh: dict[int, Post] = {}
-        for post in self.posts:
-            post[PARTITION] = partition_of(post["timestamp_ms"])
-            if post["id"] in fresh or self._post_ids.contains(post[PARTITION], post["id"]):
-                result.duplicates += 1
-                continue
-            fresh[post["id"]] = post
-        return list(fresh.values())
+    def _fresh_posts(self, posts: pa.Table, result: BatchResult) -> pa.Table:
+        unique = first_of_each(posts, "id")
+        keep = []
+        for dt, part in split_by_partition(unique, keep_partition=True):
+            seen = self._post_ids.seen(dt, part.column("id").combine_chunks())
+            keep.append(part.filter(pc.invert(seen)) if pc.any(seen).as_py() else part)
+        fresh = pa.concat_tables(keep) if keep else OUTPUT.empty_table()
+        result.duplicates = posts.num_rows - fresh.num_rows
+        return fresh
 
-    def _fresh_errors(self) -> list[ErrorRow]:
+    def _fresh_errors(self, errors: list[ErrorRow]) -> list[ErrorRow]:
         fresh: dict[str, ErrorRow] = {}
-        for err in self.errors:
-            if err.error_id not in fresh and not self._error_ids.contains("*", err.error_id):
-                fresh[err.error_id] = err
-        return list(fresh.values())
+        for err in errors:
+            fresh.setdefault(err.error_id, err)
+        if not fresh:
+            return []
+        seen = self._error_ids.seen("*", pa.array(list(fresh), pa.string())).to_pylist()
+        return [err for err, old in zip(fresh.values(), seen, strict=True) if not old]
 
-    def _to_arrow(self, posts: list[Post]) -> pa.Table:
+    @staticmethod
+    def _to_arrow(posts: list[Post], errors: list[ErrorRow]) -> pa.Table:
         """Posts as an Arrow table; a post whose fields do not fit becomes an error row."""
-        schema = TWEETS.append(pa.field(PARTITION, pa.string()))
+        for post in posts:
+            post[PARTITION] = partition_of(post["timestamp_ms"])
         try:
-            return pa.Table.from_pylist(posts, schema=schema)
+            return pa.Table.from_pylist(posts, schema=OUTPUT)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             pass
         good = []
         for post in posts:
             try:
-                pa.Table.from_pylist([post], schema=schema)
+                pa.Table.from_pylist([post], schema=OUTPUT)
             except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-                self.errors.append(ErrorRow(
+                errors.append(ErrorRow(
                     stage="import", source=str(post.get("_source", "")), line=post.get("_line"),
                     post_id=post.get("id"), raw=post.get("raw_json"),
                     reason=f"post {post.get('id')} has a field of the wrong type: {exc}",
                 ))
                 continue
             good.append(post)
-        posts[:] = good
-        return pa.Table.from_pylist(good, schema=schema)
+        return pa.Table.from_pylist(good, schema=OUTPUT)

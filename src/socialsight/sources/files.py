@@ -11,15 +11,17 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 import fsspec
 import orjson
+import pyarrow as pa
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+BLOCK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -58,8 +60,33 @@ def _first_char(stream: io.BufferedReader) -> bytes:
         stream.read(len(chunk))
 
 
-def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record]:
-    """Every record of one file, in order, with decode errors as error records."""
+@dataclass(slots=True)
+class Block:
+    """Consecutive lines of a JSON-lines file, for converters that take many at once.
+
+    ``lines`` are valid UTF-8, each with its line end; ``numbers`` their 1-based lines.
+    """
+
+    source: str
+    lines: pa.Array
+    numbers: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def record(self, index: int) -> Record | None:
+        """The line at ``index`` decoded as a single record (None for a blank line)."""
+        text = self.lines[index].as_py().encode().strip()
+        return _decode(self.source, self.numbers[index].as_py(), text) if text else None
+
+
+def read_records(path: str, on_bytes: Callable[[int], None] | None = None,
+                 blocks: bool = False) -> Iterator[Record | Block]:
+    """Every record of one file, in order, with decode errors as error records.
+
+    With ``blocks``, runs of JSON lines come as :class:`Block` objects instead of one
+    record each (JSON arrays and single documents still come record by record).
+    """
     raw_handle = _open(path)
     tell = getattr(raw_handle, "fileobj", raw_handle).tell  # compressed position for .gz
     last = 0
@@ -83,6 +110,8 @@ def read_records(path: str, on_bytes: Callable[[int], None] | None = None) -> It
             first = _first_char(stream)
             if first == b"[":
                 yield from _json_array(path, stream, advance)
+            elif blocks and _lines_from_the_start(stream):
+                yield from _line_blocks(path, stream, advance)
             else:
                 yield from _json_lines(path, stream, advance)
         except (EOFError, OSError, zlib.error) as exc:
@@ -119,6 +148,93 @@ def _json_lines(path: str, stream: Any, advance: Callable[[], None]) -> Iterator
         yield record
         if line_no % 1024 == 0:
             advance()
+
+
+def _lines_from_the_start(stream: Any) -> bool:
+    """True when the file's first line is a whole JSON document (so: JSON lines)."""
+    head = stream.peek(1 << 20)
+    if b"\n" not in head:
+        return False
+    try:
+        orjson.loads(head.split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _line_blocks(path: str, stream: Any, advance: Callable[[], None]) -> Iterator[Record | Block]:
+    """The file as blocks of whole lines; a read error is raised after what came before it."""
+    read = getattr(stream, "read1", None) or stream.read
+    block_bytes = BLOCK_BYTES
+    line_no, tail, eof = 0, b"", False
+    failure: BaseException | None = None
+    while not eof:
+        parts, size = [tail], len(tail)
+        target = size + block_bytes
+        try:
+            while size < target:
+                data = read(target - size)
+                if not data:
+                    eof = True
+                    break
+                parts.append(data)
+                size += len(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            failure, eof = exc, True
+        buf = b"".join(parts)
+        cut = len(buf) if eof else buf.rfind(b"\n") + 1
+        if cut == 0:  # one line longer than a block
+            if len(buf) <= MAX_RECORD_BYTES:
+                tail = buf
+                continue
+            _skip_rest_of_line(stream)
+            line_no += 1
+            yield Record(path, line_no, "", error=f"record larger than {MAX_RECORD_BYTES} bytes")
+            tail = b""
+            continue
+        body, tail = buf[:cut], buf[cut:]
+        line_no = yield from _split_lines(path, body, line_no)
+        advance()
+    if failure is not None:
+        raise failure
+
+
+def _split_lines(path: str, body: bytes, line_no: int) -> Generator[Record | Block, None, int]:
+    """``body`` (whole lines, after line ``line_no``) as one Block and error records.
+
+    The Block's strings keep their line ends (JSON readers skip them); returns the
+    number of the last line of ``body``.
+    """
+    import numpy as np
+
+    ends, find, pos = [], body.find, 0
+    while (end := find(b"\n", pos)) >= 0:
+        ends.append(end + 1)
+        pos = end + 1
+    if pos < len(body):
+        ends.append(len(body))
+    offsets = np.array([0, *ends], dtype=np.int64)
+    count = len(ends)
+    numbers = np.arange(line_no + 1, line_no + count + 1, dtype=np.int64)
+    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), count, [
+        None, pa.py_buffer(offsets), pa.py_buffer(body)])
+    try:
+        lines = binary.cast(pa.large_string())
+    except pa.ArrowInvalid:  # some line is not UTF-8: take this block line by line
+        for i in range(count):
+            text = body[offsets[i]:offsets[i + 1]].strip()
+            if text:
+                yield _decode(path, line_no + i + 1, text)
+        return line_no + count
+    huge = np.diff(offsets) > MAX_RECORD_BYTES
+    if huge.any():
+        for number in numbers[huge].tolist():
+            yield Record(path, number, "", error=f"record larger than {MAX_RECORD_BYTES} bytes")
+        keep = pa.array(~huge)
+        lines, numbers = lines.filter(keep), numbers[~huge]
+    if len(lines):
+        yield Block(path, lines, pa.array(numbers))
+    return line_no + count
 
 
 def _replay(body: bytes, stream: io.BufferedReader) -> Iterator[bytes]:
