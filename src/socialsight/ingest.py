@@ -8,10 +8,13 @@ import goes on. Posts already in the lake are counted as duplicates, not written
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 import fsspec
 
@@ -23,6 +26,7 @@ from socialsight.posts.v1_bulk import BulkConverter
 from socialsight.sources.files import Block, Record, read_records
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BULK_MIN_LINES = 512  # fewer lines than this are read one by one
 
@@ -92,7 +96,7 @@ class Importer:
     def import_file(self, path: str) -> None:
         self.summary.files += 1
         try:
-            for item in read_records(path, self.on_bytes, blocks=True):
+            for item in prefetched(read_records(path, self.on_bytes, blocks=True)):
                 if isinstance(item, Block):
                     self._take_block(item)
                 else:
@@ -167,6 +171,50 @@ class Importer:
             self._pending = None
             self.summary.add(result)
             self.summary.bad += result.rejected
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items``, produced on a background thread up to ``depth`` ahead of the consumer.
+
+    Reading and splitting the next block then overlaps with converting this one.
+    An exception in the producer is raised in the consumer, where it would have been.
+    """
+    done = object()
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(entry, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer
+            put((done, exc))
+            return
+        put((done, None))
+
+    thread = threading.Thread(target=produce, name="socialsight-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def import_files(lake: Lake, paths: Iterable[str], batch_size: int = 50_000,
