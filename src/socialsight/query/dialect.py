@@ -27,7 +27,7 @@ line and column in the user's original text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 
 import sqlglot
 from sqlglot import exp
@@ -37,6 +37,8 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.tokens import Token, TokenType
 
 from socialsight.errors import ForbiddenQueryError, QueryError, SQLSyntaxError
+
+Schema = Mapping[str, Collection[str]]  # relation name → its column names
 
 __all__ = [
     "DIALECTS",
@@ -522,11 +524,15 @@ def _rewrite_functions(tree: exp.Expr, sql: str) -> exp.Expr:
     return tree
 
 
-def _zip_unnest(unnest: exp.Unnest) -> exp.Expr:
-    """Presto zips ``UNNEST(a, b) t (x, y)``; DuckDB does that in a SELECT list."""
+def _unnest_columns(unnest: exp.Unnest) -> tuple[list[exp.Expr], list[str], str]:
+    """A Presto UNNEST as DuckDB select-list columns: (expressions, their names, alias).
+
+    Presto zips ``UNNEST(a, b) t (x, y)`` (padding with NULL) and numbers rows WITH
+    ORDINALITY; several ``unnest`` calls in one DuckDB SELECT list do the same.
+    """
     alias = unnest.args.get("alias")
     names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
-    arrays = list(unnest.expressions)
+    arrays = [a.copy() for a in unnest.expressions]
     offset = unnest.args.get("offset")
     if offset:
         lengths = [exp.Anonymous(this="len", expressions=[a.copy()]) for a in arrays]
@@ -535,19 +541,123 @@ def _zip_unnest(unnest: exp.Unnest) -> exp.Expr:
         arrays.append(exp.Anonymous(this="range", expressions=[exp.Literal.number(1), upto]))
         names.append(offset.name if isinstance(offset, exp.Identifier) else "ordinality")
     names += [f"_col{i}" for i in range(len(names), len(arrays))]
-    columns = [exp.Anonymous(this="unnest", expressions=[a]) for a in arrays]
+    columns: list[exp.Expr] = [exp.Anonymous(this="unnest", expressions=[a]) for a in arrays]
+    table_alias = alias.this.name if isinstance(alias, exp.TableAlias) and alias.this else ""
+    return columns, names, table_alias
+
+
+def _zip_unnest(unnest: exp.Unnest) -> exp.Expr:
+    """``UNNEST(...) t (x)`` as a lateral ``(SELECT unnest(...) AS x) t``."""
+    columns, names, alias = _unnest_columns(unnest)
     select = exp.select(*[exp.alias_(c, n) for c, n in zip(columns, names, strict=True)])
-    table_alias = alias.this if isinstance(alias, exp.TableAlias) and alias.this else "_unnest"
-    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(table_alias)))
+    return exp.Subquery(this=select, alias=exp.TableAlias(
+        this=exp.to_identifier(alias or "_unnest")))
 
 
-def _rewrite_unnests(tree: exp.Expr) -> exp.Expr:
-    """Every UNNEST in FROM or JOIN becomes a lateral ``(SELECT unnest(...) AS x) t``.
+def _is_cross_unnest(join: exp.Join) -> bool:
+    return (isinstance(join.this, exp.Unnest) and not join.args.get("on")
+            and not join.args.get("side") and join.args.get("kind") in (None, "", "CROSS"))
 
-    Besides zipping several arrays as Presto does, this form is the fast one on
-    DuckDB: a table-function UNNEST joined laterally is planned as a dependent join
-    that de-duplicates whole rows (30-100x slower on posts with wide structs).
+
+def _own_nodes(select: exp.Select) -> list[exp.Expr]:
+    """The nodes of ``select`` outside its sub-queries (its own scope)."""
+    out: list[exp.Expr] = []
+    stack = [v for v in select.iter_expressions()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Select | exp.Subquery | exp.Union):
+            continue
+        out.append(node)
+        stack.extend(node.iter_expressions())
+    return out
+
+
+def _unqualify(select: exp.Select, aliases: set[str]) -> None:
+    """``t.x`` → ``x`` for the UNNEST aliases that became columns of the source."""
+    for node in _own_nodes(select):
+        if isinstance(node, exp.Column):
+            parts = node.parts
+            if 1 < len(parts) <= 5 and parts[0].name in aliases:
+                rest = [p.copy() for p in reversed(parts[1:])]
+                node.replace(exp.Column(**dict(zip(("this", "table", "db", "catalog"), rest,
+                                                   strict=False))))
+
+
+def _unnest_owner(unnest: exp.Unnest, columns: dict[str, set[str] | None]) -> str | None:
+    """The one FROM member (by alias) whose columns ``unnest`` reads; None if unsure."""
+    if len(columns) == 1:
+        return next(iter(columns))
+    owners = set()
+    for column in unnest.find_all(exp.Column):
+        first = column.parts[0].name
+        if len(column.parts) > 1 and first in columns:
+            owners.add(first)
+            continue
+        having = [alias for alias, names in columns.items() if names is None or first in names]
+        if len(having) != 1 or columns[having[0]] is None:
+            return None
+        owners.add(having[0])
+    return owners.pop() if len(owners) == 1 else None
+
+
+def _wrap_unnests(select: exp.Select, schema: Schema) -> None:
+    """``FROM s, UNNEST(e) t (x)`` → ``FROM (SELECT *, unnest(e) AS x FROM s) AS s``.
+
+    DuckDB plans a lateral UNNEST as a dependent join that first de-duplicates every
+    column the UNNEST reads (a whole ``image_labels`` struct, say), and reads whole
+    structs it could have pruned; in a SELECT list over its own table the same
+    UNNEST streams. After inner joins, an UNNEST moves into the one joined table
+    whose columns it reads (known from ``schema``); when that is unclear, or after
+    an outer join, it keeps the lateral form, which is always correct.
     """
+    source = select.args.get("from_")
+    joins = select.args.get("joins") or []
+    first = next((i for i in range(len(joins)) if all(
+        _is_cross_unnest(j) for j in joins[i:])), len(joins))
+    relational, unnests = joins[:first], joins[first:]
+    if source is None or not unnests or any(
+            j.args.get("side") or j.args.get("kind") not in (None, "", "CROSS", "INNER")
+            for j in relational):
+        return
+    members = [source.this, *(j.this for j in relational)]
+    if len(members) > 1 and not all(isinstance(m, exp.Table) for m in members):
+        return
+    if not isinstance(members[0], exp.Table | exp.Subquery):
+        return
+    nodes = {m.alias_or_name or "_source": m for m in members}
+    columns: dict[str, set[str] | None] = {
+        alias: set(schema[m.name]) if isinstance(m, exp.Table) and m.name in schema else None
+        for alias, m in nodes.items()}
+    moved, aliases = 0, set()
+    for join in unnests:
+        owner = _unnest_owner(join.this, columns)
+        if owner is None:
+            break
+        exprs, names, table_alias = _unnest_columns(join.this)
+        inner = exp.select(exp.Star(), *[exp.alias_(c, n) for c, n in
+                                         zip(exprs, names, strict=True)]).from_(nodes[owner].copy())
+        wrapped = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(owner)))
+        nodes[owner].replace(wrapped)
+        nodes[owner] = wrapped
+        if columns[owner] is not None:
+            columns[owner] = columns[owner] | set(names)  # type: ignore[operator]
+        aliases.add(table_alias)
+        moved += 1
+    if moved:
+        select.set("joins", relational + unnests[moved:] or None)
+        _unqualify(select, aliases - {""} - set(nodes))
+
+
+def _rewrite_unnests(tree: exp.Expr, schema: Schema) -> exp.Expr:
+    """Presto UNNESTs in FROM and JOIN in the forms DuckDB runs fast.
+
+    UNNESTs move into a SELECT list over the table whose columns they read (see
+    ``_wrap_unnests``); any other becomes a lateral ``(SELECT unnest(...) AS x) t``,
+    never a table-function UNNEST, which DuckDB plans as a dependent join that
+    de-duplicates whole rows (30-100x slower).
+    """
+    for select in list(tree.find_all(exp.Select)):
+        _wrap_unnests(select, schema)
     for unnest in list(tree.find_all(exp.Unnest)):
         if isinstance(unnest.parent, exp.From | exp.Join):
             unnest.replace(_zip_unnest(unnest))
@@ -570,14 +680,19 @@ def _first_word(sql: str, dialect: str) -> str:
     return tokens[0].text.upper() if tokens else ""
 
 
-def _translate_query(sql: str, dialect: str) -> str:
+def _translate_query(sql: str, dialect: str, schema: Schema) -> str:
     tree = _parse(sql, dialect)
-    tree = _rewrite_unnests(_rewrite_functions(tree, sql))
+    tree = _rewrite_unnests(_rewrite_functions(tree, sql), schema)
     return _to_duckdb(tree)
 
 
-def translate(sql: str, dialect: str = "athena") -> str:
-    """Translate one read-only Athena/Presto/Trino statement into DuckDB SQL."""
+def translate(sql: str, dialect: str = "athena", schema: Schema | None = None) -> str:
+    """Translate one read-only Athena/Presto/Trino statement into DuckDB SQL.
+
+    ``schema`` (relation name → its column names) lets an UNNEST that follows a join
+    move next to the table it reads, DuckDB's fast form (see ``_wrap_unnests``).
+    """
+    schema = schema or {}
     dialect = dialect.lower()
     _dialect(dialect)
     check_read_only(sql, dialect)
@@ -587,11 +702,11 @@ def translate(sql: str, dialect: str = "athena") -> str:
     if word in _META_STARTS:
         return _rewrite_meta(" ".join(_strip(sql).split()))
     if word == "EXPLAIN":
-        return _translate_explain(sql, dialect)
-    return _translate_query(sql, dialect)
+        return _translate_explain(sql, dialect, schema)
+    return _translate_query(sql, dialect, schema)
 
 
-def _translate_explain(sql: str, dialect: str) -> str:
+def _translate_explain(sql: str, dialect: str, schema: Schema) -> str:
     tokens = _tokens(sql, dialect)
     rest = _explained(sql, tokens, dialect)
     head = sql[: rest[0].start].upper()
@@ -600,4 +715,4 @@ def _translate_explain(sql: str, dialect: str) -> str:
     prefix = "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
     if rest[0].text.upper() in _META_STARTS:
         return prefix + _rewrite_meta(" ".join(inner.split()))
-    return prefix + _translate_query(inner, dialect)
+    return prefix + _translate_query(inner, dialect, schema)

@@ -60,6 +60,7 @@ class Engine:
         self.lake = lake
         self.timeout_seconds = timeout_seconds
         self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._schema: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -79,12 +80,17 @@ class Engine:
 
     def _connect(self, dialect: str) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
+        # Parquet footers are read once per file, not once per query; results need no
+        # particular order unless the SQL asks for one (as in Athena).
+        con.execute("SET parquet_metadata_cache = true")
+        con.execute("SET preserve_insertion_order = false")
         if not self.lake.local:
             con.register_filesystem(self.lake.fs)
         prepare(con, dialect)
         for table in TABLES:
             self._create_table_view(con, table)
         create_seed_views(con)
+        self._schema = catalog(con)
         self._sandbox(con)
         return con
 
@@ -117,8 +123,8 @@ class Engine:
 
     def execute(self, sql: str, dialect: str = "athena") -> Result:
         """Run one read-only statement; raises QueryError with a one-line message."""
-        translated = dialects.translate(sql, dialect)
         con = self.connection(dialect).cursor()
+        translated = dialects.translate(sql, dialect, self._schema)
         timer = threading.Timer(self.timeout_seconds, con.interrupt)
         timer.start()
         try:
@@ -147,11 +153,20 @@ def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
 def create_seed_views(con: duckdb.DuckDBPyConnection) -> None:
     """The seed's views over tables named as the seed names them, and the database alias."""
     for view in VIEWS:
-        body = dialects.translate(_sql_text("views", view), "athena")
+        body = dialects.translate(_sql_text("views", view), "athena", catalog(con))
         con.execute(f'CREATE VIEW "{view}" AS {body}')
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATABASE}")
     for name in (*TABLES, *VIEWS):
         con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Each table and view of the connection, with its column names."""
+    out: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").fetchall():
+        out.setdefault(table, set()).add(column)
+    return out
 
 
 def _literal(value: object) -> str:
