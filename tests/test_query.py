@@ -97,3 +97,13 @@ def test_examples_lists_the_seed_queries(cli):
     for name in ("top_domains", "product_links", "top_labels", "top_emotions",
                  "suspect_content", "top_celebrities", "john_doe"):
         assert name in out.stdout
+
+
+def test_presto_semantics_hold_in_every_query_of_an_engine(small_lake, tmp_path):
+    # Each query runs on its own cursor: the dialect's settings must reach all of them.
+    engine = Engine(Lake(str(tmp_path / small_lake)))
+    for _ in range(2):
+        row = engine.execute("SELECT 7 / 2 AS q, from_unixtime(0) AS t").table.to_pylist()[0]
+        assert row["q"] == 3
+        assert row["t"].isoformat() == "1970-01-01T00:00:00+00:00"
+    assert engine.execute("SELECT 7 / 2 AS q", "duckdb").table.to_pylist() == [{"q": 3.5}]

@@ -82,8 +82,8 @@ class Engine:
         con = duckdb.connect(":memory:")
         # Parquet footers are read once per file, not once per query; results need no
         # particular order unless the SQL asks for one (as in Athena).
-        con.execute("SET parquet_metadata_cache = true")
-        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET GLOBAL parquet_metadata_cache = true")
+        con.execute("SET GLOBAL preserve_insertion_order = false")
         if not self.lake.local:
             con.register_filesystem(self.lake.fs)
         prepare(con, dialect)
@@ -117,9 +117,9 @@ class Engine:
         allowed = [root]
         if not self.lake.local:
             allowed.append(f"{self.lake.protocol}:///{self.lake.root.lstrip('/')}/")
-        con.execute(f"SET allowed_directories = {_literal(allowed)}")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        con.execute(f"SET GLOBAL allowed_directories = {_literal(allowed)}")
+        con.execute("SET GLOBAL enable_external_access = false")
+        con.execute("SET GLOBAL lock_configuration = true")
 
     def execute(self, sql: str, dialect: str = "athena") -> Result:
         """Run one read-only statement; raises QueryError with a one-line message."""
@@ -145,7 +145,7 @@ class Engine:
 def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
     """The dialect's session settings and the Presto functions DuckDB lacks."""
     for name, value in dialects.SESSION_SETTINGS.get(dialect, {}).items():
-        con.execute(f"SET {name} = {_literal(value)}")
+        con.execute(f"SET GLOBAL {name} = {_literal(value)}")
     for macro in dialects.MACROS:
         con.execute(macro)
 
