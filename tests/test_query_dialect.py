@@ -443,3 +443,26 @@ LOCATIONS: list[tuple[str, str, tuple[int, int] | None]] = [
 @pytest.mark.parametrize(("sql", "token", "where"), LOCATIONS)
 def test_locate_finds_identifier(sql: str, token: str, where: tuple[int, int] | None) -> None:
     assert locate(sql, token) == where
+
+
+HOSTS = [
+    "https://www.amazon.com/dp/B01?tag=x", "https://User@WWW.Amazon.COM:8080/x",
+    "http://[2001:db8::1]:80/p", "//cdn.example/x.jpg", "https://a.example", "https://a.example?q",
+    "https://a.example#top", "ftp://files.example/x", "https://a b.example/", "https://x/\tp",
+    "amazon.com/dp/B01", "not a url", "https://u:p@h.example:1/", "https://h.example:/x",
+    "mailto:someone@example.com", "", "https://", "HTTPS://UPPER.EXAMPLE/P",
+]
+
+
+@pytest.mark.parametrize("url", HOSTS)
+def test_url_extract_host_agrees_with_the_uri_parts(con: duckdb.DuckDBPyConnection,
+                                                    url: str) -> None:
+    # The fast host pattern gives what the RFC 3986 authority does, on every shape.
+    got = con.execute(translate(f"SELECT url_extract_host('{url}')")).fetchone()[0]
+    authority = con.execute("SELECT presto_url_authority(?)", [url]).fetchone()[0]
+    expected = None
+    if authority is not None:
+        host = authority.split("@", 1)[-1]
+        host = host[: host.index("]") + 1] if host.startswith("[") else host.split(":")[0]
+        expected = host or None
+    assert got == expected
