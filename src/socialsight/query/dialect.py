@@ -77,11 +77,8 @@ MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE MACRO presto_url_authority(u) AS "
     f"CASE WHEN {_URL_OK} AND regexp_matches(u, '^([a-zA-Z][a-zA-Z0-9+.\\-]*:)?//') "
     f"THEN {_url_part(2)} END",
-    # One anchored pattern (scheme, //, user info, host; no whitespace anywhere): the
-    # host of millions of links is the hot path of the seed's top-domains query.
-    "CREATE OR REPLACE MACRO url_extract_host(u) AS nullif(regexp_extract(u, "
-    "'^(?:[a-zA-Z][a-zA-Z0-9+.\\-]*:)?//(?:[^@/?#\\s]*@)?"
-    "(\\[[^\\]/?#\\s]*\\]|[^:/?#\\s]*)\\S*$', 1), '')",
+    "CREATE OR REPLACE MACRO url_extract_host(u) AS nullif(regexp_extract("
+    "presto_url_authority(u), '^(?:[^@]*@)?(\\[[^\\]]*\\]|[^:]*)', 1), '')",
     "CREATE OR REPLACE MACRO url_extract_port(u) AS TRY_CAST(nullif(regexp_extract("
     "presto_url_authority(u), ':([0-9]+)$', 1), '') AS BIGINT)",
     "CREATE OR REPLACE MACRO url_extract_protocol(u) AS "
