@@ -51,10 +51,6 @@ def structure(typ: pa.DataType) -> Any:
     return _SCALARS[typ]
 
 
-def _field(typ: pa.DataType, name: str) -> pa.DataType:
-    return typ.field(name).type
-
-
 def _input_structure() -> dict[str, Any]:
     """What to read from a v1.1 line: the tweets columns plus what the rules need."""
     top = {f.name: structure(f.type) for f in TWEETS if f.name not in ("raw_json", "platform")}
@@ -100,7 +96,7 @@ def _pack(typ: pa.StructType, values: dict[str, str]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def _entities_sql(s: str, typ: pa.StructType) -> tuple[str, str]:
+def _entities_sql(s: str) -> tuple[str, str]:
     """(entities, extended_entities) of ``s``: extended_tweet's when it has entities."""
     has_ext = f"{s}.extended_tweet.entities IS NOT NULL"
     ent = f"CASE WHEN {has_ext} THEN {s}.extended_tweet.entities ELSE {s}.entities END"
@@ -111,14 +107,11 @@ def _entities_sql(s: str, typ: pa.StructType) -> tuple[str, str]:
 
 def _embedded_sql(s: str) -> str:
     typ = TWEETS.field("retweeted_status").type
-    ent, ext = _entities_sql(s, typ)
+    ent, ext = _entities_sql(s)
     values = {f.name: f"{s}.{f.name}" for f in typ}
     values["id"] = _int_of(f"{s}.id_str", f"{s}.id")
     values["text"] = _full_text(s)
-    values["user"] = _pack(_field(typ, "user"), {f.name: f"{s}.user.{f.name}"
-                                                 for f in _field(typ, "user")})
-    values["entities"] = _pack(_field(typ, "entities"), {
-        f.name: f"({ent}).{f.name}" for f in _field(typ, "entities")})
+    values["entities"] = ent
     values["extended_entities"] = "{'media': " + _media(f"({ext}).media") + "}"
     return f"CASE WHEN {s} IS NULL THEN NULL ELSE {_pack(typ, values)} END"
 
@@ -126,7 +119,7 @@ def _embedded_sql(s: str) -> str:
 def _select_sql() -> str:
     """The SELECT that turns ``j`` (the transformed line) into a row of ``tweets``."""
     j = "j"
-    ent, ext = _entities_sql(j, TWEETS)
+    ent, ext = _entities_sql(j)
     ent_type = TWEETS.field("entities").type
     ext_type = TWEETS.field("extended_entities").type
     user_type = TWEETS.field("user").type

@@ -74,9 +74,11 @@ def _url_part(group: int) -> str:
 
 MACROS: tuple[str, ...] = (
     # -- the url_extract_* family (java.net.URI semantics: NULL when not a URL) --
+    # The authority with a one-group anchored pattern (what _URL_RE's group 2 gives
+    # once the scheme and // are known to be there): RE2 runs it several times faster.
     "CREATE OR REPLACE MACRO presto_url_authority(u) AS "
     f"CASE WHEN {_URL_OK} AND regexp_matches(u, '^([a-zA-Z][a-zA-Z0-9+.\\-]*:)?//') "
-    f"THEN {_url_part(2)} END",
+    "THEN regexp_extract(u, '^(?:[a-zA-Z][a-zA-Z0-9+.\\-]*:)?//([^/?#]*)', 1) END",
     "CREATE OR REPLACE MACRO url_extract_host(u) AS nullif(regexp_extract("
     "presto_url_authority(u), '^(?:[^@]*@)?(\\[[^\\]]*\\]|[^:]*)', 1), '')",
     "CREATE OR REPLACE MACRO url_extract_port(u) AS TRY_CAST(nullif(regexp_extract("
