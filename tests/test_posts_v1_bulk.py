@@ -14,6 +14,7 @@ from socialsight.lake.schema import PARTITION, TWEETS
 from socialsight.posts.canonical import partition_of
 from socialsight.posts.detect import convert
 from socialsight.posts.v1_bulk import BulkConverter
+from socialsight.sources.files import read_records
 from tests.conftest import status
 
 COLUMNS = [*TWEETS.names, PARTITION]
@@ -39,7 +40,7 @@ def per_record(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def in_bulk(bulk: BulkConverter, lines: list[str]) -> tuple[list[dict[str, Any]], list[int]]:
-    result = bulk.convert(pa.array([line + "\n" for line in lines], pa.large_string()))
+    result = bulk.convert(pa.array(lines, pa.large_string()))
     return result.table.select(COLUMNS).to_pylist(), result.rest
 
 
@@ -126,10 +127,14 @@ def test_a_field_of_the_wrong_type_is_null_and_raw_json_keeps_it(bulk):
     assert json.loads(rows[0]["raw_json"])["retweet_count"] == "many"
 
 
-def test_raw_json_is_the_line_without_its_line_end(bulk):
+def test_raw_json_is_the_line_without_its_line_end(bulk, tmp_path):
     line = json.dumps(status(12, "crlf"))
-    result = bulk.convert(pa.array(["  " + line + "\r\n"], pa.large_string()))
-    assert result.table.column("raw_json").to_pylist() == [line]
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes(b"  " + line.encode() + b"\r\n\r\n" + line.encode())
+    blocks = list(read_records(str(path), blocks=True))
+    assert [b.numbers.to_pylist() for b in blocks] == [[1, 3]]
+    result = bulk.convert(blocks[0].lines)
+    assert result.table.column("raw_json").to_pylist() == [line, line]
 
 
 def test_the_structure_follows_the_table_contract():

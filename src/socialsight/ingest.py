@@ -124,9 +124,7 @@ class Importer:
 
     def _take_lines(self, block: Block, indices: Iterable[int]) -> None:
         for index in indices:
-            record = block.record(index)
-            if record is not None:
-                self._take(record)
+            self._take(block.record(index))
 
     def _take(self, record: Record) -> None:
         self.summary.records += 1

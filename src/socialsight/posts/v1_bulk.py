@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 OUTPUT = partitioned(TWEETS)
 
 PARALLEL_ROWS = 2048
-# What Python's bytes.strip() strips: lines keep their line ends until raw_json is made.
-_WHITESPACE = "chr(32) || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
 
 _SCALARS = {
     pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
@@ -131,7 +129,7 @@ def _select_sql() -> str:
         "id": "_id",
         "id_str": "CAST(_id AS VARCHAR)",
         "platform": "'x'",
-        "raw_json": f"trim(raw, {_WHITESPACE})",
+        "raw_json": "raw",
         "timestamp_ms": "_ts",
         "text": (f"CASE WHEN {rt} IS NOT NULL THEN "
                  f"'RT @' || coalesce({rt}.user.screen_name, '') || ': ' || {_full_text(rt)} "

@@ -64,7 +64,7 @@ def _first_char(stream: io.BufferedReader) -> bytes:
 class Block:
     """Consecutive lines of a JSON-lines file, for converters that take many at once.
 
-    ``lines`` are valid UTF-8, each with its line end; ``numbers`` their 1-based lines.
+    ``lines`` are valid UTF-8, stripped, none empty; ``numbers`` their 1-based lines.
     """
 
     source: str
@@ -74,10 +74,10 @@ class Block:
     def __len__(self) -> int:
         return len(self.lines)
 
-    def record(self, index: int) -> Record | None:
-        """The line at ``index`` decoded as a single record (None for a blank line)."""
-        text = self.lines[index].as_py().encode().strip()
-        return _decode(self.source, self.numbers[index].as_py(), text) if text else None
+    def record(self, index: int) -> Record:
+        """The line at ``index`` decoded as a single record."""
+        text = self.lines[index].as_py().encode()
+        return _decode(self.source, self.numbers[index].as_py(), text)
 
 
 def read_records(path: str, on_bytes: Callable[[int], None] | None = None,
@@ -202,10 +202,10 @@ def _line_blocks(path: str, stream: Any, advance: Callable[[], None]) -> Iterato
 def _split_lines(path: str, body: bytes, line_no: int) -> Generator[Record | Block, None, int]:
     """``body`` (whole lines, after line ``line_no``) as one Block and error records.
 
-    The Block's strings keep their line ends (JSON readers skip them); returns the
-    number of the last line of ``body``.
+    Returns the number of the last line of ``body``.
     """
     import numpy as np
+    import pyarrow.compute as pc
 
     ends, find, pos = [], body.find, 0
     while (end := find(b"\n", pos)) >= 0:
@@ -219,7 +219,7 @@ def _split_lines(path: str, body: bytes, line_no: int) -> Generator[Record | Blo
     binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), count, [
         None, pa.py_buffer(offsets), pa.py_buffer(body)])
     try:
-        lines = binary.cast(pa.large_string())
+        lines = pc.ascii_trim_whitespace(binary.cast(pa.large_string()))
     except pa.ArrowInvalid:  # some line is not UTF-8: take this block line by line
         for i in range(count):
             text = body[offsets[i]:offsets[i + 1]].strip()
@@ -227,13 +227,11 @@ def _split_lines(path: str, body: bytes, line_no: int) -> Generator[Record | Blo
                 yield _decode(path, line_no + i + 1, text)
         return line_no + count
     huge = np.diff(offsets) > MAX_RECORD_BYTES
-    if huge.any():
-        for number in numbers[huge].tolist():
-            yield Record(path, number, "", error=f"record larger than {MAX_RECORD_BYTES} bytes")
-        keep = pa.array(~huge)
-        lines, numbers = lines.filter(keep), numbers[~huge]
-    if len(lines):
-        yield Block(path, lines, pa.array(numbers))
+    for number in numbers[huge].tolist():
+        yield Record(path, number, "", error=f"record larger than {MAX_RECORD_BYTES} bytes")
+    keep = (pc.binary_length(lines).to_numpy() > 0) & ~huge
+    if keep.any():
+        yield Block(path, lines.filter(pa.array(keep)), pa.array(numbers[keep]))
     return line_no + count
 
 
