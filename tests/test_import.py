@@ -171,3 +171,25 @@ def test_lines_cut_across_blocks_keep_their_numbers_and_errors(cli, tmp_path, mo
 
 def orjson_line(obj: dict) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode()
+
+
+def test_a_record_too_large_is_an_error_row_wherever_it_falls(cli, tmp_path, monkeypatch):
+    from socialsight import ingest
+    from socialsight.sources import files
+
+    monkeypatch.setattr(files, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(files, "MAX_RECORD_BYTES", 3000)
+    monkeypatch.setattr(ingest, "BULK_MIN_LINES", 1)
+    lines = [orjson_line(status(7000 + i, f"post {i}")) for i in range(40)]
+    lines[10] = orjson_line(status(8010, "x" * 2500))  # too large, inside a block
+    lines[25] = orjson_line(status(8025, "y" * 9000))  # too large, longer than a block
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    ids = sorted(r["id"] for r in _tweets(tmp_path / "lake"))
+    assert ids == [7000 + i for i in range(40) if i not in (10, 25)]
+    errors = {e["line"]: e["reason"] for e in Lake(str(tmp_path / "lake")).read("errors")
+              .to_pylist()}
+    assert set(errors) == {11, 26}
+    assert all("larger than 3000 bytes" in reason for reason in errors.values())
