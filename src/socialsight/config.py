@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -29,6 +30,35 @@ class IngestSettings(BaseModel):
     batch_size: int = Field(
         50_000, ge=1, description="Posts per committed batch (one set of Parquet files) on import."
     )
+
+
+class FetchSettings(BaseModel):
+    allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, addresses or CIDRs a photo URL may reach even though they are "
+        "not public (loopback, private networks); comma-separated in the environment.",
+    )
+    connect_timeout_seconds: float = Field(5.0, gt=0, description="Connect timeout per photo.")
+    read_timeout_seconds: float = Field(
+        15.0, gt=0, description="Longest wait for the next bytes of a photo.")
+    retries: int = Field(
+        3, ge=0, description="Retries after a timeout, a dropped connection, a 5xx or a 429.")
+    backoff_seconds: float = Field(
+        0.5, ge=0, description="First retry delay; it doubles with each retry.")
+    max_bytes: int = Field(15_000_000, ge=1, description="Largest photo downloaded, in bytes.")
+    max_pixels: int = Field(
+        50_000_000, ge=1, description="Most pixels a photo may have (stops decompression bombs).")
+    concurrency: int = Field(16, ge=1, description="Photos downloaded at once.")
+    per_host: int = Field(4, ge=1, description="Photos downloaded at once from one host.")
+    user_agent: str = Field("socialsight",
+                            description="The User-Agent header of photo downloads.")
+
+    @field_validator("allow_hosts", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
 
 
 class QuerySettings(BaseModel):
@@ -58,6 +88,7 @@ class Settings(BaseSettings):
     )
     ingest: IngestSettings = Field(default_factory=lambda: IngestSettings())
     query: QuerySettings = Field(default_factory=lambda: QuerySettings())
+    fetch: FetchSettings = Field(default_factory=lambda: FetchSettings())
 
     @classmethod
     def settings_customise_sources(

@@ -4,10 +4,13 @@
 
     SocialsightError
     ├── TransientError          worth retrying: the same call may succeed later
+    │   └── FetchError          a timeout, a dropped connection, a 5xx or a 429
     └── TerminalError           retrying the same input gives the same failure
         ├── ConfigError         a setting is missing or invalid
         ├── InputError          a record or file cannot be read
         │   └── UnknownFormatError   a record of a shape no adapter knows
+        ├── MediaError          a photo that cannot be used (not an image, too big)
+        │   └── RefusedURLError  a URL the fetch guard will not reach
         ├── LakeError           the lake cannot be read or written
         └── QueryError          SQL that cannot run
             ├── SQLSyntaxError  SQL that does not parse (has line and column)
@@ -31,6 +34,10 @@ class TransientError(SocialsightError):
     transient = True
 
 
+class FetchError(TransientError):
+    """A photo download that failed in a way that may pass: timeout, 5xx, 429."""
+
+
 class TerminalError(SocialsightError):
     """A failure that the same input will always produce."""
 
@@ -45,6 +52,14 @@ class InputError(TerminalError):
 
 class UnknownFormatError(InputError):
     """A record whose shape no adapter recognises."""
+
+
+class MediaError(TerminalError):
+    """A photo that cannot be used: not an image, too large, too many pixels, a 4xx."""
+
+
+class RefusedURLError(MediaError):
+    """A URL the fetch guard refuses: not http(s), or a non-public address."""
 
 
 class LakeError(TerminalError):

@@ -1,0 +1,1 @@
+"""Photos: guarded fetching, content sniffing (and, next, the content-addressed store)."""
