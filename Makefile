@@ -15,6 +15,8 @@ $(VENV)/.base: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Real test photos ship inside scikit-image's wheel; only its files are used.
+	$(BIN)/python -m pip install --quiet --no-deps 'scikit-image>=0.22'
 	touch $@
 
 demo: $(VENV)/.base
@@ -25,7 +27,7 @@ demo: $(VENV)/.base
 	@echo "Try:  $(BIN)/socialsight examples    then  $(BIN)/socialsight query --seed NAME --lake $(LAKE)"
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 
 test: lint

@@ -61,6 +61,15 @@ class FetchSettings(BaseModel):
         return value
 
 
+class VisionSettings(BaseModel):
+    models_dir: str | None = Field(
+        None, description="Folder of the model files (default: the repository's models/).")
+    threads: int = Field(1, ge=1, description="Threads per ONNX session.")
+    min_confidence: float = Field(
+        55.0, ge=0, le=100, description="Labels less confident than this (0-100) are dropped.")
+    max_labels: int = Field(20, ge=1, description="Most labels kept per photo.")
+
+
 class QuerySettings(BaseModel):
     dialect: Literal["athena", "presto", "trino", "duckdb"] = Field(
         "athena", description="SQL dialect that `socialsight query` accepts by default."
@@ -89,6 +98,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=lambda: IngestSettings())
     query: QuerySettings = Field(default_factory=lambda: QuerySettings())
     fetch: FetchSettings = Field(default_factory=lambda: FetchSettings())
+    vision: VisionSettings = Field(default_factory=lambda: VisionSettings())
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,1 @@
+"""Image analyses with local ONNX models: runtime (sessions, checked files) and one module each."""

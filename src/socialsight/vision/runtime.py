@@ -1,0 +1,81 @@
+"""Model files and ONNX sessions: every file checked by sha256, every session made once.
+
+Model files live in the repository's ``models/`` folder (or ``vision.models_dir``);
+:data:`MODEL_FILES` names each with the sha256 it must have — a file that is missing
+or differs is refused with a message saying how to rebuild it, never downloaded.
+Sessions are created on first use, once per process, with ``vision.threads`` threads,
+on the CUDA execution provider when onnxruntime has it and on the CPU otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from socialsight.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# name → sha256; see models/MODELS.md for where each file comes from.
+MODEL_FILES: dict[str, str] = {
+    "efficientnet_lite0.onnx": "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4",
+    "imagenet_labels.json": "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6",
+}
+# Execution providers in order of preference; the first one available is used.
+PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str, int], Any] = {}
+
+
+def models_dir(configured: str | None = None) -> Path:
+    return Path(configured) if configured else REPO_MODELS
+
+
+@functools.cache
+def _digest(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_path(name: str, directory: str | None = None) -> Path:
+    """The checked path of model file ``name``; raises ConfigError when unusable."""
+    if name not in MODEL_FILES:
+        raise ConfigError(f"unknown model file {name!r}")
+    path = models_dir(directory) / name
+    if not path.is_file():
+        raise ConfigError(f"model file {path} is missing: rebuild models/ with "
+                          "tools/models/ (see models/MODELS.md)")
+    stat = path.stat()
+    if _digest(str(path), stat.st_size, stat.st_mtime) != MODEL_FILES[name]:
+        raise ConfigError(f"model file {path} does not match its sha256 in "
+                          "socialsight.vision.runtime.MODEL_FILES: refusing to load it")
+    return path
+
+
+def session(name: str, threads: int = 1, directory: str | None = None) -> Any:
+    """The process's one ONNX session for ``name`` (created on first use)."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    key = (str(models_dir(directory) / name), threads)
+    with _lock:
+        if key not in _sessions:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            available = set(ort.get_available_providers())
+            providers = [p for p in PROVIDERS if p in available]
+            path = model_path(name, directory)
+            _sessions[key] = ort.InferenceSession(str(path), options, providers=providers)
+            log.info("loaded %s on %s", name, _sessions[key].get_providers()[0])
+        return _sessions[key]
