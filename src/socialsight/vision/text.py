@@ -1,0 +1,95 @@
+"""DetectText, offline: PP-OCR (rapidocr's wheel) as Rekognition's LINE and WORD detections.
+
+Lines come in reading order with ids 0, 1, …; each line's words follow with their
+own ids and ``parentid`` naming the line, as Rekognition numbers them. Geometry is
+relative to the photo (0–1): an axis-aligned ``boundingbox`` and the ``polygon`` of
+four corners; confidences are 0–100. The three ONNX files ship inside the rapidocr
+wheel and are checked by sha256 before rapidocr is started, so it never has a reason
+to download one; its model settings are left as shipped for the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from socialsight.vision import runtime
+
+MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
+
+_lock = threading.Lock()
+_engines: dict[int, Any] = {}
+
+
+@dataclass
+class TextDetection:
+    detectedtext: str
+    type: str  # LINE | WORD
+    id: int
+    parentid: int | None
+    confidence: float
+    polygon: list[tuple[float, float]]
+
+    def as_rekognition(self) -> dict[str, Any]:
+        """A row of ``image_labels.textdetections`` (the seed's column names)."""
+        xs, ys = [p[0] for p in self.polygon], [p[1] for p in self.polygon]
+        box = {"width": max(xs) - min(xs), "height": max(ys) - min(ys),
+               "left": min(xs), "top": min(ys)}
+        return {"detectedtext": self.detectedtext, "type": self.type, "id": self.id,
+                "parentid": self.parentid, "confidence": self.confidence,
+                "geometry": {"boundingbox": box,
+                             "polygon": [{"x": x, "y": y} for x, y in self.polygon]}}
+
+
+def _engine(threads: int) -> Any:
+    with _lock:
+        if threads not in _engines:
+            for name in MODELS:
+                runtime.model_path(name)  # refuse a missing or altered file up front
+            from rapidocr import RapidOCR
+
+            _engines[threads] = RapidOCR(params={
+                "Global.return_word_box": True, "Global.log_level": "error",
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            })
+            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        return _engines[threads]
+
+
+def _relative(points: Any, width: int, height: int) -> list[tuple[float, float]]:
+    return [(min(max(float(x) / width, 0.0), 1.0), min(max(float(y) / height, 0.0), 1.0))
+            for x, y in points]
+
+
+def detect_text(image: Image.Image, min_confidence: float = 50.0,
+                threads: int = 1) -> list[TextDetection]:
+    """LINE detections in reading order, then the WORDs of each line."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    result = _engine(threads)(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
+    if not result.txts:
+        return []
+    words_of_lines = getattr(result, "word_results", None) or [()] * len(result.txts)
+    lines: list[TextDetection] = []
+    words: list[TextDetection] = []
+    for text, score, box, line_words in zip(result.txts, result.scores, result.boxes,
+                                            words_of_lines, strict=False):
+        if not text.strip() or score * 100 < min_confidence:
+            continue
+        line_id = len(lines)
+        lines.append(TextDetection(text, "LINE", line_id, None, round(score * 100, 3),
+                                   _relative(box, width, height)))
+        for word, word_score, word_box in line_words or ():
+            if word and word.strip() and word_box is not None:
+                words.append(TextDetection(word, "WORD", 0, line_id,
+                                           round(float(word_score) * 100, 3),
+                                           _relative(word_box, width, height)))
+    for offset, word in enumerate(words):
+        word.id = len(lines) + offset
+    return lines + words
