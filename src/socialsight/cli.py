@@ -220,6 +220,48 @@ def _sql_from(sql: str | None, file: Path | None, seed: str | None,
 
 
 @app.command()
+def analyze(
+    photo: Annotated[str, typer.Argument(
+        help="A photo file, or an http(s) URL (fetched through the same guards as the "
+        "pipeline: public addresses only unless fetch.allow_hosts says otherwise).",
+        show_default=False)],
+    config: ConfigOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="rekognition (the API's field names) "
+                                     "or lake (the image_labels struct as stored).")
+                   ] = "rekognition",
+    min_confidence: Annotated[float | None, typer.Option(
+        help="Drop labels below this confidence, 0-100 (default: vision.min_confidence).",
+        min=0, max=100, show_default=False)] = None,
+    max_labels: Annotated[int | None, typer.Option(
+        help="Keep at most this many labels (default: vision.max_labels).", min=1,
+        show_default=False)] = None,
+) -> None:
+    """Show what the local models see in one photo, as JSON.
+
+    Labels with their parents, moderation labels and the text in the photo, under
+    Rekognition's field names (faces and known people are not in the model pack yet).
+    Nothing leaves the machine but the download of a URL you give.
+    """
+    import orjson
+
+    from socialsight.media.photo import load_photo
+    from socialsight.vision.analyze import analyze as run_analysis
+
+    if fmt not in ("rekognition", "lake"):
+        raise _fail(f"unknown format {fmt!r}: choose rekognition or lake", 2)
+    settings = load_settings(config)
+    vision = settings.vision.model_copy(update={
+        k: v for k, v in (("min_confidence", min_confidence), ("max_labels", max_labels))
+        if v is not None})
+    image = load_photo(photo, settings.fetch)
+    result = run_analysis(image, vision)
+    body = result.rekognition() if fmt == "rekognition" else result.image_labels()
+    sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
 def examples() -> None:
     """List the seed's sample queries (run one with `socialsight query --seed NAME`)."""
     from socialsight.query.engine import seed_queries

@@ -41,7 +41,7 @@ def title(name: str) -> str:
 
 
 @functools.cache
-def _classes(directory: str | None) -> list[dict[str, Any]]:
+def classes(directory: str | None = None) -> list[dict[str, Any]]:
     with open(runtime.model_path(CLASSES, directory), encoding="utf-8") as handle:
         classes: list[dict[str, Any]] = json.load(handle)["classes"]
     return classes
@@ -73,13 +73,13 @@ def class_scores(image: Image.Image, threads: int = 1,
 
 
 def scores_by_name(scores: np.ndarray, directory: str | None = None) -> dict[str, float]:
-    return {c["name"]: float(s) for c, s in zip(_classes(directory), scores, strict=True)}
+    return {c["name"]: float(s) for c, s in zip(classes(directory), scores, strict=True)}
 
 
 def detect_labels(image: Image.Image, min_confidence: float = 55.0, max_labels: int = 20,
                   threads: int = 1, directory: str | None = None) -> list[Label]:
     """The labels of one photo, most confident first."""
-    return labels_from_scores(class_scores(image, threads, directory), _classes(directory),
+    return labels_from_scores(class_scores(image, threads, directory), classes(directory),
                               min_confidence, max_labels)
 
 

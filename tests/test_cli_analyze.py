@@ -1,0 +1,55 @@
+"""`socialsight analyze`: one photo's result as JSON, from a file or a guarded URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_media_fetch import server  # noqa: F401 (the loopback photo server)
+from tests.test_vision_labels import package_photo
+
+
+def _photo_file(tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    package_photo(name).save(path)
+    return str(path)
+
+
+def test_a_photo_file_gives_rekognition_shaped_json(cli, tmp_path):
+    result = cli("analyze", _photo_file(tmp_path, "coffee.png"))
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    labels = {label["Name"]: label for label in body["Labels"]}
+    assert [p["Name"] for p in labels["Espresso"]["Parents"]] == ["Coffee", "Beverage", "Food"]
+    assert body["ModerationLabels"] == [] and body["Errors"] == []
+    assert body["ImageSize"] == {"Width": 600, "Height": 400}
+
+
+def test_the_lake_format_is_the_image_labels_struct(cli, tmp_path):
+    result = cli("analyze", _photo_file(tmp_path, "page.png"), "--format", "lake",
+                 "--max-labels", "3")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body) == {"labels", "moderationlabels", "textdetections", "facedetails",
+                         "celebrityrecognition", "labelmodelversion"}
+    assert len(body["labels"]) <= 3 and body["facedetails"] == []
+    first = next(t for t in body["textdetections"] if t["type"] == "LINE" and t["id"] == 0)
+    assert first["detectedtext"] == "Region-based segmentation"
+
+
+def test_what_is_not_a_photo_is_a_one_line_error(cli, tmp_path):
+    page = tmp_path / "login.jpg"
+    page.write_text("<!DOCTYPE html><html><body>sign in</body></html>")
+    result = cli("analyze", str(page))
+    assert result.exit_code == 1
+    assert "not a JPEG, PNG, GIF or WebP image (an HTML page)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_urls_go_through_the_fetch_guards(cli, monkeypatch, server):  # noqa: F811
+    refused = cli("analyze", "http://127.0.0.1:9/photo.jpg")
+    assert refused.exit_code == 1 and "non-public address" in refused.stderr
+    monkeypatch.setenv("SOCIALSIGHT_FETCH_ALLOW_HOSTS", "localhost")
+    fetched = cli("analyze", f"http://{server}/photo.jpg")
+    assert fetched.exit_code == 0, fetched.output
+    assert json.loads(fetched.stdout)["ImageSize"] == {"Width": 64, "Height": 48}
