@@ -35,6 +35,7 @@ test: lint
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.vision
 
 clean:
 	rm -rf $(VENV) $(LAKE) .pytest_cache .mypy_cache .ruff_cache
