@@ -53,3 +53,13 @@ def test_urls_go_through_the_fetch_guards(cli, monkeypatch, server):  # noqa: F8
     fetched = cli("analyze", f"http://{server}/photo.jpg")
     assert fetched.exit_code == 0, fetched.output
     assert json.loads(fetched.stdout)["ImageSize"] == {"Width": 64, "Height": 48}
+
+
+def test_a_portrait_has_a_face_and_the_person_labels(cli, tmp_path):
+    result = cli("analyze", _photo_file(tmp_path, "astronaut.png"))
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert len(body["FaceDetails"]) == 1
+    face = body["FaceDetails"][0]
+    assert face["Confidence"] > 99 and face["AgeRange"] is None
+    assert {"Person", "Face"} <= {label["Name"] for label in body["Labels"]}

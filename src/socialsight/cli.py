@@ -238,8 +238,9 @@ def analyze(
 ) -> None:
     """Show what the local models see in one photo, as JSON.
 
-    Labels with their parents, moderation labels and the text in the photo, under
-    Rekognition's field names (faces and known people are not in the model pack yet).
+    Labels with their parents, moderation labels, the text in the photo and the faces
+    (box, landmarks, quality), under Rekognition's field names. Known people and face
+    attributes (age, emotions, ...) are not in the model pack yet and stay null.
     Nothing leaves the machine but the download of a URL you give.
     """
     import orjson

@@ -3,8 +3,8 @@
 :func:`analyze` runs labels, moderation and text on a decoded photo; an analysis
 that fails becomes an entry of ``errors`` and the others still run. The result
 converts to the lake's ``image_labels`` struct (the seed's lower-case columns) or to
-Rekognition's JSON field names for people who know that API. Faces and known people
-are not in the model pack yet: their fields stay empty, never invented.
+Rekognition's JSON field names for people who know that API. Known people and the
+face attributes the model pack cannot tell yet stay empty or null, never invented.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 from PIL import Image
 
 from socialsight.config import VisionSettings
+from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
 from socialsight.vision import text as text_mod
+from socialsight.vision.faces import FaceDetail
 from socialsight.vision.labels import Label
 from socialsight.vision.moderation import ModerationLabel
 from socialsight.vision.text import TextDetection
@@ -29,6 +31,7 @@ MODEL_VERSIONS = {
     "labels": "efficientnet-lite0-imagenet1k+wordnet3.0",
     "moderation": "open-nsfw-1.1+imagenet-hints",
     "text": "pp-ocrv6-small",
+    "faces": "retinaface-mnet0.25",
 }
 LABEL_MODEL_VERSION = "socialsight-1"
 
@@ -40,6 +43,7 @@ class Analysis:
     labels: list[Label] = field(default_factory=list)
     moderation: list[ModerationLabel] = field(default_factory=list)
     text: list[TextDetection] = field(default_factory=list)
+    faces: list[FaceDetail] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def image_labels(self) -> dict[str, Any]:
@@ -48,7 +52,7 @@ class Analysis:
             "labels": [lb.as_rekognition() for lb in self.labels],
             "moderationlabels": [m.as_rekognition() for m in self.moderation],
             "textdetections": [t.as_rekognition() for t in self.text],
-            "facedetails": [],
+            "facedetails": [f.as_rekognition() for f in self.faces],
             "celebrityrecognition": None,
             "labelmodelversion": LABEL_MODEL_VERSION,
         }
@@ -61,13 +65,32 @@ class Analysis:
             "ModerationLabels": [{"Name": m.name, "ParentName": m.parentname,
                                   "Confidence": m.confidence} for m in self.moderation],
             "TextDetections": [_camel(t.as_rekognition()) for t in self.text],
+            "FaceDetails": [_camel(f.as_rekognition()) for f in self.faces],
             "ImageSize": {"Width": self.width, "Height": self.height},
             "ModelVersions": MODEL_VERSIONS,
             "Errors": [{"Analysis": a, "Error": e} for a, e in self.errors],
         }
 
 
-_CAMEL = {"detectedtext": "DetectedText", "parentid": "ParentId", "boundingbox": "BoundingBox"}
+def _detector_labels(result: Analysis, s: VisionSettings) -> None:
+    """Labels Rekognition gives that come from our detectors: Text, Person, Human, Face."""
+    extra = []
+    lines = [t.confidence for t in result.text if t.type == "LINE"]
+    if lines:
+        extra.append(Label("Text", max(lines), []))
+    if result.faces:
+        best = max(f.confidence for f in result.faces)
+        extra += [Label("Person", best, []), Label("Human", best, []),
+                  Label("Face", best, ["Person"])]
+    known = {lb.name for lb in result.labels}
+    result.labels += [lb for lb in extra if lb.name not in known and lb.confidence >=
+                      s.min_confidence]
+    result.labels.sort(key=lambda lb: (-lb.confidence, lb.name))
+    del result.labels[s.max_labels:]
+
+
+_CAMEL = {"detectedtext": "DetectedText", "parentid": "ParentId", "boundingbox": "BoundingBox",
+          "agerange": "AgeRange", "eyesopen": "EyesOpen", "mouthopen": "MouthOpen"}
 
 
 def _camel(value: Any) -> Any:
@@ -79,7 +102,7 @@ def _camel(value: Any) -> Any:
 
 
 def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analysis:
-    """Every analysis of one decoded photo."""
+    """Every analysis of one decoded photo (no gating yet: each runs on every photo)."""
     s = settings or VisionSettings()
     image = image.convert("RGB")
     result = Analysis(*image.size)
@@ -100,11 +123,11 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
         result.text = text_mod.detect_text(image, s.min_confidence, s.threads)
     except Exception as exc:
         result.errors.append(("text", f"{type(exc).__name__}: {exc}"))
-    lines = [t.confidence for t in result.text if t.type == "LINE"]
-    if lines:  # Rekognition labels a photo with text "Text"
-        result.labels.append(Label("Text", max(lines), []))
-        result.labels.sort(key=lambda lb: (-lb.confidence, lb.name))
-        del result.labels[s.max_labels:]
+    try:
+        result.faces = faces_mod.detect_faces(image, threads=s.threads, directory=s.models_dir)
+    except Exception as exc:
+        result.errors.append(("faces", f"{type(exc).__name__}: {exc}"))
+    _detector_labels(result, s)
     for analysis, error in result.errors:
         log.warning("%s failed: %s", analysis, error)
     return result

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MODEL_FILES: dict[str, str] = {
     "efficientnet_lite0.onnx": "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4",
     "imagenet_labels.json": "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6",
+    "retinaface_mnet025.onnx": "4be010e3830d35db6e58be786bdc7900b8dbcb735e1fdf4f64e5dc1f4b2e02b4",
 }
 # Model files inside installed packages: name → (package, file, sha256).
 PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
