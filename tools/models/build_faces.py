@@ -49,7 +49,6 @@ give exactly one face with score > 0.9) and prints the detections and the time p
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import sys
 import time
@@ -60,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import sha256  # tools/models/common.py (run the script from its folder)
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -376,14 +376,6 @@ def verify(net: Any, alignment: Any, model_path: Path) -> None:
         detect(session, astronaut)
     per_image = (time.perf_counter() - start) / 20 * 1000
     print(f"full reference detect() on astronaut.png, 1 thread: {per_image:.1f} ms per image")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def main() -> None:

@@ -34,7 +34,6 @@ sample photos (``coffee`` and ``chelsea``) and prints their top-5 classes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import sha256  # tools/models/common.py (run the script from its folder)
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -276,14 +276,6 @@ def verify(model_path: Path, classes: list[dict[str, Any]]) -> None:
         session.run(["logits"], {"input": batch})
     per_image = (time.perf_counter() - start) / runs * 1000
     print(f"onnxruntime, 1 thread: {per_image:.1f} ms per image")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def main() -> None:
