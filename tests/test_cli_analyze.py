@@ -63,3 +63,13 @@ def test_a_portrait_has_a_face_and_the_person_labels(cli, tmp_path):
     face = body["FaceDetails"][0]
     assert face["Confidence"] > 99 and face["AgeRange"] is None
     assert {"Person", "Face"} <= {label["Name"] for label in body["Labels"]}
+
+
+def test_a_cut_off_or_missing_photo_is_a_one_line_error(cli, tmp_path):
+    whole = Path(_photo_file(tmp_path, "coffee.png")).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 4])
+    result = cli("analyze", str(cut))
+    assert result.exit_code == 1 and "cannot decode" in result.stderr
+    missing = cli("analyze", str(tmp_path / "nope.jpg"))
+    assert missing.exit_code == 1 and "No such file" in missing.stderr
