@@ -17,13 +17,14 @@ import argparse
 import importlib.util
 import io
 import resource
-import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from PIL import Image
+
+from bench.run import _median_seconds
 
 PHOTOS = ("page.png", "motorcycle_left.png", "astronaut.png", "coffee.png", "chelsea.png",
           "rocket.jpg", "hubble_deep_field.jpg")
@@ -67,15 +68,6 @@ def _rate(work: Callable[[bytes], int], items: list[bytes], workers: int,
         return len(items) / (time.perf_counter() - t0)
 
 
-def _median_ms(run: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -101,7 +93,7 @@ def main() -> None:
     print("| analysis | median per photo | photos/s, one process |")
     print("|---|---:|---:|")
     for name, run in per.items():
-        ms = _median_ms(run, args.rounds) / len(photos)
+        ms = _median_seconds(run, args.rounds) * 1000 / len(photos)
         print(f"| {name} | {ms:,.1f} ms | {1000 / ms:,.1f} |")
     items = photos * args.rounds
     ceiling = _rate(decode_and_resize, items, args.workers)
