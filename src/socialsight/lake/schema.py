@@ -308,6 +308,9 @@ def partitioned(schema: pa.Schema) -> pa.Schema:
     return schema.append(pa.field(PARTITION, pa.string()))
 
 
+# A row of ``tweets`` on its way to the lake: the columns plus its partition.
+TWEET_ROWS = partitioned(TWEETS)
+
 # The column that identifies a row for de-duplication, per table.
 KEYS: dict[str, tuple[str, ...]] = {
     "tweets": ("id",),

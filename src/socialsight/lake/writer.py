@@ -17,14 +17,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialsight.lake.schema import ERRORS, PARTITION, TWEETS, partitioned
+from socialsight.lake.schema import ERRORS, PARTITION, TWEET_ROWS, partitioned
 from socialsight.lake.store import Lake, split_by_partition
 from socialsight.posts.canonical import Post, partition_of
 
 log = logging.getLogger(__name__)
 
 RAW_LIMIT = 4096
-OUTPUT = partitioned(TWEETS)
 
 
 class KeyIndex:
@@ -177,7 +176,7 @@ class PostWriter:
         tables = [self._to_arrow(p, batch.errors) if isinstance(p, list) else p
                   for p in batch.parts]
         result.rejected = len(batch.errors) - known_errors
-        posts = pa.concat_tables(tables) if tables else OUTPUT.empty_table()
+        posts = pa.concat_tables(tables) if tables else TWEET_ROWS.empty_table()
         fresh = self._fresh_posts(posts, result)
         errors = self._fresh_errors(batch.errors)
         result.errors = len(errors)
@@ -198,7 +197,7 @@ class PostWriter:
         for dt, part in split_by_partition(unique, keep_partition=True):
             seen = self._post_ids.seen(dt, part.column("id").combine_chunks())
             keep.append(part.filter(pc.invert(seen)) if pc.any(seen).as_py() else part)
-        fresh = pa.concat_tables(keep) if keep else OUTPUT.empty_table()
+        fresh = pa.concat_tables(keep) if keep else TWEET_ROWS.empty_table()
         result.duplicates = posts.num_rows - fresh.num_rows
         return fresh
 
@@ -217,13 +216,13 @@ class PostWriter:
         for post in posts:
             post[PARTITION] = partition_of(post["timestamp_ms"])
         try:
-            return pa.Table.from_pylist(posts, schema=OUTPUT)
+            return pa.Table.from_pylist(posts, schema=TWEET_ROWS)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             pass
         good = []
         for post in posts:
             try:
-                pa.Table.from_pylist([post], schema=OUTPUT)
+                pa.Table.from_pylist([post], schema=TWEET_ROWS)
             except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
                 errors.append(ErrorRow(
                     stage="import", source=str(post.get("_source", "")), line=post.get("_line"),
@@ -232,4 +231,4 @@ class PostWriter:
                 ))
                 continue
             good.append(post)
-        return pa.Table.from_pylist(good, schema=OUTPUT)
+        return pa.Table.from_pylist(good, schema=TWEET_ROWS)

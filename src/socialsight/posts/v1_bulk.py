@@ -26,11 +26,10 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialsight.lake.schema import PARTITION, TWEETS, partitioned
+from socialsight.lake.schema import PARTITION, TWEET_ROWS, TWEETS
 
 log = logging.getLogger(__name__)
 
-OUTPUT = partitioned(TWEETS)
 
 PARALLEL_ROWS = 2048
 
@@ -201,13 +200,13 @@ class BulkConverter:
                 out = self._run(self._guarded, chunk)
             except duckdb.Error as exc:
                 log.warning("bulk conversion failed, reading the block per record: %s", exc)
-                return BulkResult(OUTPUT.empty_table(), list(range(len(lines))))
+                return BulkResult(TWEET_ROWS.empty_table(), list(range(len(lines))))
         accept = out.column("_accept")
         rest: list[int] = []
         if not pc.all(accept).as_py():
             rest = out.column("line").filter(pc.invert(accept)).to_pylist()
             out = out.filter(accept)
-        return BulkResult(out.drop_columns(["line", "_accept"]).cast(OUTPUT), rest)
+        return BulkResult(out.drop_columns(["line", "_accept"]).cast(TWEET_ROWS), rest)
 
     def _run(self, sql: str, chunk: pa.Table) -> pa.Table:
         self.con.register("chunk", chunk)
