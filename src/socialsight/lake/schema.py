@@ -273,6 +273,8 @@ MEDIA_REKOGNITION = pa.schema(
         ("height", _i32),
         ("model_versions", pa.map_(_s, _s)),
         ("analysis_errors", _list(_struct(analysis=_s, error=_s))),
+        # one embedding per facedetails entry, so known people can be matched again
+        ("face_embeddings", _list(_list(pa.float32()))),
     ]
 )
 

@@ -101,8 +101,30 @@ class Lake:
             return schema.empty_table()
         return pa.concat_tables(parts, promote_options="permissive")
 
+    def read_file(self, path: str, columns: list[str] | None = None) -> pa.Table:
+        """The rows of one committed file (without its partition column)."""
+        with self.fs.open(path, "rb") as f:
+            return pq.read_table(f, columns=columns)
+
     def has_data(self, table: str) -> bool:
         return bool(self.files(table))
+
+    def rewrite(self, path: str, rows: pa.Table) -> None:
+        """Replace one committed file's rows, atomically and under the same name.
+
+        For changes to rows already in the lake (a retried photo, a re-matched face):
+        the new file is staged and renamed over the old one, so readers see either.
+        """
+        parts = path[len(self.root):].strip("/").split("/")
+        if not path.startswith(self.root) or len(parts) != 3 or not (
+                parts[1].startswith(f"{PARTITION}=") and parts[2].startswith("part-")
+                and parts[2].endswith(".parquet")):
+            raise LakeError(f"not a committed lake file: {path}")
+        table, dt, batch = parts[0], parts[1].split("=", 1)[1], parts[2][5:-8]
+        if PARTITION in rows.column_names:
+            rows = rows.drop_columns([PARTITION])
+        rows = rows.append_column(PARTITION, pa.array([dt] * rows.num_rows, pa.string()))
+        self.commit({table: rows}, batch_id=batch)
 
     # --- writing ------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """One photo through every analysis the model pack has, each failure kept apart.
 
-:func:`analyze` runs labels, moderation and text on a decoded photo; an analysis
-that fails becomes an entry of ``errors`` and the others still run. The result
-converts to the lake's ``image_labels`` struct (the seed's lower-case columns) or to
-Rekognition's JSON field names for people who know that API. Known people and the
-face attributes the model pack cannot tell yet stay empty or null, never invented.
+:func:`analyze` runs labels, moderation, objects, text and faces (with their
+attributes and embeddings) on a decoded photo; an analysis that fails becomes an entry
+of ``errors`` and the others still run. The result converts to the lake's
+``image_labels`` struct (the seed's lower-case columns) or to Rekognition's JSON field
+names for people who know that API. What the model pack cannot tell (eyeglasses,
+sunglasses, beard, mustache) stays null, never invented. Known people are matched
+afterwards, against the lake's gallery (:mod:`socialsight.people`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from socialsight.config import VisionSettings
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
+from socialsight.vision import objects as objects_mod
 from socialsight.vision import text as text_mod
 from socialsight.vision.faces import FaceDetail
 from socialsight.vision.labels import Label
@@ -34,6 +37,8 @@ MODEL_VERSIONS = {
     "faces": "retinaface-mnet0.25",
 }
 LABEL_MODEL_VERSION = "socialsight-1"
+# With gating on, faces are looked for where the object detector sees a person this sure.
+PERSON_GATE = 30.0
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Analysis:
     text: list[TextDetection] = field(default_factory=list)
     faces: list[FaceDetail] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    embeddings: list[list[float] | None] = field(default_factory=list)  # one per face
+    looked_for_faces: bool = False
 
     def image_labels(self) -> dict[str, Any]:
         """The ``media_rekognition.image_labels`` struct."""
@@ -52,45 +59,83 @@ class Analysis:
             "labels": [lb.as_rekognition() for lb in self.labels],
             "moderationlabels": [m.as_rekognition() for m in self.moderation],
             "textdetections": [t.as_rekognition() for t in self.text],
-            "facedetails": [f.as_rekognition() for f in self.faces],
+            "facedetails": ([f.as_rekognition() for f in self.faces]
+                            if self.looked_for_faces else None),
             "celebrityrecognition": None,
             "labelmodelversion": LABEL_MODEL_VERSION,
         }
 
-    def rekognition(self) -> dict[str, Any]:
+    def rekognition(self, celebrities: dict[str, Any] | None = None) -> dict[str, Any]:
         """The result under Rekognition's response field names."""
         return {
-            "Labels": [{"Name": lb.name, "Confidence": lb.confidence, "Instances": [],
-                        "Parents": [{"Name": p} for p in lb.parents]} for lb in self.labels],
+            "Labels": [_camel(lb.as_rekognition()) for lb in self.labels],
             "ModerationLabels": [{"Name": m.name, "ParentName": m.parentname,
                                   "Confidence": m.confidence} for m in self.moderation],
             "TextDetections": [_camel(t.as_rekognition()) for t in self.text],
-            "FaceDetails": [_camel(f.as_rekognition()) for f in self.faces],
+            "FaceDetails": ([_camel(f.as_rekognition()) for f in self.faces]
+                            if self.looked_for_faces else None),
+            "CelebrityRecognition": _camel(celebrities),
             "ImageSize": {"Width": self.width, "Height": self.height},
             "ModelVersions": MODEL_VERSIONS,
             "Errors": [{"Analysis": a, "Error": e} for a, e in self.errors],
         }
 
 
-def _detector_labels(result: Analysis, s: VisionSettings) -> None:
-    """Labels Rekognition gives that come from our detectors: Text, Person, Human, Face."""
-    extra = []
-    lines = [t.confidence for t in result.text if t.type == "LINE"]
-    if lines:
-        extra.append(Label("Text", max(lines), []))
-    if result.faces:
-        best = max(f.confidence for f in result.faces)
-        extra += [Label("Person", best, []), Label("Human", best, []),
-                  Label("Face", best, ["Person"])]
-    known = {lb.name for lb in result.labels}
-    result.labels += [lb for lb in extra if lb.name not in known and lb.confidence >=
-                      s.min_confidence]
+def _ancestry(directory: str | None) -> dict[str, list[str]]:
+    """Every name in the classifier's WordNet chains → its parents (for detector labels)."""
+    out: dict[str, list[str]] = {}
+    for entry in labels_mod.classes(directory):
+        chain = [labels_mod.title(entry["name"]), *(labels_mod.title(p) for p in entry["parents"])]
+        for depth, name in enumerate(chain):
+            out.setdefault(name, chain[depth + 1:])
+    return out
+
+
+def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None:
+    """Labels Rekognition gives that come from our detectors (objects, Text, Person, Face)."""
+    by_name = {lb.name: lb for lb in result.labels}
+    parents = _ancestry(s.models_dir)
+    for label in found:
+        if label.confidence < s.min_confidence:
+            continue
+        if label.name in by_name:
+            known = by_name[label.name]
+            known.confidence = max(known.confidence, label.confidence)
+            known.instances += label.instances
+            continue
+        if not label.parents:
+            label.parents = parents.get(label.name, [])
+        by_name[label.name] = label
+        result.labels.append(label)
+        for depth, parent in enumerate(label.parents):  # ancestors are labels too
+            if parent in by_name:
+                by_name[parent].confidence = max(by_name[parent].confidence, label.confidence)
+            else:
+                by_name[parent] = Label(parent, label.confidence, label.parents[depth + 1:])
+                result.labels.append(by_name[parent])
     result.labels.sort(key=lambda lb: (-lb.confidence, lb.name))
     del result.labels[s.max_labels:]
 
 
+def _objects(found: list[Any]) -> list[Label]:
+    """Detected objects as labels with instances, one label per name."""
+    out: dict[str, Label] = {}
+    for obj in found:
+        label = out.setdefault(obj.name, Label(obj.name, 0.0, []))
+        label.confidence = max(label.confidence, obj.confidence)
+        label.instances.append((obj.box, obj.confidence))
+    return list(out.values())
+
+
+def _has(result: Analysis, *names: str) -> bool:
+    return any(lb.name in names for lb in result.labels)
+
+
 _CAMEL = {"detectedtext": "DetectedText", "parentid": "ParentId", "boundingbox": "BoundingBox",
-          "agerange": "AgeRange", "eyesopen": "EyesOpen", "mouthopen": "MouthOpen"}
+          "agerange": "AgeRange", "eyesopen": "EyesOpen", "mouthopen": "MouthOpen",
+          "parentname": "ParentName", "celebrityfaces": "CelebrityFaces",
+          "unrecognizedfaces": "UnrecognizedFaces", "matchconfidence": "MatchConfidence",
+          "orientationcorrection": "OrientationCorrection"}
 
 
 def _camel(value: Any) -> Any:
@@ -101,33 +146,65 @@ def _camel(value: Any) -> Any:
     return value
 
 
+def _run(result: Analysis, name: str, step: Any) -> Any:
+    try:
+        return step()
+    except Exception as exc:  # one analysis failing must not stop the others
+        result.errors.append((name, f"{type(exc).__name__}: {exc}"))
+        log.warning("%s failed: %s", name, exc)
+        return None
+
+
 def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analysis:
-    """Every analysis of one decoded photo (no gating yet: each runs on every photo)."""
+    """Every analysis of one decoded photo, gated as in the seed unless ``gate`` is off.
+
+    Labels, moderation, objects and the text detector run on every photo. Text is read
+    only where there is a Text label (the detector found text), faces are looked for
+    only where there is a Person or a Face label; with ``gate`` off, both run always.
+    Faces not looked for leave ``facedetails`` and ``celebrityrecognition`` null.
+    """
     s = settings or VisionSettings()
     image = image.convert("RGB")
     result = Analysis(*image.size)
+    threads, directory = s.threads, s.models_dir
+    raw = _run(result, "labels", lambda: labels_mod.class_scores(image, threads, directory))
     scores: dict[str, float] = {}
-    try:
-        raw = labels_mod.class_scores(image, s.threads, s.models_dir)
-        scores = labels_mod.scores_by_name(raw, s.models_dir)
+    if raw is not None:
+        scores = labels_mod.scores_by_name(raw, directory)
         result.labels = labels_mod.labels_from_scores(
-            raw, labels_mod.classes(s.models_dir), s.min_confidence, s.max_labels)
-    except Exception as exc:  # one analysis failing must not stop the others
-        result.errors.append(("labels", f"{type(exc).__name__}: {exc}"))
-    try:
-        explicit = moderation_mod.explicit_score(image, s.threads, s.models_dir)
-        result.moderation = moderation_mod.moderation_labels(explicit, scores)
-    except Exception as exc:
-        result.errors.append(("moderation", f"{type(exc).__name__}: {exc}"))
-    try:
-        result.text = text_mod.detect_text(image, s.min_confidence, s.threads)
-    except Exception as exc:
-        result.errors.append(("text", f"{type(exc).__name__}: {exc}"))
-    try:
-        result.faces = faces_mod.detect_faces(image, threads=s.threads, directory=s.models_dir)
-    except Exception as exc:
-        result.errors.append(("faces", f"{type(exc).__name__}: {exc}"))
-    _detector_labels(result, s)
-    for analysis, error in result.errors:
-        log.warning("%s failed: %s", analysis, error)
+            raw, labels_mod.classes(directory), s.min_confidence, s.max_labels)
+    moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
+        moderation_mod.explicit_score(image, threads, directory), scores))
+    result.moderation = moderation or []
+    found = _run(result, "objects", lambda: objects_mod.detect_objects(
+        image, min(s.min_confidence, PERSON_GATE), threads, directory))
+    person = found is None or any(o.name == "Person" for o in found)
+    if found:
+        _add_labels(result, _objects(found), s)
+    text = _run(result, "text", lambda: text_mod.detect_text(image, s.min_confidence, threads))
+    result.text = text or []
+    lines = [t.confidence for t in result.text if t.type == "LINE"]
+    if lines:
+        _add_labels(result, [Label("Text", max(lines), [])], s)
+    looked = not s.gate or person or _has(result, "Person", "Human", "Face")
+    if looked:
+        faces = _run(result, "faces", lambda: faces_mod.detect_faces(
+            image, threads=threads, directory=directory))
+        result.faces = faces if faces is not None else []
+        result.looked_for_faces = faces is not None
+        if result.faces:
+            best = max(f.confidence for f in result.faces)
+            _add_labels(result, [Label("Person", best, []), Label("Human", best, []),
+                                 Label("Face", best, ["Person"])], s)
+        from socialsight.vision import embeddings as embeddings_mod
+        from socialsight.vision import face_attributes as attributes_mod
+
+        for face in result.faces:
+            extra = _run(result, "face attributes", lambda face=face:
+                         attributes_mod.describe(image, face, threads, directory))
+            face.extra = extra or {}
+            vector = _run(result, "known people", lambda face=face:
+                          embeddings_mod.embed(image, face, threads, directory))
+            result.embeddings.append(None if vector is None else [
+                round(float(v), 6) for v in vector])
     return result

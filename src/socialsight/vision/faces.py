@@ -42,18 +42,26 @@ class FaceDetail:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_rekognition(self) -> dict[str, Any]:
-        """A row of ``image_labels.facedetails`` (the seed's column names; unknowns null)."""
+        """A row of ``image_labels.facedetails`` (the seed's column names; unknowns null).
+
+        ``extra`` holds what :mod:`socialsight.vision.face_attributes` found (age range,
+        gender, smile, eyes, mouth, emotions, yaw and pitch).
+        """
         left, top, width, height = self.box
-        return {
+        extra = dict(self.extra)
+        pose = {"roll": self.roll, "yaw": None, "pitch": None} | extra.pop("pose", {})
+        row = {
             "boundingbox": {"width": width, "height": height, "left": left, "top": top},
             "confidence": self.confidence,
             "landmarks": [{"type": t, "x": x, "y": y} for t, x, y in self.landmarks],
-            "pose": {"roll": self.roll, "yaw": None, "pitch": None},
+            "pose": pose,
             "quality": {"brightness": self.brightness, "sharpness": self.sharpness},
             "agerange": None, "gender": None, "smile": None, "eyeglasses": None,
             "sunglasses": None, "beard": None, "mustache": None, "eyesopen": None,
             "mouthopen": None, "emotions": None,
         }
+        row.update({k: v for k, v in extra.items() if k in row})
+        return row
 
 
 def prior_boxes(height: int, width: int) -> np.ndarray:

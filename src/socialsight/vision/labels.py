@@ -29,10 +29,15 @@ class Label:
     name: str
     confidence: float
     parents: list[str] = field(default_factory=list)
+    # (left, top, width, height) relative, and confidence: where each instance is
+    instances: list[tuple[tuple[float, float, float, float], float]] = field(
+        default_factory=list)
 
     def as_rekognition(self) -> dict[str, Any]:
         """The label as a row of ``image_labels.labels`` (the seed's column names)."""
-        return {"name": self.name, "confidence": self.confidence, "instances": [],
+        return {"name": self.name, "confidence": self.confidence,
+                "instances": [{"boundingbox": {"width": w, "height": h, "left": x, "top": y},
+                               "confidence": c} for (x, y, w, h), c in self.instances],
                 "parents": [{"name": p} for p in self.parents]}
 
 

@@ -22,6 +22,9 @@ from socialsight.vision import runtime
 
 MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
 DETECT_MIN_SIDE = 480
+# Larger photos are scaled down to this long side first: the detector's cost grows
+# with the pixels, and a post's photo is rarely read in finer print than this.
+DETECT_MAX_SIDE = 960
 
 _lock = threading.Lock()
 _engines: dict[int, Any] = {}
@@ -77,6 +80,11 @@ def detect_text(image: Image.Image, min_confidence: float = 50.0,
     """LINE detections in reading order, then the WORDs of each line."""
     rgb = image.convert("RGB")
     width, height = rgb.size
+    scale = DETECT_MAX_SIDE / max(width, height)
+    if scale < 1:
+        rgb = rgb.resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                         Image.Resampling.BILINEAR)
+        width, height = rgb.size
     result = _engine(threads)(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
     if not result.txts:
         return []

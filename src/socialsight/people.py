@@ -1,0 +1,232 @@
+"""Known people: a gallery the user enrols, matched against every face (RecognizeCelebrities).
+
+Rekognition recognises celebrities from Amazon's own gallery; socialsight recognises
+the people *you* enrol — a brand's spokespeople, a campaign's faces, the accounts a
+trust-and-safety team follows — with ``socialsight people add NAME PHOTO...``. Each
+enrolled photo contributes one face embedding; the gallery is one Parquet file in the
+lake (``_people/gallery.parquet``), rewritten whole on every change.
+
+A face matches the enrolled person whose nearest embedding is closest, when that
+distance is under :data:`socialsight.vision.embeddings.MATCH_DISTANCE`; the match
+confidence is :func:`socialsight.vision.embeddings.similarity` of it. Faces are kept
+with their embeddings in ``media_rekognition.face_embeddings``, so :func:`rematch`
+applies a changed gallery to every past photo without analysing a photo again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import posixpath
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from socialsight.errors import InputError, LakeError
+from socialsight.lake.store import Lake
+
+log = logging.getLogger(__name__)
+
+GALLERY = "_people/gallery.parquet"
+SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("name", pa.string()),
+    ("urls", pa.list_(pa.string())),
+    ("photo", pa.string()),  # the photo's file name or URL, as given
+    ("photo_sha256", pa.string()),
+    ("embedding", pa.list_(pa.float32())),
+    ("added_at", pa.timestamp("ms", tz="UTC")),
+])
+
+
+def person_id(name: str) -> str:
+    """A short, stable id for a name (Rekognition's celebrity ids are short strings too)."""
+    return hashlib.blake2b(_norm(name).encode(), digest_size=4).hexdigest()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+@dataclass
+class Gallery:
+    """The enrolled faces: one row per (person, photo)."""
+
+    rows: pa.Table
+
+    @classmethod
+    def load(cls, lake: Lake) -> Gallery:
+        path = lake.path(GALLERY)
+        try:
+            with lake.fs.open(path, "rb") as handle:
+                return cls(pq.read_table(handle).cast(SCHEMA))
+        except FileNotFoundError:
+            return cls(SCHEMA.empty_table())
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"cannot read the people gallery {path}: {exc}") from exc
+
+    def save(self, lake: Lake) -> None:
+        path = lake.path(GALLERY)
+        temp = posixpath.join(posixpath.dirname(path), f".{uuid.uuid4().hex}.tmp")
+        lake.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        with lake.fs.open(temp, "wb") as handle:
+            pq.write_table(self.rows, handle, compression="zstd")
+        lake.fs.mv(temp, path)
+
+    def __len__(self) -> int:
+        return self.rows.num_rows
+
+    @property
+    def matrix(self) -> np.ndarray:
+        if not len(self):
+            return np.zeros((0, 0), dtype=np.float32)
+        values = self.rows.column("embedding").combine_chunks()
+        return np.stack([np.asarray(v, dtype=np.float32) for v in values.to_pylist()])
+
+    def people(self) -> list[dict[str, Any]]:
+        """One entry per person: id, name, urls, photos, added."""
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.rows.to_pylist():
+            person = out.setdefault(row["id"], {"id": row["id"], "name": row["name"],
+                                                "urls": [], "photos": 0,
+                                                "added_at": row["added_at"]})
+            person["photos"] += 1
+            person["urls"] += [u for u in row["urls"] or [] if u not in person["urls"]]
+        return sorted(out.values(), key=lambda p: p["name"].casefold())
+
+    def add(self, name: str, photo: str, sha256: str, embedding: np.ndarray,
+            urls: Sequence[str] = ()) -> str:
+        if not name.strip():
+            raise InputError("a person needs a name")
+        pid = person_id(name)
+        if any(p == sha256 and i == pid for p, i in zip(
+                self.rows.column("photo_sha256").to_pylist(),
+                self.rows.column("id").to_pylist(), strict=True)):
+            return pid  # this photo of this person is enrolled already
+        row = {"id": pid, "name": re.sub(r"\s+", " ", name).strip(), "urls": list(urls),
+               "photo": photo, "photo_sha256": sha256,
+               "embedding": np.asarray(embedding, dtype=np.float32).tolist(),
+               "added_at": datetime.now(UTC)}
+        self.rows = pa.concat_tables([self.rows, pa.Table.from_pylist([row], schema=SCHEMA)])
+        return pid
+
+    def remove(self, who: str) -> int:
+        """Forget a person (by name or id); returns how many enrolled faces went."""
+        ids = self.rows.column("id").to_pylist()
+        names = [_norm(n) for n in self.rows.column("name").to_pylist()]
+        keep = [i != who and n != _norm(who) for i, n in zip(ids, names, strict=True)]
+        removed = keep.count(False)
+        self.rows = self.rows.filter(pa.array(keep, pa.bool_()))
+        return removed
+
+
+def _face(detail: dict[str, Any]) -> dict[str, Any]:
+    """The ``celebrityrecognition`` face struct: what a FaceDetail says of where the face is."""
+    return {k: detail.get(k) for k in ("boundingbox", "confidence", "landmarks", "pose",
+                                        "quality")}
+
+
+def recognise(gallery: Gallery, facedetails: list[dict[str, Any]] | None,
+              embeddings: Sequence[Sequence[float] | None] | None) -> dict[str, Any] | None:
+    """The ``celebrityrecognition`` struct for one photo's faces (None: faces not looked for)."""
+    if facedetails is None:
+        return None
+    from socialsight.vision.embeddings import MATCH_DISTANCE, similarity
+
+    known: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    matrix = gallery.matrix
+    ids = gallery.rows.column("id").to_pylist()
+    names = gallery.rows.column("name").to_pylist()
+    urls = gallery.rows.column("urls").to_pylist()
+    vectors = list(embeddings or [])
+    for index, detail in enumerate(facedetails):
+        vector = vectors[index] if index < len(vectors) else None
+        if vector is None or not len(matrix):
+            unknown.append(_face(detail))
+            continue
+        distances = np.linalg.norm(matrix - np.asarray(vector, dtype=np.float32), axis=1)
+        best = int(distances.argmin())
+        if float(distances[best]) >= MATCH_DISTANCE:
+            unknown.append(_face(detail))
+            continue
+        known.append({"name": names[best], "id": ids[best], "urls": urls[best] or [],
+                      "matchconfidence": round(similarity(float(distances[best])), 3),
+                      "face": _face(detail)})
+    return {"celebrityfaces": known, "unrecognizedfaces": unknown,
+            "orientationcorrection": None}
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+
+@dataclass
+class Enrolled:
+    photo: str
+    faces: int  # faces found in the photo (the largest one is enrolled)
+
+
+def enrol(lake: Lake, name: str, photos: Sequence[str], urls: Sequence[str],
+          load: Callable[[str], tuple[Any, str]], threads: int = 1,
+          directory: str | None = None) -> tuple[str, list[Enrolled]]:
+    """Add ``name`` with the largest face of each photo; ``load`` gives (image, sha256).
+
+    A photo without a face is an InputError naming it; nothing is saved unless every
+    photo gave a face.
+    """
+    from socialsight.vision.embeddings import embed
+    from socialsight.vision.faces import detect_faces
+
+    gallery = Gallery.load(lake)
+    done: list[Enrolled] = []
+    pid = person_id(name)
+    for photo in photos:
+        image, sha256 = load(photo)
+        image = image.convert("RGB")
+        faces = detect_faces(image, threads=threads, directory=directory)
+        if not faces:
+            raise InputError(f"no face found in {photo}: enrol a photo where the face is "
+                             "clearly visible")
+        largest = max(faces, key=lambda f: f.box[2] * f.box[3])
+        pid = gallery.add(name, photo, sha256, embed(image, largest, threads, directory), urls)
+        done.append(Enrolled(photo, len(faces)))
+    gallery.save(lake)
+    return pid, done
+
+
+# --- applying the gallery to past photos -------------------------------------------------
+
+
+def rematch(lake: Lake, on_file: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Match every stored face against the gallery again; returns (files, rows) changed."""
+    gallery = Gallery.load(lake)
+    files_changed = rows_changed = 0
+    with lake.lock():
+        for path in lake.files("media_rekognition"):
+            table = lake.read_file(path)
+            labels = table.column("image_labels").to_pylist()
+            embeddings = table.column("face_embeddings").to_pylist()
+            changed = 0
+            for row, vectors in zip(labels, embeddings, strict=True):
+                if row is None or row.get("facedetails") is None:
+                    continue
+                fresh = recognise(gallery, row["facedetails"], vectors)
+                if fresh != row.get("celebrityrecognition"):
+                    row["celebrityrecognition"] = fresh
+                    changed += 1
+            if changed:
+                index = table.schema.get_field_index("image_labels")
+                column = pa.array(labels, type=table.schema.field("image_labels").type)
+                lake.rewrite(path, table.set_column(index, "image_labels", column))
+                files_changed += 1
+                rows_changed += changed
+            if on_file is not None:
+                on_file(1)
+    return files_changed, rows_changed

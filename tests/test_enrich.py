@@ -1,0 +1,264 @@
+"""``socialsight enrich`` and ``retry`` on posts whose photos a real loopback server serves:
+rows a user can query, every failure an error row, nothing lost or doubled after kill -9."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from socialsight.lake.store import Lake
+from socialsight.query.engine import Engine
+from tests.conftest import status, write_jsonl
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _skimage_data() -> Path:
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or spec.origin is None:
+        pytest.skip("scikit-image (test photos) is not installed")
+    return Path(spec.origin).parent / "data"
+
+
+class PhotoHandler(BaseHTTPRequestHandler):
+    """Serves scikit-image's sample photos, plus broken and unreliable answers."""
+
+    folder: ClassVar[Path]
+    hits: ClassVar[dict[str, int]] = {}
+    fail_until: ClassVar[dict[str, int]] = {}
+    delay: ClassVar[float] = 0.0
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, code: int, body: bytes, ctype: str = "image/png") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        name = self.path.split("?")[0].rsplit("/", 1)[-1]
+        self.hits[name] = self.hits.get(name, 0) + 1
+        if self.delay:
+            time.sleep(self.delay)
+        if self.hits[name] <= self.fail_until.get(name, 0):
+            self._send(503, b"busy", "text/plain")
+        elif name == "login.jpg":
+            self._send(200, b"<!DOCTYPE html><html><body>Sign in</body></html>", "image/jpeg")
+        elif name == "cut.png":
+            self._send(200, (self.folder / "coffee.png").read_bytes()[:5000])
+        elif (self.folder / name).is_file():
+            self._send(200, (self.folder / name).read_bytes())
+        else:
+            self._send(404, b"not found", "text/plain")
+
+
+@pytest.fixture
+def photos() -> Iterator[str]:
+    """The base URL of a photo server on loopback (fresh counters for each test)."""
+    PhotoHandler.folder = _skimage_data()
+    PhotoHandler.hits, PhotoHandler.fail_until, PhotoHandler.delay = {}, {}, 0.0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), PhotoHandler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def enrich_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALSIGHT_FETCH_ALLOW_HOSTS", "localhost")
+    monkeypatch.setenv("SOCIALSIGHT_FETCH_BACKOFF_SECONDS", "0")
+    monkeypatch.setenv("SOCIALSIGHT_ENRICH_WORKERS", "1")
+
+
+def rows(lake_dir: Path) -> list[dict[str, Any]]:
+    table = Lake(str(lake_dir)).read("media_rekognition")
+    return sorted(table.to_pylist(), key=lambda r: (r["tweetid"], r["mediaid"]))
+
+
+def label_names(row: dict[str, Any]) -> set[str]:
+    return {label["name"] for label in row["image_labels"]["labels"]}
+
+
+def test_enrich_fills_media_rekognition_and_the_seed_queries_read_it(
+        cli, tmp_path, photos, enrich_env):
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "Morning fuel #coffee", photos=[f"{photos}/coffee.png"]),
+        status(2, "Launch day!", photos=[f"{photos}/astronaut.png"]),
+        status(3, "Read the fine print", photos=[f"{photos}/page.png"]),
+        status(4, "My cat and my ride", photos=[f"{photos}/chelsea.png",
+                                                f"{photos}/motorcycle_left.png"]),
+        status(5, "RT coffee again", photos=[f"{photos}/coffee.png"]),  # the same photo
+        status(6, "no photo here"),
+    ])
+    assert cli("import", str(posts)).exit_code == 0
+    result = cli("enrich")
+    assert result.exit_code == 0, result.output
+    assert "photos written" in result.output
+    got = rows(tmp_path / "lake")
+    assert [(r["tweetid"], r["mediaid"]) for r in got] == [
+        (1, "10"), (2, "20"), (3, "30"), (4, "40"), (4, "41"), (5, "50")]
+    by_post = {(r["tweetid"], r["mediaid"]): r for r in got}
+    assert all(not r["analysis_errors"] for r in got)
+    assert "Coffee" in label_names(by_post[1, "10"])
+    assert "Cat" in label_names(by_post[4, "40"])
+    assert by_post[1, "10"]["text"] == "Morning fuel #coffee"
+    # The astronaut has one face; the coffee has none, and was not even looked for.
+    assert len(by_post[2, "20"]["image_labels"]["facedetails"]) == 1
+    assert by_post[2, "20"]["image_labels"]["celebrityrecognition"]["unrecognizedfaces"]
+    assert not by_post[1, "10"]["image_labels"]["facedetails"]
+    lines = [t["detectedtext"] for t in by_post[3, "30"]["image_labels"]["textdetections"]
+             if t["type"] == "LINE"]
+    assert any("Region-based" in line for line in lines)
+    # A re-posted photo is analysed once and stored once.
+    assert by_post[1, "10"]["sha256"] == by_post[5, "50"]["sha256"]
+    assert by_post[1, "10"]["image_labels"] == by_post[5, "50"]["image_labels"]
+    assert PhotoHandler.hits["coffee.png"] == 1
+    assert len(list((tmp_path / "lake" / "_media").glob("??/*.png"))) == 5
+
+    engine = Engine(Lake(str(tmp_path / "lake")))
+    top = engine.execute(_seed("top_labels")).table.to_pylist()
+    names = {next(iter(r.values())) for r in top}
+    assert {"Coffee", "Cat"} <= names
+
+
+def _seed(name: str) -> str:
+    from socialsight.query.engine import seed_queries
+
+    return seed_queries()[name]
+
+
+def test_a_second_run_has_nothing_to_do_and_writes_nothing(cli, tmp_path, photos, enrich_env):
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "coffee", photos=[f"{photos}/coffee.png"])])
+    cli("import", str(posts))
+    assert cli("enrich").exit_code == 0
+    files = sorted((tmp_path / "lake").rglob("*.parquet"))
+    again = cli("enrich")
+    assert again.exit_code == 0 and "every photo is analysed already" in again.output
+    assert sorted((tmp_path / "lake").rglob("*.parquet")) == files
+    assert PhotoHandler.hits["coffee.png"] == 1
+    # New posts are picked up by the next run, and old photos come from the cache.
+    more = write_jsonl(tmp_path / "more.jsonl", [
+        status(2, "coffee again", photos=[f"{photos}/coffee.png"]),
+        status(3, "rocket", photos=[f"{photos}/rocket.jpg"])])
+    cli("import", str(more))
+    third = cli("enrich")
+    assert third.exit_code == 0
+    assert [r["tweetid"] for r in rows(tmp_path / "lake")] == [1, 2, 3]
+    assert PhotoHandler.hits["coffee.png"] == 2  # fetched again, but not analysed again
+    assert re.search(r"already analysed \(cache\)\s*│\s*1\b", third.output)
+    assert re.search(r"distinct photos analysed\s*│\s*1\b", third.output)
+
+
+def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
+        cli, tmp_path, photos, enrich_env, monkeypatch):
+    monkeypatch.setenv("SOCIALSIGHT_FETCH_RETRIES", "0")
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "html", photos=[f"{photos}/login.jpg"]),
+        status(2, "cut off", photos=[f"{photos}/cut.png"]),
+        status(3, "gone", photos=[f"{photos}/missing.jpg"]),
+        status(4, "own network", photos=["http://127.0.0.1:9/x.jpg"]),
+        status(5, "busy", photos=[f"{photos}/coffee.png"]),
+        status(6, "fine", photos=[f"{photos}/chelsea.png"]),
+    ])
+    PhotoHandler.fail_until["coffee.png"] = 1
+    cli("import", str(posts))
+    result = cli("enrich")
+    assert result.exit_code == 0, result.output
+    assert "socialsight retry" in result.output
+    got = {r["tweetid"]: r for r in rows(tmp_path / "lake")}
+    assert len(got) == 6
+    assert not got[6]["analysis_errors"] and "Cat" in label_names(got[6])
+    reasons = {t: r["analysis_errors"][0]["analysis"] + ": " + r["analysis_errors"][0]["error"]
+               for t, r in got.items() if r["analysis_errors"]}
+    assert "not an image" in reasons[1]
+    assert reasons[2].startswith("decode")
+    assert "HTTP 404" in reasons[3]
+    assert "127.0.0.1" in reasons[4]
+    assert "HTTP 503" in reasons[5]
+    errors = Lake(str(tmp_path / "lake")).read("errors").to_pylist()
+    assert sorted(e["post_id"] for e in errors) == [1, 2, 3, 4, 5]
+    assert {e["stage"] for e in errors} == {"fetch", "decode"}
+    listed = cli("errors")
+    assert "5 errors" in listed.output
+
+    # retry: the busy server now answers; the rest fail the same way, nothing is doubled.
+    again = cli("retry")
+    assert again.exit_code == 0, again.output
+    got = {r["tweetid"]: r for r in rows(tmp_path / "lake")}
+    assert len(got) == 6 and len(rows(tmp_path / "lake")) == 6
+    assert not got[5]["analysis_errors"] and "Coffee" in label_names(got[5])
+    assert got[1]["analysis_errors"] and got[4]["analysis_errors"]
+    assert len(Lake(str(tmp_path / "lake")).read("errors")) == 5  # no error logged twice
+    listed = cli("errors")
+    assert "4 errors" in listed.output and "HTTP 503" not in listed.output
+    assert "HTTP 503" in cli("errors", "--all").output
+
+
+def test_a_killed_enrich_resumes_with_nothing_lost_or_doubled(tmp_path, photos, cli):
+    names = ["coffee.png", "chelsea.png", "rocket.jpg", "astronaut.png", "page.png",
+             "motorcycle_left.png"]
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(i + 1, name, photos=[f"{photos}/{name}"]) for i, name in enumerate(names)])
+    cli("import", str(posts))
+    lake_dir = tmp_path / "lake"
+    env = {**os.environ, "SOCIALSIGHT_FETCH_ALLOW_HOSTS": "localhost",
+           "SOCIALSIGHT_ENRICH_WORKERS": "1", "SOCIALSIGHT_ENRICH_BATCH_PHOTOS": "1",
+           "PYTHONPATH": str(SRC)}
+    PhotoHandler.delay = 0.3
+    proc = subprocess.Popen([sys.executable, "-m", "socialsight", "enrich", "--lake",
+                             str(lake_dir)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(Lake(str(lake_dir)).files("media_rekognition")) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "enrich finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = rows(lake_dir)
+    assert 2 <= len(before) < len(names)
+    PhotoHandler.delay = 0.0
+    finish = subprocess.run([sys.executable, "-m", "socialsight", "enrich", "--lake",
+                             str(lake_dir)], env=env, capture_output=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr.decode()
+    after = rows(lake_dir)
+    assert [r["tweetid"] for r in after] == list(range(1, len(names) + 1))
+    assert all(not r["analysis_errors"] for r in after)
+    kept = {r["tweetid"]: r["image_labels"] for r in before}
+    assert all(kept[t] == r["image_labels"] for r in after if (t := r["tweetid"]) in kept)
+
+
+def test_gating_can_be_switched_off(cli, tmp_path, photos, enrich_env):
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "coffee", photos=[f"{photos}/coffee.png"])])
+    cli("import", str(posts))
+    assert cli("enrich", "--no-gate").exit_code == 0
+    row = rows(tmp_path / "lake")[0]
+    # Looked for, and found none: an empty list, where gating leaves it null.
+    assert row["image_labels"]["facedetails"] == []
+
+
+def test_enrich_on_an_empty_lake_says_what_to_do(cli):
+    result = cli("enrich")
+    assert result.exit_code == 1
+    assert "socialsight import" in result.output

@@ -1,0 +1,96 @@
+"""Known people: enrol someone, find them in new photos and, with rematch, in old ones."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import ImageOps
+
+from socialsight.lake.store import Lake
+from socialsight.people import Gallery
+from socialsight.query.engine import Engine, seed_queries
+from tests.conftest import status, write_jsonl
+from tests.test_enrich import PhotoHandler, enrich_env, photos, rows  # noqa: F401
+from tests.test_vision_labels import package_photo
+
+
+@pytest.fixture
+def portrait(tmp_path):
+    """A different photo of the astronaut than the one posted: mirrored and cropped."""
+    image = ImageOps.mirror(package_photo("astronaut.png").convert("RGB"))
+    path = tmp_path / "eileen.jpg"
+    image.crop((100, 0, 512, 400)).save(path, quality=90)
+    return path
+
+
+def celebrity_names(row):
+    faces = row["image_labels"]["celebrityrecognition"]["celebrityfaces"]
+    return [f["name"] for f in faces]
+
+
+def test_people_add_list_remove(cli, portrait, tmp_path):
+    added = cli("people", "add", "Eileen Collins", str(portrait),
+                "--url", "https://en.wikipedia.org/wiki/Eileen_Collins")
+    assert added.exit_code == 0, added.output
+    assert "enrolled Eileen Collins" in added.output
+    listed = cli("people", "list")
+    assert "Eileen Collins" in listed.output and "wikipedia" in listed.output
+    # Enrolling the same photo twice does not add a second face.
+    cli("people", "add", "Eileen Collins", str(portrait))
+    assert len(Gallery.load(Lake(str(tmp_path / "lake")))) == 1
+    gone = cli("people", "remove", "eileen collins")
+    assert gone.exit_code == 0 and "removed" in gone.output
+    assert "no one is enrolled" in cli("people", "list").output
+    missing = cli("people", "remove", "Nobody")
+    assert missing.exit_code == 1 and "people list" in missing.output
+
+
+def test_a_photo_without_a_face_is_refused_and_nothing_is_enrolled(cli, portrait, tmp_path):
+    coffee = tmp_path / "coffee.png"
+    package_photo("coffee.png").save(coffee)
+    result = cli("people", "add", "Someone", str(portrait), str(coffee))
+    assert result.exit_code == 1
+    assert "no face found in" in result.output and "coffee.png" in result.output
+    assert len(Gallery.load(Lake(str(tmp_path / "lake")))) == 0
+
+
+def test_enrolled_people_are_recognised_now_and_in_past_photos(
+        cli, tmp_path, photos, enrich_env, portrait):  # noqa: F811
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "Launch day!", photos=[f"{photos}/astronaut.png"]),
+        status(2, "Coffee", photos=[f"{photos}/coffee.png"]),
+    ])
+    cli("import", str(posts))
+    assert cli("enrich").exit_code == 0
+    lake_dir = tmp_path / "lake"
+    astronaut = rows(lake_dir)[0]
+    assert celebrity_names(astronaut) == []
+    assert len(astronaut["image_labels"]["celebrityrecognition"]["unrecognizedfaces"]) == 1
+    assert len(astronaut["face_embeddings"]) == 1
+
+    cli("people", "add", "Eileen Collins", str(portrait), "--url", "https://nasa.gov/collins")
+    photos_before = dict(PhotoHandler.hits)
+    result = cli("people", "rematch")
+    assert result.exit_code == 0 and "1 photos changed" in result.output
+    assert PhotoHandler.hits == photos_before  # nothing fetched again
+    astronaut = rows(lake_dir)[0]
+    match = astronaut["image_labels"]["celebrityrecognition"]["celebrityfaces"][0]
+    assert match["name"] == "Eileen Collins" and match["urls"] == ["https://nasa.gov/collins"]
+    assert match["matchconfidence"] > 80
+    assert astronaut["image_labels"]["celebrityrecognition"]["unrecognizedfaces"] == []
+    assert len(rows(lake_dir)) == 2
+
+    # The seed's celebrity query now names her.
+    top = Engine(Lake(str(lake_dir))).execute(seed_queries()["top_celebrities"]).table
+    assert "Eileen Collins" in [next(iter(r.values())) for r in top.to_pylist()]
+
+    # New photos are matched as they are analysed.
+    more = write_jsonl(tmp_path / "more.jsonl", [
+        status(3, "Again", photos=[f"{photos}/astronaut.png?again"])])
+    cli("import", str(more))
+    assert cli("enrich").exit_code == 0
+    assert celebrity_names(rows(lake_dir)[2]) == ["Eileen Collins"]
+
+    # Forgetting her and rematching takes the matches away again.
+    cli("people", "remove", "Eileen Collins")
+    assert "2 photos changed" in cli("people", "rematch").output
+    assert all(celebrity_names(r) == [] for r in rows(lake_dir) if r["tweetid"] != 2)
