@@ -32,7 +32,9 @@ def test_the_lake_format_is_the_image_labels_struct(cli, tmp_path):
     body = json.loads(result.stdout)
     assert set(body) == {"labels", "moderationlabels", "textdetections", "facedetails",
                          "celebrityrecognition", "labelmodelversion"}
-    assert len(body["labels"]) <= 3 and body["facedetails"] == []
+    # No person in the page: faces were not looked for (gating), so they are null.
+    assert len(body["labels"]) <= 3 and body["facedetails"] is None
+    assert body["celebrityrecognition"] is None
     first = next(t for t in body["textdetections"] if t["type"] == "LINE" and t["id"] == 0)
     assert first["detectedtext"] == "Region-based segmentation"
 
@@ -61,8 +63,25 @@ def test_a_portrait_has_a_face_and_the_person_labels(cli, tmp_path):
     body = json.loads(result.stdout)
     assert len(body["FaceDetails"]) == 1
     face = body["FaceDetails"][0]
-    assert face["Confidence"] > 99 and face["AgeRange"] is None
-    assert {"Person", "Face"} <= {label["Name"] for label in body["Labels"]}
+    assert face["Confidence"] > 99
+    assert face["Gender"]["Value"] == "Female" and face["Smile"]["Value"] is True
+    assert face["Emotions"][0]["Type"] == "HAPPY"
+    assert face["AgeRange"]["Low"] < face["AgeRange"]["High"]
+    for unknown in ("Eyeglasses", "Sunglasses", "Beard", "Mustache"):
+        assert face[unknown] is None  # no offline model: null, never guessed
+    labels = {label["Name"]: label for label in body["Labels"]}
+    assert {"Person", "Face"} <= set(labels)
+    person = labels["Person"]["Instances"]
+    assert len(person) == 1 and person[0]["BoundingBox"]["Height"] > 0.8
+    # No one is enrolled: the face is unrecognised.
+    assert body["CelebrityRecognition"]["CelebrityFaces"] == []
+    assert len(body["CelebrityRecognition"]["UnrecognizedFaces"]) == 1
+
+
+def test_gating_can_be_switched_off_for_one_photo(cli, tmp_path):
+    result = cli("analyze", _photo_file(tmp_path, "page.png"), "--no-gate")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["FaceDetails"] == []  # looked for, none found
 
 
 def test_a_cut_off_or_missing_photo_is_a_one_line_error(cli, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from socialsight.vision.analyze import analyze
 from socialsight.vision.faces import detect_faces
 from tests.test_vision_labels import package_photo
 
@@ -30,10 +31,12 @@ def test_no_faces_where_there_are_none():
 
 
 def test_what_the_model_pack_cannot_tell_is_null():
-    row = detect_faces(package_photo("astronaut.png"))[0].as_rekognition()
-    for unknown in ("agerange", "gender", "smile", "eyeglasses", "sunglasses", "beard",
-                    "mustache", "eyesopen", "mouthopen", "emotions"):
+    result = analyze(package_photo("astronaut.png"))
+    row = result.image_labels()["facedetails"][0]
+    for unknown in ("eyeglasses", "sunglasses", "beard", "mustache"):
         assert row[unknown] is None, unknown
-    assert row["pose"]["yaw"] is None and row["pose"]["roll"] is not None
+    for known in ("agerange", "gender", "smile", "eyesopen", "mouthopen", "emotions"):
+        assert row[known], known
+    assert None not in row["pose"].values()
     assert [m["type"] for m in row["landmarks"]] == ["eyeLeft", "eyeRight", "nose",
                                                      "mouthLeft", "mouthRight"]

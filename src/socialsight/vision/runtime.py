@@ -26,6 +26,15 @@ MODEL_FILES: dict[str, str] = {
     "efficientnet_lite0.onnx": "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4",
     "imagenet_labels.json": "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6",
     "retinaface_mnet025.onnx": "4be010e3830d35db6e58be786bdc7900b8dbcb735e1fdf4f64e5dc1f4b2e02b4",
+    "dlib_age_predictor_v1.onnx":
+        "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
+    "dlib_gender_classifier_v1.onnx":
+        "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
+    "fer_emotion.onnx": "2ba0759ffa608f11161d4d2671db919eb3cfb954c24e2d5f5a19e31d51cb9f11",
+    "face_mesh.onnx": "e648d11d2d6c99421b085ae348a18d52ab1f5b9cce1c2607ed78006d569974cd",
+    "face_iris.onnx": "bc2b87ca0ae9eeb0c07c752fe34517369a608df4754df55a86abf7d6b85632e7",
+    "dlib_face_resnet_v1.onnx": "9b6ccb599241acf6905089610ae616469f3f590c8da717e92145406a9670e21b",
+    "yolox_nano.onnx": "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d",
 }
 # Model files inside installed packages: name → (package, file, sha256).
 PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
