@@ -34,3 +34,12 @@ def test_a_photo_without_text_has_no_detections():
     assert detect_text(package_photo("astronaut.png")) == []
     assert [d for d in detect_text(package_photo("chelsea.png"), min_confidence=80)
             if d.type == "LINE"] == []
+
+
+def test_the_quick_look_for_text_finds_the_page_and_passes_over_a_cat_and_a_crowd():
+    from socialsight.vision.text import likely_text
+
+    assert likely_text(package_photo("page.png"))
+    assert likely_text(package_photo("text.png"))
+    for photo in ("chelsea.png", "hubble_deep_field.jpg", "brick.png", "camera.png"):
+        assert not likely_text(package_photo(photo)), photo

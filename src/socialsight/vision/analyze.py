@@ -52,13 +52,15 @@ class Analysis:
     errors: list[tuple[str, str]] = field(default_factory=list)
     embeddings: list[list[float] | None] = field(default_factory=list)  # one per face
     looked_for_faces: bool = False
+    looked_for_text: bool = False
 
     def image_labels(self) -> dict[str, Any]:
         """The ``media_rekognition.image_labels`` struct."""
         return {
             "labels": [lb.as_rekognition() for lb in self.labels],
             "moderationlabels": [m.as_rekognition() for m in self.moderation],
-            "textdetections": [t.as_rekognition() for t in self.text],
+            "textdetections": ([t.as_rekognition() for t in self.text]
+                               if self.looked_for_text else None),
             "facedetails": ([f.as_rekognition() for f in self.faces]
                             if self.looked_for_faces else None),
             "celebrityrecognition": None,
@@ -71,7 +73,8 @@ class Analysis:
             "Labels": [_camel(lb.as_rekognition()) for lb in self.labels],
             "ModerationLabels": [{"Name": m.name, "ParentName": m.parentname,
                                   "Confidence": m.confidence} for m in self.moderation],
-            "TextDetections": [_camel(t.as_rekognition()) for t in self.text],
+            "TextDetections": ([_camel(t.as_rekognition()) for t in self.text]
+                               if self.looked_for_text else None),
             "FaceDetails": ([_camel(f.as_rekognition()) for f in self.faces]
                             if self.looked_for_faces else None),
             "CelebrityRecognition": _camel(celebrities),
@@ -158,10 +161,12 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
 def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analysis:
     """Every analysis of one decoded photo, gated as in the seed unless ``gate`` is off.
 
-    Labels, moderation, objects and the text detector run on every photo. Text is read
-    only where there is a Text label (the detector found text), faces are looked for
-    only where there is a Person or a Face label; with ``gate`` off, both run always.
-    Faces not looked for leave ``facedetails`` and ``celebrityrecognition`` null.
+    Labels, moderation, objects and a quick look for text (the text detector on a small
+    copy) run on every photo. Text is read only where that look finds some (what makes
+    the Text label), faces are looked for only where there is a Person or a Face
+    label; with ``gate`` off, both run always. What was not looked for is null
+    (``textdetections``, ``facedetails``, ``celebrityrecognition``); looked for and not
+    found is an empty list.
     """
     s = settings or VisionSettings()
     image = image.convert("RGB")
@@ -181,8 +186,12 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
     person = found is None or any(o.name == "Person" for o in found)
     if found:
         _add_labels(result, _objects(found), s)
-    text = _run(result, "text", lambda: text_mod.detect_text(image, s.min_confidence, threads))
-    result.text = text or []
+    glance = not s.gate or _run(result, "text", lambda: text_mod.likely_text(image, threads))
+    if glance:
+        text = _run(result, "text", lambda: text_mod.detect_text(
+            image, s.min_confidence, threads))
+        result.text = text or []
+        result.looked_for_text = text is not None
     lines = [t.confidence for t in result.text if t.type == "LINE"]
     if lines:
         _add_labels(result, [Label("Text", max(lines), [])], s)
