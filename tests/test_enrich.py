@@ -3,14 +3,17 @@ rows a user can query, every failure an error row, nothing lost or doubled after
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +33,13 @@ def _skimage_data() -> Path:
     if spec is None or spec.origin is None:
         pytest.skip("scikit-image (test photos) is not installed")
     return Path(spec.origin).parent / "data"
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels: a decompression bomb's header."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
+            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)))
 
 
 class PhotoHandler(BaseHTTPRequestHandler):
@@ -61,6 +71,24 @@ class PhotoHandler(BaseHTTPRequestHandler):
             self._send(200, b"<!DOCTYPE html><html><body>Sign in</body></html>", "image/jpeg")
         elif name == "cut.png":
             self._send(200, (self.folder / "coffee.png").read_bytes()[:5000])
+        elif name == "bomb.png":
+            self._send(200, _png_header(100_000, 100_000))
+        elif name == "huge.jpg":  # 50 MB
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(50_000_000))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(b"\xff\xd8\xff" + b"\0" * 1_000_000)
+        elif name == "to-loopback.jpg":
+            port = self.server.server_address[1]
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{port}/coffee.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif name == "slow.jpg":
+            time.sleep(2)
+            self._send(200, (self.folder / "coffee.png").read_bytes())
         elif (self.folder / name).is_file():
             self._send(200, (self.folder / name).read_bytes())
         else:
@@ -107,6 +135,8 @@ def test_enrich_fills_media_rekognition_and_the_seed_queries_read_it(
                                                 f"{photos}/motorcycle_left.png"]),
         status(5, "RT coffee again", photos=[f"{photos}/coffee.png"]),  # the same photo
         status(6, "no photo here"),
+        status(7, "Look at this", photos=[f"{photos}/rocket.jpg"], sensitive=True,
+               urls=["https://shop.example.com/deal"]),
     ])
     assert cli("import", str(posts)).exit_code == 0
     result = cli("enrich")
@@ -114,7 +144,7 @@ def test_enrich_fills_media_rekognition_and_the_seed_queries_read_it(
     assert "photos written" in result.output
     got = rows(tmp_path / "lake")
     assert [(r["tweetid"], r["mediaid"]) for r in got] == [
-        (1, "10"), (2, "20"), (3, "30"), (4, "40"), (4, "41"), (5, "50")]
+        (1, "10"), (2, "20"), (3, "30"), (4, "40"), (4, "41"), (5, "50"), (7, "70")]
     by_post = {(r["tweetid"], r["mediaid"]): r for r in got}
     assert all(not r["analysis_errors"] for r in got)
     assert "Coffee" in label_names(by_post[1, "10"])
@@ -131,12 +161,17 @@ def test_enrich_fills_media_rekognition_and_the_seed_queries_read_it(
     assert by_post[1, "10"]["sha256"] == by_post[5, "50"]["sha256"]
     assert by_post[1, "10"]["image_labels"] == by_post[5, "50"]["image_labels"]
     assert PhotoHandler.hits["coffee.png"] == 1
-    assert len(list((tmp_path / "lake" / "_media").glob("??/*.png"))) == 5
+    assert len(list((tmp_path / "lake" / "_media").glob("??/*.*"))) == 6
 
     engine = Engine(Lake(str(tmp_path / "lake")))
-    top = engine.execute(_seed("top_labels")).table.to_pylist()
-    names = {next(iter(r.values())) for r in top}
-    assert {"Coffee", "Cat"} <= names
+
+    def seed(name: str) -> list[Any]:
+        return [next(iter(r.values())) for r in engine.execute(_seed(name)).table.to_pylist()]
+
+    assert {"Coffee", "Cat", "Person", "Text", "Motorcycle"} <= set(seed("top_labels"))
+    assert seed("top_emotions")[0] == "HAPPY"  # the astronaut's smile
+    assert seed("suspect_content") == [7]  # marked sensitive by its author
+    assert seed("top_celebrities") == []  # no one is enrolled yet
 
 
 def _seed(name: str) -> str:
@@ -171,6 +206,7 @@ def test_a_second_run_has_nothing_to_do_and_writes_nothing(cli, tmp_path, photos
 def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
         cli, tmp_path, photos, enrich_env, monkeypatch):
     monkeypatch.setenv("SOCIALSIGHT_FETCH_RETRIES", "0")
+    monkeypatch.setenv("SOCIALSIGHT_FETCH_READ_TIMEOUT_SECONDS", "0.5")
     posts = write_jsonl(tmp_path / "posts.jsonl", [
         status(1, "html", photos=[f"{photos}/login.jpg"]),
         status(2, "cut off", photos=[f"{photos}/cut.png"]),
@@ -178,6 +214,10 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
         status(4, "own network", photos=["http://127.0.0.1:9/x.jpg"]),
         status(5, "busy", photos=[f"{photos}/coffee.png"]),
         status(6, "fine", photos=[f"{photos}/chelsea.png"]),
+        status(7, "bomb", photos=[f"{photos}/bomb.png"]),
+        status(8, "50 MB", photos=[f"{photos}/huge.jpg"]),
+        status(9, "redirect", photos=[f"{photos}/to-loopback.jpg"]),
+        status(10, "slow", photos=[f"{photos}/slow.jpg"]),
     ])
     PhotoHandler.fail_until["coffee.png"] = 1
     cli("import", str(posts))
@@ -185,7 +225,7 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
     assert result.exit_code == 0, result.output
     assert "socialsight retry" in result.output
     got = {r["tweetid"]: r for r in rows(tmp_path / "lake")}
-    assert len(got) == 6
+    assert len(got) == 10
     assert not got[6]["analysis_errors"] and "Cat" in label_names(got[6])
     reasons = {t: r["analysis_errors"][0]["analysis"] + ": " + r["analysis_errors"][0]["error"]
                for t, r in got.items() if r["analysis_errors"]}
@@ -194,22 +234,28 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
     assert "HTTP 404" in reasons[3]
     assert "127.0.0.1" in reasons[4]
     assert "HTTP 503" in reasons[5]
+    assert "cannot read the image header" in reasons[7]
+    assert "over the limit of 15,000,000" in reasons[8]
+    assert "127.0.0.1" in reasons[9] and "non-public" in reasons[9]
+    assert "timed out" in reasons[10]
     errors = Lake(str(tmp_path / "lake")).read("errors").to_pylist()
-    assert sorted(e["post_id"] for e in errors) == [1, 2, 3, 4, 5]
+    assert sorted(e["post_id"] for e in errors) == [1, 2, 3, 4, 5, 7, 8, 9, 10]
     assert {e["stage"] for e in errors} == {"fetch", "decode"}
+    transient = {e["post_id"] for e in errors if e["transient"]}
+    assert transient == {5, 10}
     listed = cli("errors")
-    assert "5 errors" in listed.output
+    assert "9 errors" in listed.output
 
     # retry: the busy server now answers; the rest fail the same way, nothing is doubled.
     again = cli("retry")
     assert again.exit_code == 0, again.output
     got = {r["tweetid"]: r for r in rows(tmp_path / "lake")}
-    assert len(got) == 6 and len(rows(tmp_path / "lake")) == 6
+    assert len(got) == 10 and len(rows(tmp_path / "lake")) == 10
     assert not got[5]["analysis_errors"] and "Coffee" in label_names(got[5])
     assert got[1]["analysis_errors"] and got[4]["analysis_errors"]
-    assert len(Lake(str(tmp_path / "lake")).read("errors")) == 5  # no error logged twice
+    assert len(Lake(str(tmp_path / "lake")).read("errors")) == 9  # no error logged twice
     listed = cli("errors")
-    assert "4 errors" in listed.output and "HTTP 503" not in listed.output
+    assert "8 errors" in listed.output and "HTTP 503" not in listed.output
     assert "HTTP 503" in cli("errors", "--all").output
 
 

@@ -16,7 +16,9 @@
             ├── SQLSyntaxError  SQL that does not parse (has line and column)
             └── ForbiddenQueryError  a statement that is not read-only
 
-``socialsight retry`` replays the error rows whose class is transient.
+``socialsight retry`` fetches and analyses every failed photo again: a transient
+failure may pass unchanged, a terminal one after a change of settings (say
+``fetch.allow_hosts`` or ``fetch.max_bytes``).
 """
 
 from __future__ import annotations
