@@ -308,3 +308,22 @@ def test_enrich_on_an_empty_lake_says_what_to_do(cli):
     result = cli("enrich")
     assert result.exit_code == 1
     assert "socialsight import" in result.output
+
+
+def test_a_dead_analysis_process_costs_no_photo():
+    from socialsight.config import VisionSettings
+    from socialsight.enrich import Analyser
+
+    coffee = (_skimage_data() / "coffee.png").read_bytes()
+    analyser = Analyser(VisionSettings(), 50_000_000, workers=2)
+    try:
+        assert not next(analyser.map([coffee]))["errors"]  # the workers are up
+        assert analyser._pool is not None
+        for pid in list(analyser._pool._processes):  # as the OOM killer would
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        results = list(analyser.map([coffee, coffee]))
+        assert [r["errors"] for r in results] == [[], []]
+        assert "Coffee" in {lb["name"] for lb in results[0]["image_labels"]["labels"]}
+    finally:
+        analyser.close()

@@ -47,9 +47,11 @@ app = typer.Typer(
     name="socialsight",
     help=(
         "Understand what social-media images say, on your own machine.\n\n"
-        "Collect posts, keep them in a Parquet lake, and explore them with the "
-        "Athena SQL of the AWS 'Exploring images on social media' post.\n\n"
-        "Start with:  socialsight import posts.jsonl  then  socialsight query --seed top_domains"
+        "Collect posts, keep them in a Parquet lake, analyse every photo with local "
+        "models (labels, moderation, text, faces, known people), and explore it all with "
+        "the Athena SQL of the AWS 'Exploring images on social media' post.\n\n"
+        "Start with:  socialsight import posts.jsonl  then  socialsight enrich  then  "
+        "socialsight query --seed top_labels"
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",

@@ -197,6 +197,11 @@ def _work(data: bytes) -> dict[str, Any]:
     return analyse_bytes(data, *_worker_settings)
 
 
+def _failed(analysis: str, error: str) -> dict[str, Any]:
+    return {"image_labels": None, "width": None, "height": None, "embeddings": None,
+            "model_versions": {}, "errors": [(analysis, error)]}
+
+
 class Analyser:
     """Runs :func:`analyse_bytes` in worker processes (or in this one, with 1 worker)."""
 
@@ -205,25 +210,54 @@ class Analyser:
         self.workers = workers or os.cpu_count() or 1
         self._pool: cf.ProcessPoolExecutor | None = None
         if self.workers > 1:
-            self._pool = cf.ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(settings, max_pixels))
+            self._pool = self._start()
+
+    def _start(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(self.settings, self.max_pixels))
 
     def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
+        """Each photo's analysis, in order; a crash is that photo's error, not the run's."""
         if self._pool is None:
             for data in photos:
                 yield analyse_bytes(data, self.settings, self.max_pixels)
             return
-        futures = [self._pool.submit(_work, data) for data in photos]
-        for future in futures:
+        try:
+            futures = [self._pool.submit(_work, data) for data in photos]
+        except cf.process.BrokenProcessPool:
+            futures = []
+        if len(futures) < len(photos):  # the pool broke before this batch
+            self._restart()
+            yield from (self._alone(data) for data in photos)
+            return
+        for index, future in enumerate(futures):
             try:
                 yield future.result()
             except cf.process.BrokenProcessPool:
-                raise
-            except Exception as exc:  # a model crashing on one photo
-                yield {"image_labels": None, "width": None, "height": None,
-                       "embeddings": None, "model_versions": {},
-                       "errors": [("analyse", f"{type(exc).__name__}: {exc}")]}
+                # A worker died (a model crashed, or the OOM killer): the rest of the
+                # batch goes one photo at a time, so only the culprit fails.
+                log.warning("an analysis process died; analysing the rest one by one")
+                self._restart()
+                yield from (self._alone(data) for data in photos[index:])
+                return
+            except Exception as exc:
+                yield _failed("analyse", f"{type(exc).__name__}: {exc}")
+
+    def _restart(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._start()
+
+    def _alone(self, data: bytes) -> dict[str, Any]:
+        assert self._pool is not None
+        try:
+            return self._pool.submit(_work, data).result()
+        except cf.process.BrokenProcessPool:
+            self._restart()
+            return _failed("analyse", "the analysis process crashed on this photo")
+        except Exception as exc:
+            return _failed("analyse", f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         if self._pool is not None:
