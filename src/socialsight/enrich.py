@@ -155,9 +155,9 @@ def _keys(lake: Lake, dt: str) -> set[tuple[int, str]]:
 
 def pack_version(settings: VisionSettings) -> str:
     """What an analysis depends on besides the photo: models and the settings that matter."""
-    from socialsight.vision.analyze import LABEL_MODEL_VERSION, MODEL_VERSIONS
+    from socialsight.vision.analyze import LABEL_MODEL_VERSION, model_versions
 
-    key = orjson.dumps([LABEL_MODEL_VERSION, MODEL_VERSIONS, settings.min_confidence,
+    key = orjson.dumps([LABEL_MODEL_VERSION, model_versions(), settings.min_confidence,
                         settings.max_labels, settings.gate], option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(key, digest_size=6).hexdigest()
 
@@ -167,7 +167,7 @@ def analyse_bytes(data: bytes, settings: VisionSettings, max_pixels: int) -> dic
     from PIL import Image
 
     from socialsight.media.sniff import dimensions
-    from socialsight.vision.analyze import MODEL_VERSIONS, analyze
+    from socialsight.vision.analyze import analyze, model_versions
 
     try:
         dimensions(data, max_pixels)
@@ -176,11 +176,11 @@ def analyse_bytes(data: bytes, settings: VisionSettings, max_pixels: int) -> dic
     except (OSError, ValueError, Image.DecompressionBombError, SocialsightError) as exc:
         return {"image_labels": None, "width": None, "height": None, "embeddings": None,
                 "errors": [("decode", f"cannot decode photo: {exc}")],
-                "model_versions": MODEL_VERSIONS}
+                "model_versions": model_versions()}
     result = analyze(image, settings)
     return {"image_labels": result.image_labels(), "width": result.width,
             "height": result.height, "embeddings": result.embeddings,
-            "errors": list(result.errors), "model_versions": MODEL_VERSIONS}
+            "errors": list(result.errors), "model_versions": model_versions()}
 
 
 _worker_settings: tuple[VisionSettings, int] | None = None

@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image
 
 from socialsight.config import VisionSettings
+from socialsight.vision import body_parts
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
@@ -32,10 +33,20 @@ log = logging.getLogger(__name__)
 
 MODEL_VERSIONS = {
     "labels": "efficientnet-lite0-imagenet1k+wordnet3.0",
+    "objects": "yolox-nano-coco",
     "moderation": "open-nsfw-1.1+imagenet-hints",
     "text": "pp-ocrv6-small",
     "faces": "retinaface-mnet0.25",
+    "face_attributes": "dlib-age-gender-v1+fer2013+mediapipe-facemesh-iris",
+    "known_people": "dlib-resnet-v1",
 }
+
+
+def model_versions() -> dict[str, str]:
+    """The models behind a result (with the nudenet extra when it is installed)."""
+    if not body_parts.available():
+        return dict(MODEL_VERSIONS)
+    return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+nudenet-320n"}
 LABEL_MODEL_VERSION = "socialsight-1"
 # With gating on, faces are looked for where the object detector sees a person this sure.
 PERSON_GATE = 30.0
@@ -79,7 +90,7 @@ class Analysis:
                             if self.looked_for_faces else None),
             "CelebrityRecognition": _camel(celebrities),
             "ImageSize": {"Width": self.width, "Height": self.height},
-            "ModelVersions": MODEL_VERSIONS,
+            "ModelVersions": model_versions(),
             "Errors": [{"Analysis": a, "Error": e} for a, e in self.errors],
         }
 
@@ -118,6 +129,17 @@ def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None
                 result.labels.append(by_name[parent])
     result.labels.sort(key=lambda lb: (-lb.confidence, lb.name))
     del result.labels[s.max_labels:]
+
+
+def _merge_moderation(*lists: list[ModerationLabel]) -> list[ModerationLabel]:
+    """One label per (name, parent), at its highest confidence, most confident first."""
+    best: dict[tuple[str, str], ModerationLabel] = {}
+    for label in (lb for labels in lists for lb in labels):
+        key = (label.name, label.parentname)
+        if key not in best or label.confidence > best[key].confidence:
+            best[key] = label
+    return sorted(best.values(), key=lambda lb: (-lb.confidence, lb.parentname != "",
+                                                 lb.name))
 
 
 def _objects(found: list[Any]) -> list[Label]:
@@ -181,6 +203,11 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
     moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
         moderation_mod.explicit_score(image, threads, directory), scores))
     result.moderation = moderation or []
+    if body_parts.available():  # the optional nudenet extra: body parts, nudity classes
+        parts = _run(result, "moderation", lambda: body_parts.moderation_labels(
+            body_parts.detect_body_parts(image, threads)))
+        if parts:
+            result.moderation = _merge_moderation(result.moderation, parts)
     found = _run(result, "objects", lambda: objects_mod.detect_objects(
         image, min(s.min_confidence, PERSON_GATE), threads, directory))
     person = found is None or any(o.name == "Person" for o in found)

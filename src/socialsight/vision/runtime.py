@@ -46,6 +46,9 @@ PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
                        "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
     "ppocr-cls.onnx": ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
                        "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
+    # Only with the optional nudenet extra (AGPL-3.0): see socialsight.vision.body_parts.
+    "nudenet-320n.onnx": ("nudenet", "320n.onnx",
+                          "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f"),
 }
 # Execution providers in order of preference; the first one available is used.
 PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")

@@ -1,0 +1,159 @@
+"""Body parts with boxes, and the moderation labels they imply (optional: the nudenet extra).
+
+The ``nudenet`` package (3.4.2, installed with ``pip install socialsight[nudenet]``) ships
+``320n.onnx``: an Ultralytics YOLOv8-n detector for 18 exposed or covered body parts
+(:data:`CLASSES`). Its LICENSE is AGPL-3.0, so socialsight never requires it and uses
+none of its code: the file is loaded from the installed package (checked by sha256, see
+``runtime.PACKAGE_FILES``) into socialsight's own onnxruntime session, and the steps
+below are written here.
+
+- Input: the photo scaled so its long side is 320 px, pasted top-left on black 320 x 320,
+  RGB, values 0-1, NCHW (``[1, 3, 320, 320]``).
+- Output ``[1, 22, 2100]``: one column per grid cell (strides 8, 16, 32), rows
+  ``cx, cy, w, h`` in input pixels and the 18 class scores (sigmoids already).
+- Each cell keeps its best class; cells under ``min_confidence`` are dropped and the rest
+  go through greedy NMS at IoU 0.45 across classes (one part per region), as nudenet does.
+
+:data:`MODERATION` maps each class onto Rekognition's moderation taxonomy (the v6 names the
+lake uses, plus v7's "Exposed Buttocks or Anus"); :func:`moderation_labels` gives each label
+the highest confidence of its parts, and its top-level category as well, as Rekognition
+does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from socialsight.errors import ConfigError
+from socialsight.vision import runtime
+from socialsight.vision.moderation import ModerationLabel
+
+MODEL = "nudenet-320n.onnx"
+PACKAGE = "nudenet"
+SIZE = 320
+NMS_IOU = 0.45
+REDUCING_GAP = 3.0  # Pillow's two-step downscale for photos over 3 x 320 px
+MAX_PARTS = 100
+
+# The model's classes in output order (the ONNX file's "names" metadata).
+CLASSES: tuple[str, ...] = (
+    "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED", "MALE_BREAST_EXPOSED", "ANUS_EXPOSED", "FEET_EXPOSED",
+    "BELLY_COVERED", "FEET_COVERED", "ARMPITS_COVERED", "ARMPITS_EXPOSED", "FACE_MALE",
+    "BELLY_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_COVERED", "FEMALE_BREAST_COVERED",
+    "BUTTOCKS_COVERED",
+)
+
+EXPLICIT, SUGGESTIVE = "Explicit Nudity", "Suggestive"
+# Body part → (moderation label, its top-level category), or None for no label.
+# Covered parts are what the detector finds on swimwear, underwear and close-fitting or
+# low-cut clothes; nudenet has no class for covered male genitals, so "Male Swimwear Or
+# Underwear" is never given (a bare male chest gives "Barechested Male"). Faces, feet,
+# armpits, and covered bellies, feet and armpits are everyday sights and give nothing.
+MODERATION: dict[str, tuple[str, str] | None] = {
+    "MALE_GENITALIA_EXPOSED": ("Graphic Male Nudity", EXPLICIT),
+    "FEMALE_GENITALIA_EXPOSED": ("Graphic Female Nudity", EXPLICIT),
+    "FEMALE_BREAST_EXPOSED": ("Nudity", EXPLICIT),
+    "BUTTOCKS_EXPOSED": ("Exposed Buttocks or Anus", EXPLICIT),
+    "ANUS_EXPOSED": ("Exposed Buttocks or Anus", EXPLICIT),
+    "FEMALE_GENITALIA_COVERED": ("Female Swimwear Or Underwear", SUGGESTIVE),
+    "FEMALE_BREAST_COVERED": ("Revealing Clothes", SUGGESTIVE),
+    "BUTTOCKS_COVERED": ("Revealing Clothes", SUGGESTIVE),
+    "ANUS_COVERED": ("Revealing Clothes", SUGGESTIVE),
+    "BELLY_EXPOSED": ("Revealing Clothes", SUGGESTIVE),
+    "MALE_BREAST_EXPOSED": ("Barechested Male", SUGGESTIVE),
+    "FACE_FEMALE": None,
+    "FACE_MALE": None,
+    "FEET_EXPOSED": None,
+    "FEET_COVERED": None,
+    "ARMPITS_EXPOSED": None,
+    "ARMPITS_COVERED": None,
+    "BELLY_COVERED": None,
+}
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    name: str  # nudenet's class name, e.g. "FEMALE_BREAST_COVERED"
+    confidence: float  # 0-100
+    box: tuple[float, float, float, float]  # left, top, width, height (relative, 0-1)
+
+
+def available() -> bool:
+    """Whether the optional ``nudenet`` package is installed (it is not imported)."""
+    return importlib.util.find_spec(PACKAGE) is not None
+
+
+def letterbox(image: Image.Image) -> tuple[np.ndarray, float]:
+    """The network's input ``[1, 3, 320, 320]`` and the scale ``r`` applied to the photo."""
+    r = SIZE / max(image.width, image.height)
+    width, height = max(1, round(image.width * r)), max(1, round(image.height * r))
+    source = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    small = source.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=REDUCING_GAP)
+    pixels = np.asarray(small.convert("RGB"), dtype=np.float32) / 255.0
+    batch = np.zeros((1, 3, SIZE, SIZE), dtype=np.float32)
+    batch[0, :, :height, :width] = pixels.transpose(2, 0, 1)
+    return batch, r
+
+
+def decode(raw: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``[22, A]`` output → boxes ``(x1, y1, x2, y2)`` in input pixels, scores, classes."""
+    rows = raw.T
+    classes = rows[:, 4:].argmax(axis=1)
+    scores = rows[np.arange(len(rows)), 4 + classes]
+    keep = scores >= min_score
+    centre, size = rows[keep, :2], rows[keep, 2:4]
+    boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
+    return boxes, scores[keep], classes[keep]
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
+    """Greedy NMS over all classes at once: a region keeps its most confident part."""
+    x1, y1, x2, y2 = boxes.T
+    areas = (x2 - x1) * (y2 - y1)
+    order, keep = scores.argsort()[::-1], []
+    while order.size:
+        i, rest = int(order[0]), order[1:]
+        keep.append(i)
+        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
+        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
+        inter = w * h
+        order = rest[inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9) <= NMS_IOU]
+    return keep
+
+
+def detect_body_parts(image: Image.Image, threads: int = 1,
+                      min_confidence: float = 25.0) -> list[BodyPart]:
+    """The body parts in one photo, most confident first (needs the nudenet extra)."""
+    if not available():
+        raise ConfigError("body-part detection needs the optional nudenet package "
+                          "(pip install 'socialsight[nudenet]'; it is AGPL-3.0)")
+    batch, r = letterbox(image)
+    session = runtime.session(MODEL, threads)
+    output = session.run(None, {session.get_inputs()[0].name: batch})[0][0]
+    boxes, scores, classes = decode(output, min_confidence / 100.0)
+    scale = np.array([image.width, image.height] * 2, dtype=np.float32) * r
+    parts = []
+    for i in _nms(boxes, scores)[:MAX_PARTS]:
+        x1, y1, x2, y2 = (float(v) for v in np.clip(boxes[i] / scale, 0.0, 1.0))
+        parts.append(BodyPart(CLASSES[int(classes[i])], round(float(scores[i]) * 100, 3),
+                              (x1, y1, x2 - x1, y2 - y1)))
+    return parts
+
+
+def moderation_labels(parts: list[BodyPart],
+                      min_confidence: float = 50.0) -> list[ModerationLabel]:
+    """Rekognition's moderation labels for these parts, each with its top-level category."""
+    found: dict[tuple[str, str], float] = {}
+    for part in parts:
+        label = MODERATION.get(part.name)
+        if label is None or part.confidence < min_confidence:
+            continue
+        for key in (label, (label[1], "")):
+            found[key] = max(found.get(key, 0.0), part.confidence)
+    labels = [ModerationLabel(n, p, round(c, 3)) for (n, p), c in found.items()]
+    return sorted(labels, key=lambda lb: (-lb.confidence, lb.parentname != "", lb.name))
