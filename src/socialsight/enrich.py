@@ -136,7 +136,8 @@ class Plan:
     def total(self) -> int:
         return sum(len(refs) for _, refs in self.files)
 
-    def mark_done(self, path: str, photos: int) -> None:
+    def mark_done(self, path: str) -> None:
+        photos = next((len(refs) for p, refs in self.files if p == path), 0)
         marker = _marker(self.lake, path)
         self.lake.fs.makedirs(posixpath.dirname(marker), exist_ok=True)
         with self.lake.fs.open(marker, "wb") as handle:
@@ -345,7 +346,7 @@ class Enricher:
         return self.settings.enrich.batch_photos
 
     def _run_batches(self, batches: list[tuple[str, list[PhotoRef]]],
-                     on_file_done: Callable[[str, int], None] | None = None,
+                     on_file_done: Callable[[str], None] | None = None,
                      ) -> list[pa.Table]:
         loop = _Loop()
         analyser = Analyser(self.settings.vision, self.settings.fetch.max_pixels,
@@ -360,13 +361,14 @@ class Enricher:
                 nxt = batches[index + 1] if index + 1 < len(batches) else None
                 pending = self._fetch(loop, fetcher, nxt[1]) if nxt else None
                 rows, errors = self._analyse(refs, fetched, analyser)
-                written.append(rows)
                 self._pending_errors += errors
-                if on_file_done is not None:
-                    self._commit(rows)
-                    if nxt is None or nxt[0] != path:
-                        on_file_done(path, self.summary.photos)
-                        self.summary.files_done += 1
+                if on_file_done is None:  # the caller commits (retry rewrites files)
+                    written.append(rows)
+                    continue
+                self._commit(rows)
+                if nxt is None or nxt[0] != path:
+                    on_file_done(path)
+                    self.summary.files_done += 1
         finally:
             loop.submit(fetcher.__aexit__()).result()
             loop.close()
