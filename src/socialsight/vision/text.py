@@ -21,10 +21,13 @@ from PIL import Image
 from socialsight.vision import runtime
 
 MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
+# The detector sees the photo scaled so that its short side is at least
+# DETECT_MIN_SIDE (small print in small photos needs it: rapidocr's default, 736, cost
+# 0.70 s a photo on the benchmark set; 480 read the page and a motorbike's YAMAHA better)
+# and its long side at most DETECT_MAX_SIDE (the detector's cost grows faster than the
+# pixels: 960 cost 17% more than 736 on the benchmark's photos, and read no more).
 DETECT_MIN_SIDE = 480
-# Larger photos are scaled down to this long side first: the detector's cost grows
-# with the pixels, and a post's photo is rarely read in finer print than this.
-DETECT_MAX_SIDE = 960
+DETECT_MAX_SIDE = 736
 # The quick look for text that gating uses: the detector alone, on the photo scaled
 # to this long side; fewer than GLANCE_PIXELS pixels with a text probability over
 # GLANCE_THRESHOLD means no text worth reading.
@@ -65,10 +68,9 @@ def _engine(threads: int) -> Any:
 
             _engines[threads] = RapidOCR(params={
                 "Global.return_word_box": True, "Global.log_level": "error",
-                # The detector scales a photo up until its short side is this long
-                # (rapidocr's default, 736, cost 0.70 s a photo on the benchmark set;
-                # 480 costs 0.47 s and read the page and the motorcycle's YAMAHA better).
-                "Det.limit_side_len": DETECT_MIN_SIDE,
+                # Photos arrive scaled (see _for_detection); rapidocr keeps them as they
+                # are, rounded to multiples of 32.
+                "Det.limit_type": "max", "Det.limit_side_len": 4096,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             })
@@ -79,6 +81,16 @@ def _engine(threads: int) -> Any:
 def _relative(points: Any, width: int, height: int) -> list[tuple[float, float]]:
     return [(min(max(float(x) / width, 0.0), 1.0), min(max(float(y) / height, 0.0), 1.0))
             for x, y in points]
+
+
+def _for_detection(rgb: Image.Image) -> Image.Image:
+    """The photo at the size the detector reads it best for its cost (see DETECT_*)."""
+    scale = max(1.0, DETECT_MIN_SIDE / min(rgb.size))
+    scale = min(scale, DETECT_MAX_SIDE / max(rgb.size))
+    if abs(scale - 1.0) < 0.01:
+        return rgb
+    return rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))),
+                      Image.Resampling.BILINEAR)
 
 
 def likely_text(image: Image.Image, threads: int = 1) -> bool:
@@ -103,13 +115,8 @@ def likely_text(image: Image.Image, threads: int = 1) -> bool:
 def detect_text(image: Image.Image, min_confidence: float = 50.0,
                 threads: int = 1) -> list[TextDetection]:
     """LINE detections in reading order, then the WORDs of each line."""
-    rgb = image.convert("RGB")
+    rgb = _for_detection(image.convert("RGB"))
     width, height = rgb.size
-    scale = DETECT_MAX_SIDE / max(width, height)
-    if scale < 1:
-        rgb = rgb.resize((max(1, round(width * scale)), max(1, round(height * scale))),
-                         Image.Resampling.BILINEAR)
-        width, height = rgb.size
     result = _engine(threads)(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
     if not result.txts:
         return []
