@@ -135,6 +135,11 @@ def per_analysis(rounds: int) -> list[tuple[str, float, str]]:
         ("face embedding (dlib ResNet)", lambda: [embeddings.embed(i, f) for i, f in pairs],
          len(pairs), "face"),
     ]
+    from socialsight.vision import body_parts
+
+    if body_parts.available():
+        runs.insert(3, ("moderation body parts (nudenet extra)", lambda: [
+            body_parts.detect_body_parts(i) for i in images], len(images), "photo"))
     for _, run, _, _ in runs:  # load every session once
         run()
     out = []
@@ -222,7 +227,10 @@ def main() -> None:
     print(f"| decode + resize only (ceiling) | {ceiling:,.1f} | — |")
     print(f"| labels + moderation | {both:,.1f} ({both / ceiling:.0%} of the ceiling) "
           "| ≥ 50% of the ceiling |")
-    print(f"| all analyses, gated as in the seed | {end_to_end:,.1f} | ≥ 8 |")
+    from socialsight.vision import body_parts
+
+    extra = " (with the nudenet extra)" if body_parts.available() else ""
+    print(f"| all analyses{extra}, gated as in the seed | {end_to_end:,.1f} | ≥ 8 |")
     print(f"| `socialsight enrich`, {args.enrich_photos} photos over loopback HTTP "
           f"| {enrich_rate:,.1f} | ≥ 8 |")
     print(f"\npeak memory of a worker: {peak:,.0f} MiB; enrich rows with errors: {failed}")
