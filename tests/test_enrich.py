@@ -8,14 +8,11 @@ import importlib.util
 import os
 import re
 import signal
-import struct
 import subprocess
 import sys
-import threading
 import time
-import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +20,8 @@ import pytest
 
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine
-from tests.conftest import status, write_jsonl
+from tests.conftest import loopback_server, status, write_jsonl
+from tests.test_media_fetch import _png_header
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -33,13 +31,6 @@ def _skimage_data() -> Path:
     if spec is None or spec.origin is None:
         pytest.skip("scikit-image (test photos) is not installed")
     return Path(spec.origin).parent / "data"
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG that claims ``width`` x ``height`` pixels: a decompression bomb's header."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
-            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)))
 
 
 class PhotoHandler(BaseHTTPRequestHandler):
@@ -100,13 +91,8 @@ def photos() -> Iterator[str]:
     """The base URL of a photo server on loopback (fresh counters for each test)."""
     PhotoHandler.folder = _skimage_data()
     PhotoHandler.hits, PhotoHandler.fail_until, PhotoHandler.delay = {}, {}, 0.0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), PhotoHandler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://localhost:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(PhotoHandler) as port:
+        yield f"http://localhost:{port}"
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import asyncio
 import hashlib
 import io
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -21,6 +20,7 @@ from socialsight.config import FetchSettings
 from socialsight.errors import FetchError, MediaError, RefusedURLError
 from socialsight.media.fetch import Failure, Fetcher, Photo
 from socialsight.media.guard import AddressPolicy
+from tests.conftest import loopback_server
 
 
 def _jpeg(width: int = 64, height: int = 48) -> bytes:
@@ -101,13 +101,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"localhost:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Handler) as port:
+        yield f"localhost:{port}"
 
 
 def fetch(urls: list[str], **settings: Any) -> list[Photo | Failure]:

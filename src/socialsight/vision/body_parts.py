@@ -30,6 +30,7 @@ from PIL import Image
 
 from socialsight.errors import ConfigError
 from socialsight.vision import runtime
+from socialsight.vision.boxes import nms
 from socialsight.vision.moderation import ModerationLabel
 
 MODEL = "nudenet-320n.onnx"
@@ -111,20 +112,6 @@ def decode(raw: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, n
     return boxes, scores[keep], classes[keep]
 
 
-def _nms(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
-    """Greedy NMS over all classes at once: a region keeps its most confident part."""
-    x1, y1, x2, y2 = boxes.T
-    areas = (x2 - x1) * (y2 - y1)
-    order, keep = scores.argsort()[::-1], []
-    while order.size:
-        i, rest = int(order[0]), order[1:]
-        keep.append(i)
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        order = rest[inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9) <= NMS_IOU]
-    return keep
-
 
 def detect_body_parts(image: Image.Image, threads: int = 1,
                       min_confidence: float = 25.0) -> list[BodyPart]:
@@ -138,7 +125,7 @@ def detect_body_parts(image: Image.Image, threads: int = 1,
     boxes, scores, classes = decode(output, min_confidence / 100.0)
     scale = np.array([image.width, image.height] * 2, dtype=np.float32) * r
     parts = []
-    for i in _nms(boxes, scores)[:MAX_PARTS]:
+    for i in nms(boxes, scores, NMS_IOU)[:MAX_PARTS]:
         x1, y1, x2, y2 = (float(v) for v in np.clip(boxes[i] / scale, 0.0, 1.0))
         parts.append(BodyPart(CLASSES[int(classes[i])], round(float(scores[i]) * 100, 3),
                               (x1, y1, x2 - x1, y2 - y1)))

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from socialsight.vision import runtime
+from socialsight.vision.boxes import nms
 
 MODEL = "retinaface_mnet025.onnx"
 STEPS = (8, 16, 32)
@@ -75,19 +76,6 @@ def prior_boxes(height: int, width: int) -> np.ndarray:
     return np.concatenate(levels).astype(np.float32)
 
 
-def _nms(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
-    x1, y1, x2, y2 = boxes.T
-    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
-    order, keep = scores.argsort()[::-1], []
-    while order.size:
-        i, rest = int(order[0]), order[1:]
-        keep.append(i)
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + 1)
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + 1)
-        inter = w * h
-        order = rest[inter / (areas[i] + areas[rest] - inter) <= NMS_IOU]
-    return keep
-
 
 def _quality(gray: Image.Image) -> tuple[float, float]:
     pixels = np.asarray(gray, dtype=np.float32)
@@ -126,7 +114,7 @@ def detect_faces(image: Image.Image, min_confidence: float = 90.0,
     pixels = rel * np.array([width, height, width, height], dtype=np.float32)
     gray = rgb.convert("L")
     faces = []
-    for i in _nms(pixels, scores[chosen])[:750]:
+    for i in nms(pixels, scores[chosen], NMS_IOU, offset=1.0)[:750]:
         x1, y1, x2, y2 = (float(np.clip(v, 0.0, 1.0)) for v in rel[i])
         marks = [(name, float(np.clip(x, 0, 1)), float(np.clip(y, 0, 1)))
                  for name, (x, y) in zip(LANDMARKS, points[i], strict=True)]

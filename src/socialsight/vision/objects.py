@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.vision import runtime
+from socialsight.vision.boxes import nms
 
 MODEL = "yolox_nano.onnx"
 SIZE = 416
@@ -98,18 +99,7 @@ def decode(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> list[int]:
     """Greedy NMS within each class (boxes of different classes are shifted apart)."""
-    boxes = boxes + (classes * (SIZE * 4.0))[:, None]
-    x1, y1, x2, y2 = boxes.T
-    areas = (x2 - x1) * (y2 - y1)
-    order, keep = scores.argsort()[::-1], []
-    while order.size:
-        i, rest = int(order[0]), order[1:]
-        keep.append(i)
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        order = rest[inter / (areas[i] + areas[rest] - inter) <= NMS_IOU]
-    return keep
+    return nms(boxes + (classes * (SIZE * 4.0))[:, None], scores, NMS_IOU)
 
 
 def detect_objects(image: Image.Image, min_confidence: float = 50.0, threads: int = 1,
