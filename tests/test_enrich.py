@@ -173,7 +173,7 @@ def test_a_second_run_has_nothing_to_do_and_writes_nothing(cli, tmp_path, photos
     assert cli("enrich").exit_code == 0
     files = sorted((tmp_path / "lake").rglob("*.parquet"))
     again = cli("enrich")
-    assert again.exit_code == 0 and "every photo is analysed already" in again.output
+    assert again.exit_code == 0 and "everything is analysed already" in again.output
     assert sorted((tmp_path / "lake").rglob("*.parquet")) == files
     assert PhotoHandler.hits["coffee.png"] == 1
     # New posts are picked up by the next run, and old photos come from the cache.

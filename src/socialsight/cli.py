@@ -298,13 +298,15 @@ def _photo_progress(total: int, verb: str) -> Progress:
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:.1f} photos/s")
+        unit = "posts/s" if "post" in str(task.description) else "photos/s"
+        return Text("" if speed is None else f"{speed:,.1f} {unit}")
 
 
 def _enrich_report(title: str, summary: Any, elapsed: float) -> None:
     table = Table(title=title, show_header=False)
     rate = summary.photos / elapsed if elapsed > 0 else 0.0
     for label, value in (
+        ("posts read (sentiment, entities, language)", f"{summary.posts:,}"),
         ("photos written", f"{summary.photos:,}"),
         ("distinct photos analysed", f"{summary.analysed:,}"),
         ("already analysed (cache)", f"{summary.cached:,}"),
@@ -313,9 +315,10 @@ def _enrich_report(title: str, summary: Any, elapsed: float) -> None:
     ):
         table.add_row(label, value)
     console.print(table)
-    if summary.failed:
-        console.print(f"[yellow]{summary.failed:,} photos could not be fully analysed:[/] "
-                      "see `socialsight errors`, then `socialsight retry`")
+    if summary.failed or summary.posts_failed:
+        console.print(f"[yellow]{summary.failed:,} photos and {summary.posts_failed:,} posts "
+                      "could not be fully analysed:[/] see `socialsight errors`, then "
+                      "`socialsight retry`")
 
 
 @app.command()
@@ -330,14 +333,17 @@ def enrich(
         "faces only in photos with a Person (default: vision.gate, on).",
         show_default=False)] = None,
 ) -> None:
-    """Analyse every imported photo not analysed yet into media_rekognition.
+    """Analyse every imported post and photo not analysed yet.
 
-    Each photo of each post is fetched (through the fetch guards), kept once in the
-    lake by its sha256, and run through the local models: labels and objects,
-    moderation, text, faces with their attributes, and the known people you enrolled
-    (`socialsight people add`). Batches commit atomically: stop it at any point (even
-    kill -9) and run it again to go on where it stopped, with nothing lost or doubled.
-    A photo that fails becomes an error row; `socialsight retry` tries those again.
+    Each post's text gets its language, sentiment, entities and key phrases
+    (tweet_sentiments, tweet_entities, tweet_keyphrases; English only, other languages
+    get their language and the reason). Each photo is fetched (through the fetch
+    guards), kept once in the lake by its sha256, and run through the local models:
+    labels and objects, moderation, text, faces with their attributes, and the known
+    people you enrolled (`socialsight people add`). Batches commit atomically: stop it
+    at any point (even kill -9) and run it again to go on where it stopped, with
+    nothing lost or doubled. What fails becomes an error row; `socialsight retry`
+    tries those again.
     """
     import time
 
@@ -349,13 +355,20 @@ def enrich(
     if not store.has_data("tweets"):
         raise _fail(f"no posts in {store.url}: run `socialsight import FILE` first")
     plan = Plan(store)
-    started = time.perf_counter()
-    with _photo_progress(plan.total, "analysing") as bar:
-        task = bar.add_task("enrich", total=plan.total)
-        summary = Enricher(store, settings, lambda n: bar.advance(task, n)).run(plan)
-    if not plan.total:
-        console.print("every photo is analysed already")
+    if not plan.total and not plan.total_posts:
+        console.print("everything is analysed already: no new posts or photos")
+        Enricher(store, settings).run(plan)  # marks the files done
         return
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               _RateColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        posts = bar.add_task("reading posts", total=plan.total_posts,
+                             visible=bool(plan.total_posts))
+        photos = bar.add_task("analysing photos", total=plan.total, visible=bool(plan.total))
+        enricher = Enricher(store, settings, lambda n: bar.advance(photos, n))
+        enricher.on_posts = lambda n: bar.advance(posts, n)
+        summary = enricher.run(plan)
     _enrich_report(f"Enriched {store.url}", summary, time.perf_counter() - started)
 
 
@@ -367,21 +380,21 @@ def retry(
         help="Processes analysing photos (default: enrich.workers).", min=0,
         show_default=False)] = None,
 ) -> None:
-    """Fetch and analyse again every photo whose fetch, decode or analysis failed.
+    """Analyse again every photo (fetch, decode, models) and post whose analysis failed.
 
     Their rows in media_rekognition are replaced in place; errors that are fixed are
     no longer listed by `socialsight errors` (`--all` still shows them).
     """
     import time
 
-    from socialsight.enrich import Enricher, failed_photos
+    from socialsight.enrich import Enricher, failed_photos, failed_posts
     from socialsight.lake.store import Lake
 
     settings = _enrich_settings(config, lake, workers, None)
     store = Lake(settings.lake)
     total = failed_photos(store)
-    if not total:
-        console.print("nothing to retry: no photo has an error")
+    if not total and not failed_posts(store):
+        console.print("nothing to retry: no photo or post has an error")
         return
     started = time.perf_counter()
     with _photo_progress(total, "retrying") as bar:
@@ -510,6 +523,34 @@ def people_rematch(lake: LakeOption = None, config: ConfigOption = None) -> None
         task = bar.add_task("rematch", total=files)
         changed_files, changed_rows = rematch(store, lambda n: bar.advance(task, n))
     console.print(f"{changed_rows:,} photos changed in {changed_files:,} of {files:,} files")
+
+
+@app.command("analyze-text")
+def analyze_text(
+    text: Annotated[str, typer.Argument(help="The post's text, as written (or - to read it "
+                                        "from standard input).", show_default=False)],
+    lang: Annotated[str | None, typer.Option(
+        help="The language the platform tagged the post with, used when the text is too "
+        "short to tell.", show_default=False)] = None,
+    key_phrases: Annotated[bool, typer.Option(
+        "--key-phrases/--no-key-phrases", help="Find key phrases too.")] = True,
+) -> None:
+    """Show what the local text models see in one post, as JSON.
+
+    Sentiment (POSITIVE, NEGATIVE, NEUTRAL or MIXED, four scores summing to 1), entities
+    with Comprehend's types and offsets into the text, key phrases and the dominant
+    language, under Comprehend's field names. Sentiment and entities are English only:
+    other languages get their language and the reason in "Skipped".
+    """
+    import orjson
+
+    from socialsight.language.analyze import analyse_texts
+
+    if text == "-":
+        text = sys.stdin.read()
+    result = analyse_texts([text], [lang], key_phrases)[0]
+    sys.stdout.buffer.write(orjson.dumps(result.comprehend(), option=orjson.OPT_INDENT_2)
+                            + b"\n")
 
 
 @app.command()

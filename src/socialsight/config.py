@@ -73,9 +73,16 @@ class VisionSettings(BaseModel):
         "look for faces and known people only in photos labelled Person or Face.")
 
 
+class LanguageSettings(BaseModel):
+    key_phrases: bool = Field(
+        True, description="Find key phrases too (about half the cost of the text analysis).")
+
+
 class EnrichSettings(BaseModel):
     workers: int = Field(
-        0, ge=0, description="Processes analysing photos (0: one per CPU core).")
+        0, ge=0, description="Processes analysing photos and text (0: one per CPU core).")
+    batch_posts: int = Field(
+        2000, ge=1, description="Posts per committed batch of text analysis.")
     batch_photos: int = Field(
         128, ge=1, description="Photos per committed batch of `socialsight enrich` "
         "(at most this much work is redone after a crash).")
@@ -111,6 +118,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = Field(default_factory=lambda: FetchSettings())
     vision: VisionSettings = Field(default_factory=lambda: VisionSettings())
     enrich: EnrichSettings = Field(default_factory=lambda: EnrichSettings())
+    language: LanguageSettings = Field(default_factory=lambda: LanguageSettings())
 
     @classmethod
     def settings_customise_sources(

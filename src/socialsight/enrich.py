@@ -44,7 +44,15 @@ import pyarrow.parquet as pq
 
 from socialsight.config import Settings, VisionSettings
 from socialsight.errors import LakeError, MediaError, SocialsightError
-from socialsight.lake.schema import ERRORS, MEDIA_REKOGNITION, PARTITION, partitioned
+from socialsight.lake.schema import (
+    ERRORS,
+    MEDIA_REKOGNITION,
+    PARTITION,
+    TWEET_ENTITIES,
+    TWEET_KEYPHRASES,
+    TWEET_SENTIMENTS,
+    partitioned,
+)
 from socialsight.lake.store import Lake
 from socialsight.lake.writer import ErrorRow, KeyIndex
 from socialsight.media.fetch import Failure, Fetcher, Photo
@@ -75,6 +83,8 @@ class EnrichSummary:
     analysed: int = 0  # distinct photos run through the models
     cached: int = 0  # distinct photos whose analysis was already known
     failed: int = 0  # rows with at least one analysis error
+    posts: int = 0  # posts whose text was analysed
+    posts_failed: int = 0  # of which the analysis failed
     files_done: int = 0
 
 
@@ -113,28 +123,61 @@ def _marker(lake: Lake, path: str) -> str:
     return lake.path(STATE, name)
 
 
+@dataclass
+class PostBatch:
+    """Posts of one tweets file whose text is not analysed yet."""
+
+    dt: str
+    ids: list[int]
+    texts: list[str | None]
+    langs: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def slice(self, start: int, stop: int) -> PostBatch:
+        return PostBatch(self.dt, self.ids[start:stop], self.texts[start:stop],
+                         self.langs[start:stop])
+
+
 class Plan:
-    """What is left to analyse: the photos of tweets files not yet marked done."""
+    """What is left to analyse: the posts and photos of tweets files not marked done."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.files: list[tuple[str, list[PhotoRef]]] = []
+        self.posts: dict[str, PostBatch] = {}
         done_keys: dict[str, set[tuple[int, str]]] = {}
+        done_posts: dict[str, set[int]] = {}
         for path in lake.files("tweets"):
             if lake.fs.exists(_marker(lake, path)):
                 continue
             dt = _dt_of(path)
             if dt not in done_keys:
                 done_keys[dt] = _keys(lake, dt)
+                done_posts[dt] = set(lake.read("tweet_sentiments", ["tweetid"], dt=dt)
+                                     .column("tweetid").to_pylist())
             with lake.fs.open(path, "rb") as handle:
-                table = pq.read_table(handle, columns=["id", "text", "extended_entities"])
+                table = pq.read_table(handle, columns=["id", "text", "lang",
+                                                       "extended_entities"])
             refs = [r for r in photos_of(table, dt)
                     if (r.tweetid, r.mediaid) not in done_keys[dt]]
             self.files.append((path, refs))
+            ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
+            langs = table.column("lang").to_pylist()
+            todo = [i for i, tid in enumerate(ids) if tid not in done_posts[dt]]
+            self.posts[path] = PostBatch(dt, [ids[i] for i in todo], [texts[i] for i in todo],
+                                         [langs[i] for i in todo])
 
     @property
     def total(self) -> int:
+        """Photos left to analyse."""
         return sum(len(refs) for _, refs in self.files)
+
+    @property
+    def total_posts(self) -> int:
+        """Posts whose text is left to analyse."""
+        return sum(len(batch) for batch in self.posts.values())
 
     def mark_done(self, path: str) -> None:
         photos = next((len(refs) for p, refs in self.files if p == path), 0)
@@ -184,18 +227,41 @@ def analyse_bytes(data: bytes, settings: VisionSettings, max_pixels: int) -> dic
             "errors": list(result.errors), "model_versions": model_versions()}
 
 
-_worker_settings: tuple[VisionSettings, int] | None = None
+def analyse_posts(texts: list[str | None], langs: list[str | None],
+                  key_phrases: bool = True) -> list[dict[str, Any]]:
+    """Each post's text analysis as plain data (what the text tables are made of)."""
+    from socialsight.language.analyze import analyse_texts
+
+    out = []
+    for r in analyse_texts([t or "" for t in texts], langs, key_phrases):
+        s = r.sentiment
+        out.append({
+            "text": r.text, "lang": r.lang, "lang_score": r.lang_score, "skipped": r.skipped,
+            "sentiment": None if s is None else (s.label, s.positive, s.negative, s.neutral,
+                                                 s.mixed),
+            "entities": [(e.text, e.type, e.score, e.begin, e.end) for e in r.entities],
+            "key_phrases": [(k.text, k.begin, k.end) for k in r.key_phrases],
+        })
+    return out
 
 
-def _init_worker(settings: VisionSettings, max_pixels: int) -> None:
+_worker_settings: tuple[VisionSettings, int, bool] | None = None
+
+
+def _init_worker(settings: VisionSettings, max_pixels: int, key_phrases: bool) -> None:
     global _worker_settings
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    _worker_settings = (settings, max_pixels)
+    _worker_settings = (settings, max_pixels, key_phrases)
 
 
 def _work(data: bytes) -> dict[str, Any]:
     assert _worker_settings is not None
-    return analyse_bytes(data, *_worker_settings)
+    return analyse_bytes(data, *_worker_settings[:2])
+
+
+def _work_posts(posts: tuple[list[str | None], list[str | None]]) -> list[dict[str, Any]]:
+    assert _worker_settings is not None
+    return analyse_posts(*posts, key_phrases=_worker_settings[2])
 
 
 def _failed(analysis: str, error: str) -> dict[str, Any]:
@@ -206,8 +272,9 @@ def _failed(analysis: str, error: str) -> dict[str, Any]:
 class Analyser:
     """Runs :func:`analyse_bytes` in worker processes (or in this one, with 1 worker)."""
 
-    def __init__(self, settings: VisionSettings, max_pixels: int, workers: int) -> None:
-        self.settings, self.max_pixels = settings, max_pixels
+    def __init__(self, settings: VisionSettings, max_pixels: int, workers: int,
+                 key_phrases: bool = True) -> None:
+        self.settings, self.max_pixels, self.key_phrases = settings, max_pixels, key_phrases
         self.workers = workers or os.cpu_count() or 1
         self._pool: cf.ProcessPoolExecutor | None = None
         if self.workers > 1:
@@ -216,7 +283,8 @@ class Analyser:
     def _start(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(self.settings, self.max_pixels))
+            initializer=_init_worker,
+            initargs=(self.settings, self.max_pixels, self.key_phrases))
 
     def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
         """Each photo's analysis, in order; a crash is that photo's error, not the run's."""
@@ -244,6 +312,29 @@ class Analyser:
                 return
             except Exception as exc:
                 yield _failed("analyse", f"{type(exc).__name__}: {exc}")
+
+    def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
+        """Each post's text analysis, or the error that stopped its share of the batch."""
+        size = -(-len(batch) // self.workers)
+        chunks = [(batch.texts[i:i + size], batch.langs[i:i + size])
+                  for i in range(0, len(batch), size)]
+        if self._pool is None:
+            return list(analyse_posts(batch.texts, batch.langs, self.key_phrases))
+        try:
+            futures = [self._pool.submit(_work_posts, chunk) for chunk in chunks]
+        except cf.process.BrokenProcessPool:
+            self._restart()
+            futures = [self._pool.submit(_work_posts, chunk) for chunk in chunks]
+        out: list[dict[str, Any] | str] = []
+        for (texts, _), future in zip(chunks, futures, strict=True):
+            try:
+                out += future.result()
+            except cf.process.BrokenProcessPool:
+                self._restart()
+                out += ["the analysis process crashed"] * len(texts)
+            except Exception as exc:  # a model failing on this share of the batch
+                out += [f"{type(exc).__name__}: {exc}"] * len(texts)
+        return out
 
     def _restart(self) -> None:
         if self._pool is not None:
@@ -329,17 +420,85 @@ class Enricher:
         self.summary = EnrichSummary()
         self._gallery: Any = None
         self._pending_errors: list[ErrorRow] = []
+        self._pool_analyser: Analyser | None = None
+        self.on_posts: Callable[[int], None] | None = None
         self._error_ids = KeyIndex(lake, "errors", "error_id", partitioned=False)
 
     def run(self, plan: Plan | None = None) -> EnrichSummary:
-        """Analyse everything ``plan`` (default: the lake's whole plan) lists."""
+        """Analyse everything ``plan`` (default: the lake's whole plan) lists: the text
+        of every post first, then every photo."""
         with self.lake.lock():
             plan = plan or Plan(self.lake)
+            step = self.settings.enrich.batch_posts
             batches = [(path, refs[i:i + self.batch_size])
                        for path, refs in plan.files
                        for i in range(0, max(len(refs), 1), self.batch_size)]
-            self._run_batches(batches, on_file_done=plan.mark_done)
+            try:
+                for posts in plan.posts.values():
+                    for start in range(0, len(posts), step):
+                        self.lake.commit(self._analyse_posts(posts.slice(start, start + step)))
+                self._run_batches(batches, on_file_done=plan.mark_done)
+            finally:
+                self._close_analyser()
         return self.summary
+
+    def _analyser(self) -> Analyser:
+        if self._pool_analyser is None:
+            self._pool_analyser = Analyser(
+                self.settings.vision, self.settings.fetch.max_pixels,
+                self.settings.enrich.workers, self.settings.language.key_phrases)
+        return self._pool_analyser
+
+    def _close_analyser(self) -> None:
+        if self._pool_analyser is not None:
+            self._pool_analyser.close()
+            self._pool_analyser = None
+
+    def _analyse_posts(self, batch: PostBatch) -> dict[str, pa.Table]:
+        """Sentiment, entities, key phrases and language of a batch of posts: the tables
+        to commit (with the error rows gathered so far)."""
+        from socialsight.language.analyze import MODEL_VERSIONS
+
+        sentiments, entities, phrases, errors = [], [], [], []
+        for tweetid, original, result in zip(batch.ids, batch.texts,
+                                             self._analyser().map_posts(batch), strict=True):
+            row: dict[str, Any] = {
+                "tweetid": tweetid, "originaltext": original, PARTITION: batch.dt,
+                "model": MODEL_VERSIONS["sentiment"]}
+            if isinstance(result, str):
+                row.update(text=None, sentiment=None, lang=None, langscore=None,
+                           skipped=f"error: {result}")
+                errors.append(ErrorRow(stage="analyse-text", source=f"post {tweetid}",
+                                       reason=result, post_id=tweetid,
+                                       error_class="AnalysisError"))
+                sentiments.append(row)
+                continue
+            scores = result["sentiment"] or (None,) * 5
+            row.update(text=result["text"], lang=result["lang"],
+                       langscore=result["lang_score"], skipped=result["skipped"],
+                       sentiment=scores[0], sentimentposscore=scores[1],
+                       sentimentnegscore=scores[2], sentimentneuscore=scores[3],
+                       sentimentmixedscore=scores[4])
+            sentiments.append(row)
+            entities += [{"tweetid": tweetid, "entity": text, "type": kind, "score": score,
+                          "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
+                         for text, kind, score, begin, end in result["entities"]]
+            phrases += [{"tweetid": tweetid, "keyphrase": text, "score": None,
+                         "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
+                        for text, begin, end in result["key_phrases"]]
+        self._pending_errors += errors
+        self.summary.posts += len(sentiments)
+        self.summary.posts_failed += len(errors)
+        if self.on_posts is not None:
+            self.on_posts(len(sentiments))
+        return {
+            "tweet_sentiments": pa.Table.from_pylist(sentiments,
+                                                     schema=partitioned(TWEET_SENTIMENTS)),
+            "tweet_entities": pa.Table.from_pylist(entities, schema=partitioned(TWEET_ENTITIES)),
+            "tweet_keyphrases": pa.Table.from_pylist(phrases,
+                                                     schema=partitioned(TWEET_KEYPHRASES)),
+            "errors": self._error_table(),
+        }
 
     @property
     def batch_size(self) -> int:
@@ -348,9 +507,9 @@ class Enricher:
     def _run_batches(self, batches: list[tuple[str, list[PhotoRef]]],
                      on_file_done: Callable[[str], None] | None = None,
                      ) -> list[pa.Table]:
+        if not batches:
+            return []
         loop = _Loop()
-        analyser = Analyser(self.settings.vision, self.settings.fetch.max_pixels,
-                            self.settings.enrich.workers)
         fetcher = Fetcher(self.settings.fetch)
         written: list[pa.Table] = []
         try:
@@ -360,7 +519,7 @@ class Enricher:
                 fetched = pending.result() if pending is not None else []
                 nxt = batches[index + 1] if index + 1 < len(batches) else None
                 pending = self._fetch(loop, fetcher, nxt[1]) if nxt else None
-                rows, errors = self._analyse(refs, fetched, analyser)
+                rows, errors = self._analyse(refs, fetched)
                 self._pending_errors += errors
                 if on_file_done is None:  # the caller commits (retry rewrites files)
                     written.append(rows)
@@ -372,7 +531,6 @@ class Enricher:
         finally:
             loop.submit(fetcher.__aexit__()).result()
             loop.close()
-            analyser.close()
         return written
 
     def _fetch(self, loop: _Loop, fetcher: Fetcher, refs: list[PhotoRef],
@@ -381,7 +539,7 @@ class Enricher:
         return loop.submit(fetcher.fetch_many(urls))
 
     def _analyse(self, refs: list[PhotoRef], fetched: list[Photo | Failure],
-                 analyser: Analyser) -> tuple[pa.Table, list[ErrorRow]]:
+                 ) -> tuple[pa.Table, list[ErrorRow]]:
         by_url: dict[str, Photo | Failure] = {}
         urls = list(dict.fromkeys(r.url for r in refs))
         for url, item in zip(urls, fetched, strict=True):
@@ -405,7 +563,8 @@ class Enricher:
                 self.summary.cached += 1
             else:
                 todo[sha] = item.data
-        for sha, analysis in zip(todo, analyser.map(list(todo.values())), strict=True):
+        analyses = self._analyser().map(list(todo.values())) if todo else iter(())
+        for sha, analysis in zip(todo, analyses, strict=True):
             results[sha] = analysis
             self.summary.analysed += 1
             try:
@@ -478,6 +637,32 @@ class Enricher:
         return pa.Table.from_pylist([e.as_row() for e in fresh.values()],
                                     schema=partitioned(ERRORS))
 
+    def _retry_posts(self) -> list[str]:
+        """Analyse again the posts whose text analysis failed; returns the fixed error ids."""
+        resolved: list[str] = []
+        for path in self.lake.files("tweet_sentiments"):
+            table = self.lake.read_file(path)
+            skipped = table.column("skipped").to_pylist()
+            failed = [i for i, why in enumerate(skipped) if why and why.startswith("error:")]
+            if not failed:
+                continue
+            rows = table.to_pylist()
+            dt = _dt_of(path)
+            batch = PostBatch(dt, [rows[i]["tweetid"] for i in failed],
+                              [rows[i]["originaltext"] for i in failed], [None] * len(failed))
+            tables = self._analyse_posts(batch)
+            new = {r["tweetid"]: r for r in tables.pop("tweet_sentiments").to_pylist()}
+            for i in failed:
+                tweetid = rows[i]["tweetid"]
+                rows[i] = new[tweetid]
+                if not (rows[i]["skipped"] or "").startswith("error:"):
+                    resolved.append(ErrorRow(stage="analyse-text", source=f"post {tweetid}",
+                                             reason="", post_id=tweetid).error_id)
+            self.lake.commit(tables)
+            self.lake.rewrite(path, pa.Table.from_pylist(rows,
+                                                         schema=partitioned(TWEET_SENTIMENTS)))
+        return resolved
+
     def _commit(self, rows: pa.Table) -> None:
         self.lake.commit({"media_rekognition": rows, "errors": self._error_table()})
 
@@ -498,8 +683,11 @@ class Enricher:
             batches = [(path, refs[i:i + self.batch_size])
                        for path, _, _, _, refs in jobs
                        for i in range(0, len(refs), self.batch_size)]
-            results = iter(self._run_batches(batches))
-            resolved: list[str] = []
+            try:
+                resolved = self._retry_posts()
+                results = iter(self._run_batches(batches))
+            finally:
+                self._close_analyser()
             for path, table, failed, old_rows, refs in jobs:
                 fresh: list[dict[str, Any]] = []
                 while len(fresh) < len(refs):
@@ -562,6 +750,15 @@ def retry(lake: Lake, settings: Settings,
           on_photos: Callable[[int], None] | None = None) -> EnrichSummary:
     """Analyse again the photos whose fetch, decode or analysis failed."""
     return Enricher(lake, settings, on_photos).retry()
+
+
+def failed_posts(lake: Lake) -> int:
+    """How many ``tweet_sentiments`` rows record a failed text analysis."""
+    total = 0
+    for path in lake.files("tweet_sentiments"):
+        skipped = lake.read_file(path, ["skipped"]).column("skipped")
+        total += int(pc.sum(pc.starts_with(pc.fill_null(skipped, ""), "error:")).as_py() or 0)
+    return total
 
 
 def failed_photos(lake: Lake) -> int:

@@ -17,6 +17,7 @@ from queue import Full, Queue
 from typing import Any, TypeVar
 
 import fsspec
+import pyarrow as pa
 
 from socialsight.errors import InputError, SocialsightError
 from socialsight.lake.store import Lake
@@ -119,7 +120,7 @@ class Importer:
         if taken:
             self.summary.records += taken
             self.summary.formats["twitter-v1"] += taken
-            self.writer.add_table(converted.table)
+            self.writer.add_table(with_languages(converted.table))
         self._take_lines(block, converted.rest)
 
     def _take_lines(self, block: Block, indices: Iterable[int]) -> None:
@@ -145,6 +146,8 @@ class Importer:
         for problem in conversion.problems:
             self._error(record, problem)
         for post in conversion.posts:
+            if not post.get("lang") and post.get("text"):
+                post["lang"] = detect_language(post["text"])
             if post.get("raw_json") is None:
                 post["raw_json"] = record.raw
             post["_source"], post["_line"] = record.source, record.line
@@ -169,6 +172,26 @@ class Importer:
             self._pending = None
             self.summary.add(result)
             self.summary.bad += result.rejected
+
+
+def detect_language(text: str) -> str | None:
+    """The language of a post the platform did not tag (fills ``tweets.lang``)."""
+    from socialsight.language.languages import language
+    from socialsight.language.prepare import readable
+
+    return language(readable(text))[0]
+
+
+def with_languages(posts: pa.Table) -> pa.Table:
+    """``posts`` with ``lang`` detected where the platform gave none."""
+    lang = posts.column("lang")
+    if not lang.null_count:
+        return posts
+    values = lang.to_pylist()
+    texts = posts.column("text").to_pylist()
+    filled = [v if v or not t else detect_language(t) for v, t in zip(values, texts, strict=True)]
+    index = posts.schema.get_field_index("lang")
+    return posts.set_column(index, "lang", pa.array(filled, lang.type))
 
 
 def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:

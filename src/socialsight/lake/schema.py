@@ -181,8 +181,10 @@ TWEET_SENTIMENTS = pa.schema(
         ("sentimentnegscore", _f64),
         ("sentimentneuscore", _f64),
         ("sentimentmixedscore", _f64),
-        ("lang", _s),  # added
+        ("lang", _s),  # added: the dominant language, detected (or the platform's tag)
         ("model", _s),  # added
+        ("langscore", _f64),  # added: how sure the language detector was, 0-1
+        ("skipped", _s),  # added: why sentiment and entities were not run, if they were not
     ]
 )
 
@@ -194,6 +196,18 @@ TWEET_ENTITIES = pa.schema(
         ("score", _f64),
         ("beginoffset", _i32),  # added
         ("endoffset", _i32),  # added
+    ]
+)
+
+# Added: Comprehend's DetectKeyPhrases, one row per phrase (score is null: the local
+# tagger gives none).
+TWEET_KEYPHRASES = pa.schema(
+    [
+        ("tweetid", _i64),
+        ("keyphrase", _s),
+        ("score", _f64),
+        ("beginoffset", _i32),
+        ("endoffset", _i32),
     ]
 )
 
@@ -299,6 +313,7 @@ TABLES: dict[str, pa.Schema] = {
     "tweets": TWEETS,
     "tweet_sentiments": TWEET_SENTIMENTS,
     "tweet_entities": TWEET_ENTITIES,
+    "tweet_keyphrases": TWEET_KEYPHRASES,
     "media_rekognition": MEDIA_REKOGNITION,
     "errors": ERRORS,
 }
@@ -318,6 +333,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "tweets": ("id",),
     "tweet_sentiments": ("tweetid",),
     "tweet_entities": ("tweetid", "beginoffset", "endoffset", "type"),
+    "tweet_keyphrases": ("tweetid", "beginoffset", "endoffset"),
     "media_rekognition": ("tweetid", "mediaid"),
     "errors": ("error_id",),
 }

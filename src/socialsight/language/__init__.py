@@ -1,0 +1,1 @@
+"""Text analysis, offline: sentiment, entities, key phrases and language (Comprehend-like)."""

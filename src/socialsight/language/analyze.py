@@ -1,0 +1,74 @@
+"""One post's text through every analysis: language, sentiment, entities, key phrases.
+
+:func:`analyse_texts` takes a batch (spaCy is fastest on many texts at once). The
+dominant language is found for every post; sentiment, entities and key phrases run
+only on English, the one language the models read — any other post gets its language
+and a ``skipped`` reason instead of a made-up sentiment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialsight.language import entities as entities_mod
+from socialsight.language import languages, sentiment
+from socialsight.language.entities import Entity, KeyPhrase
+from socialsight.language.prepare import readable
+from socialsight.language.sentiment import Sentiment
+
+SUPPORTED = frozenset({"en"})
+SURE = 0.5  # a detected language this sure wins over the platform's tag
+MODEL_VERSIONS = {"language": languages.MODEL, "sentiment": sentiment.MODEL,
+                  "entities": entities_mod.MODEL}
+
+
+@dataclass
+class TextAnalysis:
+    originaltext: str
+    text: str  # what sentiment and language read
+    lang: str | None
+    lang_score: float
+    sentiment: Sentiment | None = None
+    entities: list[Entity] = field(default_factory=list)
+    key_phrases: list[KeyPhrase] = field(default_factory=list)
+    skipped: str | None = None
+
+    def comprehend(self) -> dict[str, Any]:
+        """Comprehend's response field names (DetectSentiment, DetectEntities, ...)."""
+        return {
+            **(self.sentiment.comprehend() if self.sentiment else
+               {"Sentiment": None, "SentimentScore": None}),
+            "Entities": [e.comprehend() for e in self.entities],
+            "KeyPhrases": [k.comprehend() for k in self.key_phrases],
+            "Languages": ([{"LanguageCode": self.lang, "Score": self.lang_score}]
+                          if self.lang else []),
+            "Skipped": self.skipped,
+        }
+
+
+def analyse_texts(texts: list[str], platform_langs: list[str | None] | None = None,
+                  key_phrases: bool = True) -> list[TextAnalysis]:
+    """Every post's analysis, in order; ``platform_langs`` are the languages the posts
+    were tagged with, used when the text is too short or odd to tell."""
+    tags = platform_langs or [None] * len(texts)
+    results = []
+    for original, tag in zip(texts, tags, strict=True):
+        text = readable(original or "")
+        lang, score = languages.language(text)
+        if (lang is None or score < SURE) and tag and tag not in ("und", "zxx", "qme"):
+            lang = tag.split("-")[0].lower()
+        result = TextAnalysis(original or "", text, lang, score)
+        if not text:
+            result.skipped = "no text to analyse"
+        elif lang not in SUPPORTED:
+            result.skipped = (f"language {lang!r} is not supported by the text models "
+                              "(English only)" if lang else "the language could not be told")
+        else:
+            result.sentiment = sentiment.sentiment(text)
+        results.append(result)
+    english = [r for r in results if r.sentiment is not None]
+    for result, (ents, phrases) in zip(english, entities_mod.analyse(
+            [r.originaltext for r in english], key_phrases), strict=True):
+        result.entities, result.key_phrases = ents, phrases
+    return results
