@@ -313,3 +313,45 @@ def test_a_dead_analysis_process_costs_no_photo():
         assert "Coffee" in {lb["name"] for lb in results[0]["image_labels"]["labels"]}
     finally:
         analyser.close()
+
+
+def test_enrich_reads_every_posts_text_into_the_text_tables(cli, tmp_path, enrich_env):
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "Tim Cook opened the new Apple store in Paris today, I love it! 😍",
+               ms=1_562_974_837_000),
+        status(2, "Worst service ever at the Apple store in London. Never again 😡",
+               ms=1_562_974_837_000),
+        status(3, "Je suis très content de mon nouveau téléphone, merci beaucoup !",
+               ms=1_563_061_237_000),
+        status(4, "RT @fan: Apple is great https://t.co/abc", ms=1_563_061_237_000),
+    ])
+    cli("import", str(posts))
+    result = cli("enrich")
+    assert result.exit_code == 0, result.output
+    lake = Lake(str(tmp_path / "lake"))
+    sentiments = {r["tweetid"]: r for r in lake.read("tweet_sentiments").to_pylist()}
+    assert sorted(sentiments) == [1, 2, 3, 4]  # every post gets a row
+    assert sentiments[1]["sentiment"] == "POSITIVE" and sentiments[2]["sentiment"] == "NEGATIVE"
+    assert sentiments[3]["lang"] == "fr" and sentiments[3]["sentiment"] is None
+    assert "not supported" in sentiments[3]["skipped"]
+    assert sentiments[4]["text"] == "Apple is great"
+    assert sentiments[4]["originaltext"].startswith("RT @fan: ")
+    found = {(r["tweetid"], r["entity"], r["type"])
+             for r in lake.read("tweet_entities").to_pylist()}
+    assert {(1, "Tim Cook", "PERSON"), (1, "Paris", "LOCATION"),
+            (2, "London", "LOCATION")} <= found
+    assert not any(t == 3 for t, _, _ in found)
+    phrases = {r["keyphrase"] for r in lake.read("tweet_keyphrases").to_pylist()}
+    assert "the new Apple store" in phrases
+
+    engine = Engine(lake)
+    over_time = engine.execute(_seed("sentiment_over_time")).table.to_pylist()
+    assert {(r["day"], r["sentiment"], r["share"]) for r in over_time} == {
+        ("2019-07-12", "POSITIVE", 50.0), ("2019-07-12", "NEGATIVE", 50.0),
+        ("2019-07-13", "POSITIVE", 100.0)}
+    top = engine.execute(_seed("top_entities")).table.to_pylist()
+    assert {"type": "ORGANIZATION", "entity": "Apple", "mentions": 3} in top
+
+    again = cli("enrich")
+    assert "everything is analysed already" in again.output
+    assert len(Lake(str(tmp_path / "lake")).read("tweet_sentiments")) == 4

@@ -82,6 +82,8 @@ def pipeline(key_phrases: bool = True) -> Any:
 def analyse(texts: list[str], key_phrases: bool = True,
             ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
     """Entities and key phrases of each post (English), with offsets into its text."""
+    if not texts:
+        return []
     nlp = pipeline(key_phrases)
     blanks = [masked(t) for t in texts]
     docs = [nlp.make_doc(b) for b in blanks]

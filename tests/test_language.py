@@ -1,0 +1,118 @@
+"""Text analysis as a reader of the post would judge it: who and where, how it feels,
+which language — and nothing made of emoji, hashtags, mentions or links."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from socialsight.language.analyze import analyse_texts
+from socialsight.language.prepare import masked, readable
+from socialsight.language.sentiment import sentiment
+
+
+def one(text: str, lang: str | None = None):
+    return analyse_texts([text], [lang])[0]
+
+
+def entities(text: str) -> dict[str, str]:
+    return {e.text: e.type for e in one(text).entities}
+
+
+def test_the_text_read_is_the_post_without_retweet_prefix_and_links():
+    text = "RT @nasa: Launch window opens at 9pm &amp; the crew is ready https://t.co/Ab12"
+    assert readable(text) == "Launch window opens at 9pm & the crew is ready"
+    result = one(text)
+    assert result.originaltext == text and result.text == readable(text)
+
+
+def test_the_mask_keeps_every_offset_and_blanks_what_is_not_words():
+    text = "🇺🇸 Go @TeamUSA! #Olympics2024 https://t.co/x 👨‍👩‍👧 RT @a now"
+    blank = masked(text)
+    assert len(blank) == len(text)
+    for piece in ("🇺🇸", "@TeamUSA", "#Olympics2024", "https://t.co/x", "👨‍👩‍👧"):
+        start = text.index(piece)
+        assert blank[start:start + len(piece)].strip() == "", piece
+    assert blank.startswith("   Go ")
+
+
+def test_people_places_and_companies_with_offsets_into_the_post():
+    text = "Tim Cook opened the new Apple store in Paris yesterday 😍 #apple @tim"
+    found = one(text).entities
+    kinds = {e.text: e.type for e in found}
+    assert kinds["Tim Cook"] == "PERSON"
+    assert kinds["Apple"] == "ORGANIZATION"
+    assert kinds["Paris"] == "LOCATION"
+    assert kinds["yesterday"] == "DATE"
+    for entity in found:
+        assert text[entity.begin:entity.end] == entity.text
+        assert 0.5 <= entity.score <= 1.0
+
+
+def test_emoji_hashtags_mentions_and_links_are_never_entities():
+    text = ("😩😤 so done with @JohnSmith and #LondonTraffic 👨‍👩‍👧 🇺🇸 "
+            "https://t.co/AbC https://www.example.com/Paris")
+    found = one(text).entities
+    assert found == [] or all(not any(c in e.text for c in "@#😩😤🇺👨/")
+                              for e in found), found
+
+
+def test_sentiment_reads_like_a_person_and_the_scores_sum_to_one():
+    cases = {
+        "I absolutely love my new phone, best purchase ever! 😍": "POSITIVE",
+        "Worst customer service ever. Never flying with them again 😡": "NEGATIVE",
+        "The store opens at 9am on Monday.": "NEUTRAL",
+        "The food was amazing but the service was terrible.": "MIXED",
+    }
+    for text, expected in cases.items():
+        result = sentiment(text)
+        assert result.label == expected, text
+        scores = (result.positive, result.negative, result.neutral, result.mixed)
+        assert abs(sum(scores) - 1) < 1e-5 and all(0 <= s <= 1 for s in scores)
+        assert max(scores) == {"POSITIVE": result.positive, "NEGATIVE": result.negative,
+                               "NEUTRAL": result.neutral, "MIXED": result.mixed}[expected]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Je suis très content de mon nouveau téléphone, merci beaucoup !", "fr"),
+    ("Hoy es un día maravilloso para ir a la playa con mis amigos", "es"),
+    ("Heute ist das Wetter in Berlin wirklich schön", "de"),
+])
+def test_other_languages_get_their_language_and_a_reason_not_a_sentiment(text, lang):
+    result = one(text)
+    assert result.lang == lang and result.lang_score > 0.8
+    assert result.sentiment is None and result.entities == []
+    assert "not supported" in (result.skipped or "")
+
+
+def test_the_platforms_tag_decides_only_when_the_text_cannot():
+    assert one("lol", "en").lang == "en"  # too short to tell: the platform knows
+    assert one("Je suis très content de mon nouveau téléphone", "en").lang == "fr"
+    empty = one("https://t.co/abc")
+    assert empty.skipped == "no text to analyse" and empty.sentiment is None
+
+
+def test_a_shouted_post_does_not_turn_words_into_people():
+    kinds = entities("SHOUTOUT TO EVERYONE WHO CAME TONIGHT, AMAZING CROWD")
+    assert "PERSON" not in kinds.values() and "ORGANIZATION" not in kinds.values()
+
+
+def test_key_phrases_are_noun_phrases_of_the_post():
+    text = "Loving the new running shoes from the shop downtown"
+    phrases = [k.text for k in one(text).key_phrases]
+    assert "the new running shoes" in phrases
+    assert any(p.startswith("the shop") for p in phrases)
+    for phrase in one(text).key_phrases:
+        assert text[phrase.begin:phrase.end] == phrase.text
+
+
+def test_analyze_text_prints_comprehends_fields(cli):
+    result = cli("analyze-text", "Loving the new Nike store in Paris!")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body) == {"Sentiment", "SentimentScore", "Entities", "KeyPhrases",
+                         "Languages", "Skipped"}
+    assert body["Sentiment"] == "POSITIVE"
+    assert body["Languages"][0]["LanguageCode"] == "en"
+    assert {"Text": "Paris", "Type": "LOCATION"}.items() <= body["Entities"][-1].items()
