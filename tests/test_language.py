@@ -116,3 +116,17 @@ def test_analyze_text_prints_comprehends_fields(cli):
     assert body["Sentiment"] == "POSITIVE"
     assert body["Languages"][0]["LanguageCode"] == "en"
     assert {"Text": "Paris", "Type": "LOCATION"}.items() <= body["Entities"][-1].items()
+
+
+def test_import_fills_the_language_the_platform_did_not_give(cli, tmp_path):
+    from socialsight.lake.store import Lake
+    from tests.conftest import status, write_jsonl
+
+    untagged = status(1, "Hoy es un día maravilloso para ir a la playa con mis amigos")
+    untagged["lang"] = None
+    tagged = status(2, "Un texte en français, mais étiqueté autrement")
+    tagged["lang"] = "und"
+    posts = write_jsonl(tmp_path / "posts.jsonl", [untagged, tagged])
+    assert cli("import", str(posts)).exit_code == 0
+    langs = {r["id"]: r["lang"] for r in Lake(str(tmp_path / "lake")).read("tweets").to_pylist()}
+    assert langs == {1: "es", 2: "und"}  # the platform's own tag is kept as it came
