@@ -73,9 +73,16 @@ def pipeline(key_phrases: bool = True) -> Any:
     """spaCy with only what is needed: the recogniser, and the tagger for key phrases."""
     import spacy
 
+    from socialsight.vision.runtime import model_path
+
     exclude = ["parser", "lemmatizer", "senter"]
-    if not key_phrases:
+    needed = ["spacy-ner"]
+    if key_phrases:
+        needed += ["spacy-tagger", "spacy-tok2vec", "spacy-attribute-ruler"]
+    else:
         exclude += ["tok2vec", "tagger", "attribute_ruler"]
+    for name in needed:  # refuse altered weights before spaCy loads them
+        model_path(name)
     return spacy.load(PACKAGE, exclude=exclude)
 
 

