@@ -355,3 +355,37 @@ def test_enrich_reads_every_posts_text_into_the_text_tables(cli, tmp_path, enric
     again = cli("enrich")
     assert "everything is analysed already" in again.output
     assert len(Lake(str(tmp_path / "lake")).read("tweet_sentiments")) == 4
+
+
+def test_a_failed_text_analysis_is_an_error_row_that_retry_fixes(
+        cli, tmp_path, enrich_env, monkeypatch):
+    from socialsight.language import sentiment
+    from socialsight.vision import runtime
+
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "What a wonderful launch in Houston today!"),
+        status(2, "Terrible traffic in Boston again")])
+    cli("import", str(posts))
+    # A damaged install: the sentiment lexicon no longer matches its sha256.
+    package, file, _ = runtime.PACKAGE_FILES["vader_lexicon.txt"]
+    with monkeypatch.context() as damaged:
+        damaged.setitem(runtime.PACKAGE_FILES, "vader_lexicon.txt", (package, file, "0" * 64))
+        sentiment._analyzer.cache_clear()
+        result = cli("enrich")
+    assert result.exit_code == 0, result.output
+    assert "2 posts could not be fully analysed" in result.output
+    lake = Lake(str(tmp_path / "lake"))
+    rows = lake.read("tweet_sentiments").to_pylist()
+    assert len(rows) == 2 and all(r["skipped"].startswith("error: ConfigError") for r in rows)
+    assert {e["stage"] for e in lake.read("errors").to_pylist()} == {"analyse-text"}
+
+    sentiment._analyzer.cache_clear()  # repaired
+    assert cli("retry").exit_code == 0
+    rows = {r["tweetid"]: r for r in Lake(str(tmp_path / "lake")).read("tweet_sentiments")
+            .to_pylist()}
+    assert len(rows) == 2
+    assert rows[1]["sentiment"] == "POSITIVE" and rows[2]["sentiment"] == "NEGATIVE"
+    entities = {r["entity"] for r in lake.read("tweet_entities").to_pylist()}
+    assert entities == {"Houston", "Boston", "today"}
+    assert "no errors recorded" in cli("errors").output
+    assert "2 errors" in cli("errors", "--all").output

@@ -319,7 +319,10 @@ class Analyser:
         chunks = [(batch.texts[i:i + size], batch.langs[i:i + size])
                   for i in range(0, len(batch), size)]
         if self._pool is None:
-            return list(analyse_posts(batch.texts, batch.langs, self.key_phrases))
+            try:
+                return list(analyse_posts(batch.texts, batch.langs, self.key_phrases))
+            except Exception as exc:  # as in a worker: the batch's posts get error rows
+                return [f"{type(exc).__name__}: {exc}"] * len(batch)
         try:
             futures = [self._pool.submit(_work_posts, chunk) for chunk in chunks]
         except cf.process.BrokenProcessPool:
