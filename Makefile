@@ -45,6 +45,7 @@ test: lint
 bench: $(VENV)/.test
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.vision
+	$(BIN)/python -m bench.text
 
 clean:
 	rm -rf $(VENV) $(LAKE) .pytest_cache .mypy_cache .ruff_cache
