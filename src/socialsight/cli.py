@@ -373,6 +373,70 @@ def enrich(
 
 
 @app.command()
+def run(
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="Sources to collect from (default: collect.sources in the config): "
+        "file:PATH (a JSON-lines file or folder, followed as it grows), bluesky:#TAG, "
+        "mastodon:HOST#TAG, x:search:QUERY, x:stream:RULE.", show_default=False)] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    enrich_posts: Annotated[bool, typer.Option(
+        "--enrich/--no-enrich", help="Analyse posts and photos as they land.")] = True,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Read file: sources to their end, analyse everything, and exit "
+        "(instead of following them).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Processes analysing photos and text (default: enrich.workers).", min=0,
+        show_default=False)] = None,
+) -> None:
+    """Collect posts continuously and analyse them as they land, until Ctrl-C.
+
+    Posts are committed in batches (by count, size or age: collect.batch_*), each
+    source's position is saved in the lake after every batch, and a restart goes on
+    from there with nothing lost or doubled. New batches are analysed as in
+    `socialsight enrich` while collection goes on. Ctrl-C (or SIGTERM) commits what was
+    collected and stops after the analysis batch in hand.
+
+    Examples:  socialsight run file:incoming/   ·   socialsight run bluesky:#kindle
+    mastodon:mastodon.social#books   ·   socialsight run x:search:kindle
+    """
+    from rich.live import Live
+
+    from socialsight.lake.store import Lake
+    from socialsight.pipeline import Pipeline, Status
+    from socialsight.sources.follow import FollowFiles
+    from socialsight.sources.spec import parse
+
+    settings = _enrich_settings(config, lake, workers, None)
+    specs = list(sources or settings.collect.sources)
+    if not specs:
+        raise _fail("name a source to collect from, e.g. `socialsight run file:posts.jsonl` "
+                    "or `socialsight run bluesky:#kindle` (see --help)", 2)
+    chosen = [parse(spec, settings.collect) for spec in specs]
+    if once:
+        for source in chosen:
+            if isinstance(source, FollowFiles):
+                source.follow = False
+    store = Lake(settings.lake)
+
+    def line(status: Status) -> Text:
+        c, e = status.collect, status.enrich
+        text = (f"collected {c.posts:,} posts ({c.posts_per_second:,.1f}/s, "
+                f"{c.duplicates:,} duplicates, {c.problems:,} problems) · analysed "
+                f"{e.posts:,} posts and {e.photos:,} photos"
+                f"{' · analysing…' if status.enriching else ''}")
+        return Text(text + (f" · {status.error}" if status.error else ""))
+
+    pipeline = Pipeline(store, settings, chosen, enrich=enrich_posts)
+    with Live(line(pipeline.status), console=err_console, transient=True,
+              refresh_per_second=4) as live:
+        status = pipeline.run(on_tick=lambda st: live.update(line(st)))
+    console.print(line(status))
+    if status.error:
+        raise typer.Exit(1)
+
+
+@app.command()
 def retry(
     lake: LakeOption = None,
     config: ConfigOption = None,

@@ -73,6 +73,33 @@ class VisionSettings(BaseModel):
         "look for faces and known people only in photos labelled Person or Face.")
 
 
+class CollectSettings(BaseModel):
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="What `socialsight run` collects when no source is named on the command "
+        "line: file:PATH, bluesky:#TAG, mastodon:HOST#TAG, x:search:QUERY, x:stream:RULE; "
+        "comma-separated in the environment.")
+    batch_posts: int = Field(10_000, ge=1, description="Posts that close a batch.")
+    batch_bytes: int = Field(
+        5_000_000, ge=1, description="Bytes of posts (as received) that close a batch.")
+    batch_seconds: float = Field(
+        60.0, gt=0, description="Age of the oldest buffered post that closes a batch.")
+    queue_items: int = Field(
+        64, ge=1, description="Items waiting between the sources and the buffer; a full "
+        "queue makes the sources wait.")
+    bluesky_endpoint: str = Field(
+        "wss://jetstream2.us-east.bsky.network/subscribe",
+        description="The Jetstream websocket that bluesky: sources read.")
+    x_base_url: str = Field("https://api.x.com", description="The X API that x: sources call.")
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+
 class LanguageSettings(BaseModel):
     key_phrases: bool = Field(
         True, description="Find key phrases too (about half the cost of the text analysis).")
@@ -119,6 +146,7 @@ class Settings(BaseSettings):
     vision: VisionSettings = Field(default_factory=lambda: VisionSettings())
     enrich: EnrichSettings = Field(default_factory=lambda: EnrichSettings())
     language: LanguageSettings = Field(default_factory=lambda: LanguageSettings())
+    collect: CollectSettings = Field(default_factory=lambda: CollectSettings())
 
     @classmethod
     def settings_customise_sources(

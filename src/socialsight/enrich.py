@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import io
 import logging
@@ -415,8 +416,11 @@ class Enricher:
     """Analyses photos into one lake; one instance per run."""
 
     def __init__(self, lake: Lake, settings: Settings,
-                 on_photos: Callable[[int], None] | None = None) -> None:
+                 on_photos: Callable[[int], None] | None = None,
+                 keep_workers: bool = False) -> None:
         self.lake, self.settings = lake, settings
+        self.keep_workers = keep_workers  # for repeated runs: close() ends the workers
+        self.stop = threading.Event()  # set it to end a run after the batch in hand
         self.on_photos = on_photos
         self.store = PhotoStore(lake)
         self.cache = AnalysisCache(lake, pack_version(settings.vision))
@@ -427,10 +431,11 @@ class Enricher:
         self.on_posts: Callable[[int], None] | None = None
         self._error_ids = KeyIndex(lake, "errors", "error_id", partitioned=False)
 
-    def run(self, plan: Plan | None = None) -> EnrichSummary:
+    def run(self, plan: Plan | None = None, lock: bool = True) -> EnrichSummary:
         """Analyse everything ``plan`` (default: the lake's whole plan) lists: the text
-        of every post first, then every photo."""
-        with self.lake.lock():
+        of every post first, then every photo. ``lock``: take the lake's writer lock
+        (off when the caller holds it)."""
+        with self.lake.lock() if lock else contextlib.nullcontext():
             plan = plan or Plan(self.lake)
             step = self.settings.enrich.batch_posts
             batches = [(path, refs[i:i + self.batch_size])
@@ -439,11 +444,18 @@ class Enricher:
             try:
                 for posts in plan.posts.values():
                     for start in range(0, len(posts), step):
+                        if self.stop.is_set():
+                            return self.summary
                         self.lake.commit(self._analyse_posts(posts.slice(start, start + step)))
                 self._run_batches(batches, on_file_done=plan.mark_done)
             finally:
-                self._close_analyser()
+                if not self.keep_workers:
+                    self._close_analyser()
         return self.summary
+
+    def close(self) -> None:
+        """End the worker processes (after runs with ``keep_workers``)."""
+        self._close_analyser()
 
     def _analyser(self) -> Analyser:
         if self._pool_analyser is None:
@@ -519,6 +531,8 @@ class Enricher:
             loop.submit(fetcher.__aenter__()).result()
             pending = self._fetch(loop, fetcher, batches[0][1]) if batches else None
             for index, (path, refs) in enumerate(batches):
+                if self.stop.is_set():
+                    break
                 fetched = pending.result() if pending is not None else []
                 nxt = batches[index + 1] if index + 1 < len(batches) else None
                 pending = self._fetch(loop, fetcher, nxt[1]) if nxt else None

@@ -1,0 +1,194 @@
+"""Live collection: sources → a buffer → the lake, in batches, like Kinesis Firehose.
+
+Each source runs as its own task and hands its items to one bounded queue; a full
+queue makes the sources wait (a slow lake slows collection, it does not eat memory).
+The buffer is committed as one batch when it holds ``collect.batch_posts`` posts or
+``collect.batch_bytes`` bytes of raw JSON, or when its oldest post is
+``collect.batch_seconds`` old — the seed's Firehose flushed at 60 s or 5 MB. Posts
+already in the lake are dropped by id on commit.
+
+After a commit, each source's last cursor whose posts are all in the lake is saved
+under ``_state/sources/`` in the lake; a restarted source resumes from it, so a crash
+loses at most what the platform cannot replay, and whatever is replayed twice is
+de-duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import posixpath
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+
+from socialsight.config import CollectSettings
+from socialsight.ingest import detect_language
+from socialsight.lake.store import Lake
+from socialsight.lake.writer import BatchResult, ErrorRow, PostWriter
+from socialsight.sources.base import Item, Source
+
+log = logging.getLogger(__name__)
+
+CURSORS = "_state/sources"
+
+
+class Cursors:
+    """Each source's resume point, one small JSON file per source key in the lake."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def _path(self, key: str) -> str:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        safe = "".join(c if c.isalnum() else "-" for c in key)[:60]
+        return self.lake.path(CURSORS, f"{safe}-{digest}.json")
+
+    def load(self, key: str) -> str | None:
+        try:
+            with self.lake.fs.open(self._path(key), "rb") as handle:
+                value = orjson.loads(handle.read()).get("cursor")
+                return None if value is None else str(value)
+        except (FileNotFoundError, orjson.JSONDecodeError):
+            return None
+
+    def save(self, key: str, cursor: str) -> None:
+        path = self._path(key)
+        temp = f"{path}.tmp"
+        self.lake.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        with self.lake.fs.open(temp, "wb") as handle:
+            handle.write(orjson.dumps({"source": key, "cursor": cursor,
+                                       "saved_at": datetime.now(UTC).isoformat()}))
+        self.lake.fs.mv(temp, path)
+
+
+@dataclass
+class CollectStats:
+    posts: int = 0  # new posts committed
+    duplicates: int = 0
+    photos: int = 0
+    problems: int = 0
+    batches: int = 0
+    started: float = field(default_factory=time.monotonic)
+    by_source: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def posts_per_second(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.posts / elapsed if elapsed > 0 else 0.0
+
+
+class Collector:
+    """Runs sources into one lake until stopped; see the module docstring."""
+
+    def __init__(self, lake: Lake, sources: Sequence[Source], settings: CollectSettings,
+                 on_commit: Callable[[BatchResult], None] | None = None) -> None:
+        self.lake, self.sources, self.settings = lake, list(sources), settings
+        self.on_commit = on_commit
+        self.cursors = Cursors(lake)
+        self.writer = PostWriter(lake)
+        self.stats = CollectStats()
+        self._queue: asyncio.Queue[tuple[str, Item] | None] = asyncio.Queue(
+            maxsize=settings.queue_items)
+        self._pending: dict[str, str] = {}  # source key → cursor after the buffered posts
+        self._bytes = 0
+        self._oldest: float | None = None
+
+    async def run(self, stop: asyncio.Event) -> CollectStats:
+        """Collect until ``stop`` is set (or every source ends); flush what is buffered."""
+        readers = [asyncio.create_task(self._read(source), name=source.key)
+                   for source in self.sources]
+        done = asyncio.create_task(self._until_done(readers))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while True:
+                timeout = self._time_left()
+                get = asyncio.create_task(self._queue.get())
+                finished, _ = await asyncio.wait({get, stopping, done}, timeout=timeout,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                if get in finished:
+                    entry = get.result()
+                    if entry is not None:
+                        self._take(*entry)
+                else:
+                    get.cancel()
+                if self._full() or (self._oldest is not None and self._time_left() == 0):
+                    await self.flush()
+                if stopping in finished or (done in finished and self._queue.empty()):
+                    break  # what is still queued is taken below
+        finally:
+            for task in readers:
+                task.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+            stopping.cancel()
+            done.cancel()
+            while not self._queue.empty():
+                entry = self._queue.get_nowait()
+                if entry is not None:
+                    self._take(*entry)
+            await self.flush()
+        return self.stats
+
+    async def _until_done(self, readers: list[asyncio.Task[None]]) -> None:
+        await asyncio.gather(*readers, return_exceptions=True)
+
+    async def _read(self, source: Source) -> None:
+        cursor = self.cursors.load(source.key)
+        log.info("collecting from %s (cursor %s)", source.key, cursor)
+        try:
+            async for item in source.stream(cursor):
+                await self._queue.put((source.key, item))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a source that gives up must not stop the others
+            log.error("source %s stopped: %s", source.key, exc)
+            self.writer.add_error(ErrorRow(stage="collect", source=source.key,
+                                           reason=f"source stopped: {exc}",
+                                           error_class=type(exc).__name__))
+
+    def _take(self, key: str, item: Item) -> None:
+        for post in item.posts:
+            post.setdefault("_source", key)
+            if not post.get("lang") and post.get("text"):
+                post["lang"] = detect_language(post["text"])
+            self.writer.add(post)
+            self._bytes += len(post.get("raw_json") or "")
+        for problem in item.problems:
+            self.writer.add_error(ErrorRow(
+                stage="collect", source=problem.location or key, reason=problem.reason,
+                raw=problem.raw, transient=problem.transient))
+        self.stats.problems += len(item.problems)
+        if item.cursor is not None:
+            self._pending[key] = item.cursor
+        if (item.posts or item.problems) and self._oldest is None:
+            self._oldest = time.monotonic()
+        self.stats.by_source[key] = self.stats.by_source.get(key, 0) + len(item.posts)
+
+    def _full(self) -> bool:
+        s = self.settings
+        return len(self.writer) >= s.batch_posts or self._bytes >= s.batch_bytes
+
+    def _time_left(self) -> float | None:
+        if self._oldest is None:
+            return None if not self._pending else 0.0
+        return max(0.0, self.settings.batch_seconds - (time.monotonic() - self._oldest))
+
+    async def flush(self) -> None:
+        """Commit what is buffered, then save the cursors it covers."""
+        batch = self.writer.take()
+        cursors, self._pending = self._pending, {}
+        self._bytes, self._oldest = 0, None
+        if batch.parts or batch.errors:
+            result = await asyncio.to_thread(self.writer.commit, batch)
+            self.stats.posts += result.written
+            self.stats.duplicates += result.duplicates
+            self.stats.photos += result.photos
+            self.stats.batches += 1
+            if self.on_commit is not None:
+                self.on_commit(result)
+        for key, cursor in cursors.items():
+            self.cursors.save(key, cursor)
