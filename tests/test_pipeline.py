@@ -128,3 +128,60 @@ def test_run_survives_kill_9_with_nothing_lost_or_doubled(tmp_path):
     assert sorted(ids) == list(range(1, 601))  # every post once
     sentiment_ids = Lake(str(lake_dir)).read("tweet_sentiments", ["tweetid"])
     assert sorted(sentiment_ids.column("tweetid").to_pylist()) == list(range(1, 601))
+
+
+def test_run_collects_from_a_jetstream_and_resumes_without_doubling(tmp_path):
+    import threading
+
+    from socialsight.config import load_settings
+    from socialsight.pipeline import Pipeline
+    from socialsight.sources.spec import parse
+    from tests.test_sources_bluesky import (
+        GERMAN_POST,
+        PHOTO_POST,
+        QUOTE_POST,
+        REPLY_POST,
+        jetstream,
+    )
+
+    messages = [orjson.dumps(e).decode() for e in (PHOTO_POST, QUOTE_POST, REPLY_POST,
+                                                   GERMAN_POST)]
+    ready, finished, holder = threading.Event(), threading.Event(), {}
+
+    def serve() -> None:
+        async def main() -> None:
+            async with jetstream(messages) as fake:
+                holder["url"] = fake.url
+                ready.set()
+                while not finished.is_set():
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    settings = load_settings(lake=str(tmp_path / "lake"))
+    settings.collect.bluesky_endpoint = holder["url"]
+    settings.collect.batch_seconds = 0.1
+    lake = Lake(settings.lake)
+    try:
+        for _ in range(2):  # the second run resumes from the saved cursor
+            stop = asyncio.Event()
+            pipeline = Pipeline(lake, settings, [parse("bluesky:*", settings.collect)],
+                                enrich=False)
+
+            def tick(status, stop=stop, pipeline=pipeline) -> None:
+                if status.collect.posts + status.collect.duplicates >= 1 and \
+                        pipeline.collector.cursors.load("bluesky:*"):
+                    stop.set()
+
+            pipeline.run(stop=stop, on_tick=tick)
+    finally:
+        finished.set()
+        thread.join(10)
+    posts = lake.read("tweets").to_pylist()
+    assert len(posts) == 4 and {p["platform"] for p in posts} == {"bluesky"}
+    photo = next(p for p in posts if p["extended_entities"]["media"])
+    assert photo["extended_entities"]["media"][0]["media_url_https"].startswith(
+        "https://cdn.bsky.app/img/feed_fullsize/plain/")
