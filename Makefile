@@ -29,8 +29,7 @@ $(VENV)/.test: $(VENV)/.base
 	touch $@
 
 demo: $(VENV)/.base
-	$(BIN)/socialsight import $(SAMPLE) --lake $(LAKE)
-	$(BIN)/socialsight query --seed top_domains --lake $(LAKE)
+	$(BIN)/socialsight demo --lake $(LAKE)
 	@echo ""
 	@echo "The lake is in ./$(LAKE) (Parquet, one folder per table, dt=YYYY-MM-DD partitions)."
 	@echo "Try:  $(BIN)/socialsight examples    then  $(BIN)/socialsight query --seed NAME --lake $(LAKE)"

@@ -618,6 +618,38 @@ def analyze_text(
 
 
 @app.command()
+def demo(
+    lake: Annotated[str, typer.Option("--lake", help="Where to put the demo's lake.")
+                    ] = "demo-lake",
+    config: ConfigOption = None,
+) -> None:
+    """Collect and analyse the bundled demo corpus, then show the seed's queries on it.
+
+    20 posts written for the demo, with real, freely licensed photos (examples/demo),
+    go through the same pipeline as `socialsight run`: the photos are served on
+    loopback, fetched through the guards, and every analysis runs on them.
+    """
+    from socialsight.demo import QUERIES, run_demo
+    from socialsight.lake.store import Lake
+    from socialsight.query.engine import Engine, seed_queries
+
+    settings = load_settings(config, lake=lake)
+    store = Lake(settings.lake)
+    with err_console.status("collecting and analysing the demo posts…") as spinner:
+        status = run_demo(store, settings, on_tick=lambda st: spinner.update(
+            f"collected {st.collect.posts} posts · analysed {st.enrich.posts} posts and "
+            f"{st.enrich.photos} photos"))
+    console.print(f"collected {status.collect.posts} posts; analysed {status.enrich.posts} "
+                  f"posts and {status.enrich.photos} photos into {store.url}\n")
+    engine = Engine(store)
+    for name in QUERIES:
+        sql = seed_queries()[name]
+        title = sql.splitlines()[0].removeprefix("--").strip()
+        _print_table(engine.execute(sql).table, 10, title=f"{name}: {title}")
+        console.print()
+
+
+@app.command()
 def examples() -> None:
     """List the seed's sample queries (run one with `socialsight query --seed NAME`)."""
     from socialsight.query.engine import seed_queries
