@@ -193,3 +193,19 @@ def test_a_record_too_large_is_an_error_row_wherever_it_falls(cli, tmp_path, mon
               .to_pylist()}
     assert set(errors) == {11, 26}
     assert all("larger than 3000 bytes" in reason for reason in errors.values())
+
+
+def test_saved_bluesky_and_mastodon_streams_import_too(cli, tmp_path):
+    from tests.test_sources_bluesky import PHOTO_POST
+    from tests.test_sources_mastodon import status as mastodon_status
+
+    like = {"did": "did:plc:abc", "time_us": 1, "kind": "commit",
+            "commit": {"operation": "create", "collection": "app.bsky.feed.like",
+                       "rkey": "x", "record": {}}}
+    toot = mastodon_status("109999")
+    posts = write_jsonl(tmp_path / "saved.jsonl", [PHOTO_POST, like, toot])
+    result = cli("import", str(posts))
+    assert result.exit_code == 0, result.output
+    assert "bluesky-jetstream 2" in result.output and "mastodon 1" in result.output
+    rows = Lake(str(tmp_path / "lake")).read("tweets").to_pylist()
+    assert sorted(r["platform"] for r in rows) == ["bluesky", "mastodon"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from socialsight.errors import UnknownFormatError
-from socialsight.posts import twarc2, twitter_v1, twitter_v2
+from socialsight.posts import bluesky, mastodon, twarc2, twitter_v1, twitter_v2
 from socialsight.posts.canonical import Conversion
 
 
@@ -31,12 +32,34 @@ def _single(convert: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any
     return run
 
 
+def _is_jetstream(obj: dict[str, Any]) -> bool:
+    return "did" in obj and "time_us" in obj and "kind" in obj
+
+
+def _jetstream(obj: dict[str, Any]) -> Conversion:
+    post = bluesky.from_jetstream(obj)
+    return Conversion(posts=[post]) if post is not None else Conversion(control=True)
+
+
+def _is_mastodon(obj: dict[str, Any]) -> bool:
+    return {"uri", "content", "account", "created_at"} <= obj.keys()
+
+
+def _mastodon(obj: dict[str, Any]) -> Conversion:
+    instance = urlsplit(str(obj.get("uri") or obj.get("url") or "")).hostname or ""
+    return Conversion(posts=[mastodon.from_status(obj, instance)])
+
+
 FORMATS: tuple[Format, ...] = (
     Format("twitter-v1-control", _v1_control, lambda obj: Conversion(control=True)),
     Format("twitter-v1", twitter_v1.is_v1_status, _single(twitter_v1.from_v1)),
     Format("twarc2", twarc2.is_twarc2, _single(twarc2.from_twarc2)),
     Format("twitter-v2", twitter_v2.is_v2_response, twitter_v2.from_v2_response),
     Format("twitter-v2-tweet", twitter_v2.is_v2_tweet, _single(twitter_v2.from_v2_tweet)),
+    # Saved live streams: Bluesky Jetstream events (a delete or a like is a control
+    # message), Mastodon statuses as the REST and streaming APIs give them.
+    Format("bluesky-jetstream", _is_jetstream, _jetstream),
+    Format("mastodon", _is_mastodon, _mastodon),
 )
 
 
