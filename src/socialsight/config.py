@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -26,6 +26,16 @@ from socialsight.errors import ConfigError
 CONFIG_FILE = "socialsight.toml"
 
 
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+# A list that the environment gives as one comma-separated string.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
 class IngestSettings(BaseModel):
     batch_size: int = Field(
         50_000, ge=1, description="Posts per committed batch (one set of Parquet files) on import."
@@ -33,7 +43,7 @@ class IngestSettings(BaseModel):
 
 
 class FetchSettings(BaseModel):
-    allow_hosts: Annotated[list[str], NoDecode] = Field(
+    allow_hosts: CommaList = Field(
         default_factory=list,
         description="Hosts, addresses or CIDRs a photo URL may reach even though they are "
         "not public (loopback, private networks); comma-separated in the environment.",
@@ -53,13 +63,6 @@ class FetchSettings(BaseModel):
     user_agent: str = Field("socialsight",
                             description="The User-Agent header of photo downloads.")
 
-    @field_validator("allow_hosts", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
-
 
 class VisionSettings(BaseModel):
     models_dir: str | None = Field(
@@ -74,7 +77,7 @@ class VisionSettings(BaseModel):
 
 
 class CollectSettings(BaseModel):
-    sources: Annotated[list[str], NoDecode] = Field(
+    sources: CommaList = Field(
         default_factory=list,
         description="What `socialsight run` collects when no source is named on the command "
         "line: file:PATH, bluesky:#TAG, mastodon:HOST#TAG, x:search:QUERY, x:stream:RULE; "
@@ -91,13 +94,6 @@ class CollectSettings(BaseModel):
         "wss://jetstream2.us-east.bsky.network/subscribe",
         description="The Jetstream websocket that bluesky: sources read.")
     x_base_url: str = Field("https://api.x.com", description="The X API that x: sources call.")
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
 
 
 class LanguageSettings(BaseModel):

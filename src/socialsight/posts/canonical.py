@@ -69,6 +69,16 @@ def format_v1_time(ms: int) -> str:
     )
 
 
+def v1_time_of_iso(value: Any) -> str | None:
+    """The v1.1 ``created_at`` of an ISO 8601 time; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return format_v1_time(parse_iso_time(value))
+    except ValueError:
+        return None
+
+
 def partition_of(ms: int) -> str:
     """The ``dt`` partition (UTC date) of epoch milliseconds."""
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")

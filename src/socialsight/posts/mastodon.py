@@ -42,7 +42,14 @@ from urllib.parse import urlsplit
 import orjson
 
 from socialsight.errors import InputError
-from socialsight.posts.canonical import Post, as_int, derived_id, format_v1_time, parse_iso_time
+from socialsight.posts.canonical import (
+    Post,
+    as_int,
+    derived_id,
+    format_v1_time,
+    parse_iso_time,
+    v1_time_of_iso,
+)
 
 JSON = dict[str, Any]
 PLATFORM = "mastodon"
@@ -233,12 +240,7 @@ def _text(value: Any) -> str | None:
 
 
 def _v1_time(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return format_v1_time(parse_iso_time(value))
-    except ValueError:
-        return None
+    return v1_time_of_iso(value)
 
 
 def account_key(url: Any, acct: Any, instance: str) -> str | None:

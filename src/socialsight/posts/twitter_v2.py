@@ -20,7 +20,14 @@ from typing import Any
 import orjson
 
 from socialsight.errors import InputError
-from socialsight.posts.canonical import Conversion, Post, as_int, format_v1_time, parse_iso_time
+from socialsight.posts.canonical import (
+    Conversion,
+    Post,
+    as_int,
+    format_v1_time,
+    parse_iso_time,
+    v1_time_of_iso,
+)
 
 JSON = dict[str, Any]
 
@@ -188,12 +195,7 @@ def _timestamp(tweet: JSON, post_id: int) -> int | None:
 
 
 def _v1_time(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return format_v1_time(parse_iso_time(value))
-    except ValueError:
-        return None
+    return v1_time_of_iso(value)
 
 
 def own_text(tweet: JSON) -> str:
