@@ -28,6 +28,7 @@ MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
 # pixels: 960 cost 17% more than 736 on the benchmark's photos, and read no more).
 DETECT_MIN_SIDE = 480
 DETECT_MAX_SIDE = 736
+MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 # The quick look for text that gating uses: the detector alone, on the photo scaled
 # to this long side; fewer than GLANCE_PIXELS pixels with a text probability over
 # GLANCE_THRESHOLD means no text worth reading.
@@ -125,8 +126,8 @@ def detect_text(image: Image.Image, min_confidence: float = 50.0,
     words: list[TextDetection] = []
     for text, score, box, line_words in zip(result.txts, result.scores, result.boxes,
                                             words_of_lines, strict=False):
-        if not text.strip() or score * 100 < min_confidence:
-            continue
+        if sum(c.isalnum() for c in text) < MIN_CHARACTERS or score * 100 < min_confidence:
+            continue  # a lone "O" read off a cup's rim is not text anyone wrote
         line_id = len(lines)
         lines.append(TextDetection(text, "LINE", line_id, None, round(score * 100, 3),
                                    _relative(box, width, height)))
