@@ -64,3 +64,12 @@ def test_a_model_file_that_differs_from_its_hash_is_refused(tmp_path):
     (tmp_path / "efficientnet_lite0.onnx").unlink()
     with pytest.raises(ConfigError, match="missing"):
         runtime.model_path("efficientnet_lite0.onnx", str(tmp_path))
+
+
+def test_an_objects_parents_are_of_the_object_not_a_namesake():
+    from socialsight.vision.analyze import analyze
+
+    labels = {label.name: label for label in analyze(package_photo("coffee.png")).labels}
+    cup = labels["Cup"]
+    assert cup.instances and cup.parents == ["Tableware"]  # a cup, not the punch "cup"
+    assert "Alcohol" not in labels and "Punch" not in labels

@@ -48,6 +48,9 @@ def model_versions() -> dict[str, str]:
         return dict(MODEL_VERSIONS)
     return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+nudenet-320n"}
 LABEL_MODEL_VERSION = "socialsight-1"
+# Detected objects whose name means something else in the classifier's WordNet (its
+# "cup" is the drink, its "kite" the bird): their parents, as Rekognition gives them.
+OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
 # With gating on, faces are looked for where the object detector sees a person this sure.
 PERSON_GATE = 30.0
 
@@ -118,7 +121,7 @@ def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None
             known.instances += label.instances
             continue
         if not label.parents:
-            label.parents = parents.get(label.name, [])
+            label.parents = OBJECT_PARENTS.get(label.name, parents.get(label.name, []))
         by_name[label.name] = label
         result.labels.append(label)
         for depth, parent in enumerate(label.parents):  # ancestors are labels too
