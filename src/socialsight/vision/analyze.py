@@ -47,7 +47,8 @@ def model_versions() -> dict[str, str]:
     if not body_parts.available():
         return dict(MODEL_VERSIONS)
     return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+nudenet-320n"}
-LABEL_MODEL_VERSION = "socialsight-1"
+# Bump with any change to what the analyses return: it is part of the cache key.
+LABEL_MODEL_VERSION = "socialsight-2"
 # Detected objects whose name means something else in the classifier's WordNet (its
 # "cup" is the drink, its "kite" the bird): their parents, as Rekognition gives them.
 OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
