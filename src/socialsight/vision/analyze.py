@@ -40,6 +40,13 @@ MODEL_VERSIONS = {
     "face_attributes": "dlib-age-gender-v1+fer2013+mediapipe-facemesh-iris",
     "known_people": "dlib-resnet-v1",
 }
+# Bump with any change to what the analyses return: it is part of the cache key.
+LABEL_MODEL_VERSION = "socialsight-3"
+# Detected objects whose name means something else in the classifier's WordNet (its
+# "cup" is the drink, its "kite" the bird): their parents, as Rekognition gives them.
+OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
+# With gating on, faces are looked for where the object detector sees a person this sure.
+PERSON_GATE = 30.0
 
 
 def model_versions() -> dict[str, str]:
@@ -47,13 +54,6 @@ def model_versions() -> dict[str, str]:
     if not body_parts.available():
         return dict(MODEL_VERSIONS)
     return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+nudenet-320n"}
-# Bump with any change to what the analyses return: it is part of the cache key.
-LABEL_MODEL_VERSION = "socialsight-2"
-# Detected objects whose name means something else in the classifier's WordNet (its
-# "cup" is the drink, its "kite" the bird): their parents, as Rekognition gives them.
-OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
-# With gating on, faces are looked for where the object detector sees a person this sure.
-PERSON_GATE = 30.0
 
 
 @dataclass
@@ -187,8 +187,9 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
 def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analysis:
     """Every analysis of one decoded photo, gated as in the seed unless ``gate`` is off.
 
-    Labels, moderation, objects and a quick look for text (the text detector on a small
-    copy) run on every photo. Text is read only where that look finds some (what makes
+    Labels, moderation (open_nsfw), objects and a quick look for text (the text detector
+    on a small copy) run on every photo; nudenet's body parts, when installed, where
+    there is a person. Text is read only where that look finds some (what makes
     the Text label), faces are looked for only where there is a Person or a Face
     label; with ``gate`` off, both run always. What was not looked for is null
     (``textdetections``, ``facedetails``, ``celebrityrecognition``); looked for and not
@@ -207,14 +208,16 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
     moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
         moderation_mod.explicit_score(image, threads, directory), scores))
     result.moderation = moderation or []
-    if body_parts.available():  # the optional nudenet extra: body parts, nudity classes
+    found = _run(result, "objects", lambda: objects_mod.detect_objects(
+        image, min(s.min_confidence, PERSON_GATE), threads, directory))
+    person = found is None or any(o.name == "Person" for o in found)
+    if body_parts.available() and (person or not s.gate):
+        # The optional nudenet extra: body parts and the finer nudity classes, where
+        # there is someone to look at (open_nsfw's overall score covers every photo).
         parts = _run(result, "moderation", lambda: body_parts.moderation_labels(
             body_parts.detect_body_parts(image, threads)))
         if parts:
             result.moderation = _merge_moderation(result.moderation, parts)
-    found = _run(result, "objects", lambda: objects_mod.detect_objects(
-        image, min(s.min_confidence, PERSON_GATE), threads, directory))
-    person = found is None or any(o.name == "Person" for o in found)
     if found:
         _add_labels(result, _objects(found), s)
     glance = not s.gate or _run(result, "text", lambda: text_mod.likely_text(image, threads))
