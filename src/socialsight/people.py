@@ -21,7 +21,7 @@ import posixpath
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ class Gallery:
     """The enrolled faces: one row per (person, photo)."""
 
     rows: pa.Table
+    _cached: tuple[pa.Table, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, lake: Lake) -> Gallery:
@@ -85,10 +86,23 @@ class Gallery:
 
     @property
     def matrix(self) -> np.ndarray:
-        if not len(self):
-            return np.zeros((0, 0), dtype=np.float32)
-        values = self.rows.column("embedding").combine_chunks()
-        return np.stack([np.asarray(v, dtype=np.float32) for v in values.to_pylist()])
+        """The enrolled embeddings, one row each (built once per gallery state)."""
+        return self._index()[0]
+
+    def _index(self) -> tuple[np.ndarray, list[str], list[str], list[list[str]]]:
+        # Every photo's faces are matched against the gallery: convert it once, not
+        # once per photo; add() and remove() replace ``rows`` and so the index.
+        if self._cached is None or self._cached[0] is not self.rows:
+            if len(self):
+                vectors = self.rows.column("embedding").to_pylist()
+                matrix = np.asarray(vectors, dtype=np.float32)
+            else:
+                matrix = np.zeros((0, 0), dtype=np.float32)
+            self._cached = (self.rows, (
+                matrix, self.rows.column("id").to_pylist(),
+                self.rows.column("name").to_pylist(),
+                [u or [] for u in self.rows.column("urls").to_pylist()]))
+        return self._cached[1]
 
     def people(self) -> list[dict[str, Any]]:
         """One entry per person: id, name, urls, photos, added."""
@@ -142,10 +156,7 @@ def recognise(gallery: Gallery, facedetails: list[dict[str, Any]] | None,
 
     known: list[dict[str, Any]] = []
     unknown: list[dict[str, Any]] = []
-    matrix = gallery.matrix
-    ids = gallery.rows.column("id").to_pylist()
-    names = gallery.rows.column("name").to_pylist()
-    urls = gallery.rows.column("urls").to_pylist()
+    matrix, ids, names, urls = gallery._index()
     vectors = list(embeddings or [])
     for index, detail in enumerate(facedetails):
         vector = vectors[index] if index < len(vectors) else None
@@ -157,7 +168,7 @@ def recognise(gallery: Gallery, facedetails: list[dict[str, Any]] | None,
         if float(distances[best]) >= MATCH_DISTANCE:
             unknown.append(_face(detail))
             continue
-        known.append({"name": names[best], "id": ids[best], "urls": urls[best] or [],
+        known.append({"name": names[best], "id": ids[best], "urls": urls[best],
                       "matchconfidence": round(similarity(float(distances[best])), 3),
                       "face": _face(detail)})
     return {"celebrityfaces": known, "unrecognizedfaces": unknown,

@@ -11,6 +11,7 @@ afterwards, against the lake's gallery (:mod:`socialsight.people`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,7 @@ class Analysis:
         }
 
 
+@functools.cache
 def _ancestry(directory: str | None) -> dict[str, list[str]]:
     """Every name in the classifier's WordNet chains → its parents (for detector labels)."""
     out: dict[str, list[str]] = {}

@@ -22,6 +22,7 @@ does.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 
@@ -86,7 +87,12 @@ class BodyPart:
 
 def available() -> bool:
     """Whether the optional ``nudenet`` package is installed (it is not imported)."""
-    return importlib.util.find_spec(PACKAGE) is not None
+    return _installed(PACKAGE)
+
+
+@functools.cache
+def _installed(package: str) -> bool:  # asked for every photo: look once per process
+    return importlib.util.find_spec(package) is not None
 
 
 def letterbox(image: Image.Image) -> tuple[np.ndarray, float]:
