@@ -130,3 +130,14 @@ def test_import_fills_the_language_the_platform_did_not_give(cli, tmp_path):
     assert cli("import", str(posts)).exit_code == 0
     langs = {r["id"]: r["lang"] for r in Lake(str(tmp_path / "lake")).read("tweets").to_pylist()}
     assert langs == {1: "es", 2: "und"}  # the platform's own tag is kept as it came
+
+
+def test_a_huge_text_is_analysed_up_to_a_limit_not_choked_on():
+    from socialsight.language.analyze import MAX_CHARS
+
+    text = "Lovely day in Paris with friends. " + "x" * 2_000_000
+    result = one(text)
+    assert result.sentiment is not None and result.sentiment.label == "POSITIVE"
+    paris = next(e for e in result.entities if e.text == "Paris")
+    assert text[paris.begin:paris.end] == "Paris"
+    assert len(result.originaltext) == MAX_CHARS

@@ -3,7 +3,8 @@
 :func:`analyse_texts` takes a batch (spaCy is fastest on many texts at once). The
 dominant language is found for every post; sentiment, entities and key phrases run
 only on English, the one language the models read — any other post gets its language
-and a ``skipped`` reason instead of a made-up sentiment.
+and a ``skipped`` reason instead of a made-up sentiment. A text longer than
+:data:`MAX_CHARS` is analysed up to there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from socialsight.language.prepare import readable
 from socialsight.language.sentiment import Sentiment
 
 SUPPORTED = frozenset({"en"})
+# Longer texts are analysed up to here (X's long posts stop at 25,000 characters); a
+# hostile megabyte of text must not stall a worker for minutes.
+MAX_CHARS = 25_000
 SURE = 0.5  # a detected language this sure wins over the platform's tag
 MODEL_VERSIONS = {"language": languages.MODEL, "sentiment": sentiment.MODEL,
                   "entities": entities_mod.MODEL}
@@ -52,6 +56,7 @@ def analyse_texts(texts: list[str], platform_langs: list[str | None] | None = No
     """Every post's analysis, in order; ``platform_langs`` are the languages the posts
     were tagged with, used when the text is too short or odd to tell."""
     tags = platform_langs or [None] * len(texts)
+    texts = [(t or "")[:MAX_CHARS] for t in texts]
     results = []
     for original, tag in zip(texts, tags, strict=True):
         text = readable(original or "")
