@@ -650,6 +650,63 @@ def demo(
 
 
 @app.command()
+def serve(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(
+        help="Address to listen on. Default 127.0.0.1 (this machine only); any other "
+        "address needs --token.", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Port to listen on. Default 8000.", show_default=False)] = None,
+    token: Annotated[str | None, typer.Option(
+        help="Access token (16+ characters) the browser asks for once; scripts send "
+        "'Authorization: Bearer TOKEN'. Better in SOCIALSIGHT_SERVE_TOKEN than on the "
+        "command line, where other users can see it.", show_default=False)] = None,
+) -> None:
+    """Open the dashboard on the lake: charts, photo grids, faces, people and SQL.
+
+    Every page takes the same filters (dates, platform, words or #hashtag) and has a
+    JSON twin under /api (see /api/docs). It listens on 127.0.0.1 unless told
+    otherwise, and then only with a token. Stop it with Ctrl-C.
+    """
+    import uvicorn
+
+    from socialsight.lake.store import Lake
+    from socialsight.web.app import create_app
+
+    settings = load_settings(config, lake=lake)
+    serve_settings = settings.serve
+    serve_settings.host = host or serve_settings.host
+    serve_settings.port = serve_settings.port if port is None else port
+    serve_settings.token = token or serve_settings.token
+    store = Lake(settings.lake)
+    if not store.fs.exists(store.root):
+        raise _fail(f"no lake at {store.url}: make one with `socialsight import` or "
+                    "`socialsight demo` first")
+    web = create_app(store, settings)
+    shown = "localhost" if serve_settings.host in ("127.0.0.1", "::1") else serve_settings.host
+    config_ = uvicorn.Config(web, host=serve_settings.host, port=serve_settings.port,
+                             log_level="warning", access_log=False)
+    server = uvicorn.Server(config_)
+
+    def announce() -> None:
+        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        console.print(f"the dashboard for {store.url} is at "
+                      f"[bold]http://{shown}:{bound}/[/]  (Ctrl-C stops it)")
+
+    import threading
+
+    def wait_and_announce() -> None:
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if server.started:
+            announce()
+
+    threading.Thread(target=wait_and_announce, daemon=True).start()
+    server.run()
+
+
+@app.command()
 def examples() -> None:
     """List the seed's sample queries (run one with `socialsight query --seed NAME`)."""
     from socialsight.query.engine import seed_queries

@@ -123,6 +123,24 @@ class QuerySettings(BaseModel):
     )
 
 
+class ServeSettings(BaseModel):
+    host: str = Field(
+        "127.0.0.1", description="Address `socialsight serve` listens on; any address but "
+        "loopback needs a token.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `socialsight serve` listens on.")
+    token: str | None = Field(
+        None, description="The dashboard's access token (at least 16 characters): asked for "
+        "once by the browser, or sent as `Authorization: Bearer TOKEN`. Required to listen on "
+        "anything but loopback.")
+    sql_timeout_seconds: float = Field(
+        30.0, gt=0, description="A query of the dashboard's SQL console still running after "
+        "this many seconds is stopped.")
+    sql_max_rows: int = Field(
+        1000, ge=1, description="Rows the SQL console shows (its CSV download has them all).")
+    photos_per_page: int = Field(
+        60, ge=1, le=1000, description="Photos in one page of a photo grid.")
+
+
 class Settings(BaseSettings):
     """Every setting socialsight reads."""
 
@@ -143,6 +161,7 @@ class Settings(BaseSettings):
     enrich: EnrichSettings = Field(default_factory=lambda: EnrichSettings())
     language: LanguageSettings = Field(default_factory=lambda: LanguageSettings())
     collect: CollectSettings = Field(default_factory=lambda: CollectSettings())
+    serve: ServeSettings = Field(default_factory=lambda: ServeSettings())
 
     @classmethod
     def settings_customise_sources(

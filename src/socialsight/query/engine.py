@@ -141,6 +141,28 @@ class Engine:
             con.close()
         return Result(table, translated)
 
+    def rows(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
+        """Run DuckDB SQL with named parameters (``$name``) on the sandbox; rows as dicts.
+
+        For socialsight's own queries (the dashboard's): no translation, the same
+        sandbox and time limit as :meth:`execute`.
+        """
+        con = self.connection("duckdb").cursor()
+        timer = threading.Timer(self.timeout_seconds, con.interrupt)
+        timer.start()
+        try:
+            relation = con.execute(sql, params or {})
+            names = [d[0] for d in relation.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+        except duckdb.InterruptException as exc:
+            limit = f"{self.timeout_seconds:g} s"
+            raise QueryError(f"query stopped after the {limit} time limit") from exc
+        except duckdb.Error as exc:
+            raise QueryError(_first_line(exc)) from exc
+        finally:
+            timer.cancel()
+            con.close()
+
 
 def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
     """The dialect's session settings and the Presto functions DuckDB lacks."""

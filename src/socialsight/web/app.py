@@ -1,0 +1,200 @@
+"""The dashboard's app: settings, the query engine, security, templates and routes.
+
+``create_app`` is all the CLI calls; ``views/`` hold the pages. Every page has a
+JSON twin under ``/api`` that returns the very dict its template is rendered from.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from socialsight import __version__
+from socialsight.config import Settings
+from socialsight.errors import ConfigError, InputError, QueryError
+from socialsight.explore.filters import PLATFORMS, Filters
+from socialsight.lake.schema import TABLES
+from socialsight.lake.store import Lake
+from socialsight.query.engine import Engine
+from socialsight.web import security
+from socialsight.web.photos import SIZES, NotFound, Photos
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+# A table that was empty when the engine connected is looked for again this often.
+RECHECK_SECONDS = 10.0
+
+# The pages, in the order the navigation shows them: (path, name, title).
+PAGES = (
+    ("/", "overview", "Overview"),
+    ("/buzz", "buzz", "Buzz"),
+    ("/labels", "labels", "Labels"),
+    ("/faces", "faces", "Faces"),
+    ("/suspect", "suspect", "Suspect content"),
+    ("/people", "people", "People"),
+    ("/sentiment", "sentiment", "Sentiment"),
+    ("/sql", "sql", "SQL"),
+)
+
+
+def chart_library() -> Path:
+    """plotly.js as the plotly package ships it: served by the app, never from a CDN."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the dashboard needs the plotly package: pip install plotly")
+    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise ConfigError(f"plotly.js is missing from the plotly package ({path})")
+    return path
+
+
+class Lakeside:
+    """The lake, its query engine and photos, as the app's requests share them."""
+
+    def __init__(self, lake: Lake, settings: Settings) -> None:
+        self.lake = lake
+        self.settings = settings
+        self.photos = Photos(lake)
+        self._engine: Engine | None = None
+        self._empty: set[str] = set()
+        self._checked = 0.0
+
+    @property
+    def engine(self) -> Engine:
+        """The engine; rebuilt when a table that had no files has gained some."""
+        now = time.monotonic()
+        if self._engine is None or (self._empty and now - self._checked > RECHECK_SECONDS
+                                    and any(self.lake.has_data(t) for t in self._empty)):
+            # A new engine rather than a refresh: requests still running keep the old one.
+            self._engine = Engine(self.lake, self.settings.serve.sql_timeout_seconds)
+            self._empty = {t for t in TABLES if not self.lake.has_data(t)}
+        if self._empty and now - self._checked > RECHECK_SECONDS:
+            self._checked = now
+        return self._engine
+
+
+def lakeside(request: Request) -> Lakeside:
+    side: Lakeside = request.app.state.lakeside
+    return side
+
+
+def engine(request: Request) -> Engine:
+    return lakeside(request).engine
+
+
+def filters(
+    start: Annotated[str | None, Query(description="First day, YYYY-MM-DD (UTC).")] = None,
+    end: Annotated[str | None, Query(description="Last day, YYYY-MM-DD (UTC).")] = None,
+    platform: Annotated[str | None, Query(description="x, bluesky, mastodon or file.")] = None,
+    q: Annotated[str | None, Query(description="Words in the post, or #hashtag.")] = None,
+) -> Filters:
+    return Filters.parse(start, end, platform, q)
+
+
+EngineDep = Annotated[Engine, Depends(engine)]
+FiltersDep = Annotated[Filters, Depends(filters)]
+
+
+def render(request: Request, template: str, data: dict[str, Any], page: str,
+           title: str, chosen: Filters | None = None, status_code: int = 200) -> HTMLResponse:
+    """A page: its template with the data its JSON twin returns, and the shared frame."""
+    chosen = chosen or Filters()
+    context = {
+        "data": data, "page": page, "title": title, "pages": PAGES, "platforms": PLATFORMS,
+        "filters": chosen, "qs": chosen.query_string(), "version": __version__,
+    }
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def create_app(lake: Lake, settings: Settings) -> FastAPI:
+    """The dashboard for ``lake``; security follows ``settings.serve``."""
+    from socialsight.web.views import ALL
+
+    serve = settings.serve
+    security.check_bind(serve.host, serve.token)
+    app = FastAPI(title="socialsight", version=__version__, docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.lakeside = Lakeside(lake, settings)
+    app.middleware("http")(security.Guard(serve.host, serve.token))
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    plotly = chart_library()
+
+    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(plotly, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/photos/{sha256}", include_in_schema=False)
+    def photo(request: Request, sha256: str,
+              size: Annotated[int | None, Query()] = None,
+              blur: Annotated[bool, Query()] = False) -> Response:
+        if size is not None and size not in SIZES:
+            size = min(SIZES, key=lambda s: abs(s - size))  # type: ignore[operator]
+        data, mime = lakeside(request).photos.get(sha256, size, blur)
+        return Response(data, media_type=mime, headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'"})
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+        return render(request, "login.html", {"next": security.safe_next(next)}, "login",
+                      "Sign in")
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, token: Annotated[str, Form()] = "",
+              next: Annotated[str, Form()] = "/") -> Response:
+        if not serve.token:
+            return RedirectResponse(security.safe_next(next), 303)
+        request.cookies[security.COOKIE] = token
+        if not security.token_matches(request, serve.token):
+            return render(request, "login.html", {"next": security.safe_next(next),
+                                                  "error": "That is not the token."},
+                          "login", "Sign in", status_code=401)
+        response = RedirectResponse(security.safe_next(next), 303)
+        response.set_cookie(security.COOKIE, token, httponly=True, samesite="strict",
+                            max_age=30 * 86400)
+        return response
+
+    for router in ALL:
+        app.include_router(router)
+    _errors(app)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """socialsight's errors as a JSON message for /api, an error page for people."""
+
+    def answer(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith(("/api/", "/photos/")):
+            return JSONResponse({"error": message}, status)
+        return render(request, "error.html", {"message": message, "status": status},
+                      "error", "Error", status_code=status)
+
+    @app.exception_handler(InputError)
+    def bad_input(request: Request, exc: InputError) -> Response:
+        return answer(request, 400, str(exc))
+
+    @app.exception_handler(ValueError)
+    def bad_value(request: Request, exc: ValueError) -> Response:
+        return answer(request, 400, str(exc))
+
+    @app.exception_handler(QueryError)
+    def bad_query(request: Request, exc: QueryError) -> Response:
+        return answer(request, 400, str(exc))
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> Response:
+        return answer(request, 404, str(exc))
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> Response:
+        return answer(request, exc.status_code, str(exc.detail))

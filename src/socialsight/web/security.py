@@ -1,0 +1,118 @@
+"""Who may use the dashboard: loopback by default, a token anywhere else.
+
+- ``check_bind``: listening on an address that is not loopback without a token is
+  refused before the server starts.
+- The middleware: with a token set, every request needs it — ``Authorization:
+  Bearer TOKEN``, or the ``socialsight_token`` cookie that ``/login`` sets — and
+  pages without it are sent to ``/login``; JSON gets a 401.
+- Requests whose ``Host`` header names another host are refused (DNS rebinding: a
+  web page that resolves its own name to 127.0.0.1 must not reach the lake), and so
+  are writes from another origin (a form on another site posting to loopback).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from socialsight.errors import ConfigError
+
+COOKIE = "socialsight_token"
+MIN_TOKEN = 16
+OPEN_PATHS = ("/login", "/static/")
+# Pages run only the app's own scripts (post text can never become code), and are not
+# framed by other sites. plotly.js sets inline styles, hence 'unsafe-inline' for styles.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to listen beyond loopback without a (long enough) token."""
+    if token is not None and len(token) < MIN_TOKEN:
+        raise ConfigError(f"the dashboard's token must be at least {MIN_TOKEN} characters")
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"listening on {host} lets other machines in: set a token first "
+            "(--token, or SOCIALSIGHT_SERVE_TOKEN), or keep the default 127.0.0.1")
+
+
+def token_matches(request: Request, token: str) -> bool:
+    offered = request.cookies.get(COOKIE, "")
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        offered = header[7:].strip()
+    return hmac.compare_digest(offered.encode(), token.encode())
+
+
+class Guard:
+    """The middleware: host check, same-origin writes, and the token when there is one."""
+
+    def __init__(self, host: str, token: str | None) -> None:
+        self.token = token
+        # Behind loopback only loopback names; beyond it any host (the token guards it).
+        self.any_host = not is_loopback(host)
+
+    async def __call__(self, request: Request,
+                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if not self.any_host and not _loopback_host_header(request):
+            return JSONResponse({"error": "this dashboard answers on localhost only"}, 421)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+            return JSONResponse({"error": "cross-origin writes are refused"}, 403)
+        path = request.url.path
+        if self.token and not path.startswith(OPEN_PATHS) and not token_matches(
+                request, self.token):
+            if path.startswith("/api/") or request.method != "GET":
+                return JSONResponse({"error": "a token is required: send "
+                                     "'Authorization: Bearer TOKEN'"}, 401)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={_quote(target)}", 303)
+        response = await call_next(request)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.update(PAGE_HEADERS)
+        return response
+
+
+def _loopback_host_header(request: Request) -> bool:
+    host = request.headers.get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower() in LOOPBACK_NAMES
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's cross-site request (browsers send Origin on POST)
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="/")
+
+
+def safe_next(value: str | None) -> str:
+    """Where /login may send the browser back to: a path on this site, nothing else."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value

@@ -1,0 +1,25 @@
+"""Overview: posts and photos over time by platform, photo share, pipeline status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from socialsight.explore.overview import overview
+from socialsight.web.app import EngineDep, FiltersDep, render
+
+router = APIRouter()
+
+
+@router.get("/api/overview")
+def overview_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+    """Posts and photos over time by platform, the share with photos, the pipeline."""
+    return overview(engine, chosen)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def overview_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "overview.html", overview(engine, chosen), "overview", "Overview",
+                  chosen)
