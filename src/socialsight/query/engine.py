@@ -16,6 +16,7 @@ import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -141,7 +142,7 @@ class Engine:
             con.close()
         return Result(table, translated)
 
-    def rows(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run DuckDB SQL with named parameters (``$name``) on the sandbox; rows as dicts.
 
         For socialsight's own queries (the dashboard's): no translation, the same
