@@ -1,4 +1,4 @@
-# socialsight — two commands for a new machine:  make demo  and  make test
+# socialsight — two commands for a new machine:  make demo  (ends serving the dashboard)  and  make test
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -33,12 +33,15 @@ demo: $(VENV)/.base
 	@echo ""
 	@echo "The lake is in ./$(LAKE) (Parquet, one folder per table, dt=YYYY-MM-DD partitions)."
 	@echo "Try:  $(BIN)/socialsight examples    then  $(BIN)/socialsight query --seed NAME --lake $(LAKE)"
+	@echo ""
+	$(BIN)/socialsight serve --lake $(LAKE)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 
 test: lint
+	tools/install-browser
 	$(BIN)/pytest
 
 bench: $(VENV)/.test

@@ -669,41 +669,20 @@ def serve(
     JSON twin under /api (see /api/docs). It listens on 127.0.0.1 unless told
     otherwise, and then only with a token. Stop it with Ctrl-C.
     """
-    import uvicorn
-
     from socialsight.lake.store import Lake
-    from socialsight.web.app import create_app
+    from socialsight.web.server import serve as run_server
 
     settings = load_settings(config, lake=lake)
-    serve_settings = settings.serve
-    serve_settings.host = host or serve_settings.host
-    serve_settings.port = serve_settings.port if port is None else port
-    serve_settings.token = token or serve_settings.token
+    settings.serve.host = host or settings.serve.host
+    settings.serve.port = settings.serve.port if port is None else port
+    settings.serve.token = token or settings.serve.token
     store = Lake(settings.lake)
     if not store.fs.exists(store.root):
         raise _fail(f"no lake at {store.url}: make one with `socialsight import` or "
                     "`socialsight demo` first")
-    web = create_app(store, settings)
-    shown = "localhost" if serve_settings.host in ("127.0.0.1", "::1") else serve_settings.host
-    config_ = uvicorn.Config(web, host=serve_settings.host, port=serve_settings.port,
-                             log_level="warning", access_log=False)
-    server = uvicorn.Server(config_)
-
-    def announce() -> None:
-        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
-        console.print(f"the dashboard for {store.url} is at "
-                      f"[bold]http://{shown}:{bound}/[/]  (Ctrl-C stops it)")
-
-    import threading
-
-    def wait_and_announce() -> None:
-        while not server.started and not server.should_exit:
-            threading.Event().wait(0.05)
-        if server.started:
-            announce()
-
-    threading.Thread(target=wait_and_announce, daemon=True).start()
-    server.run()
+    run_server(store, settings, lambda url: console.print(
+        f"the dashboard of {store.url} is at [bold]{url}[/]  (Ctrl-C stops it)"))
+    console.print("stopped")
 
 
 @app.command()
