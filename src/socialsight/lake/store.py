@@ -106,6 +106,20 @@ class Lake:
         with self.fs.open(path, "rb") as f:
             return pq.read_table(f, columns=columns)
 
+    def version(self) -> int | None:
+        """A number that changes whenever a batch is committed (or the gallery saved).
+
+        A commit creates and removes a journal, which changes the ``_journal`` folder's
+        mtime; None where the file system keeps no folder times (object stores).
+        """
+        if not self.local:
+            return None
+        stamp = 0
+        for folder in ("_journal", "_people", "_state/resolved"):
+            with contextlib.suppress(OSError):
+                stamp = max(stamp, os.stat(os.path.join(self.root, folder)).st_mtime_ns)
+        return stamp
+
     def has_data(self, table: str) -> bool:
         return bool(self.files(table))
 

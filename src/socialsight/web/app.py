@@ -7,7 +7,10 @@ JSON twin under ``/api`` that returns the very dict its template is rendered fro
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +34,8 @@ HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 # A table that was empty when the engine connected is looked for again this often.
 RECHECK_SECONDS = 10.0
+CACHE_ITEMS = 256  # page results remembered
+CACHE_SECONDS = 30.0  # how long, where the lake has no version (object stores)
 
 # The pages, in the order the navigation shows them: (path, name, title).
 PAGES = (
@@ -66,6 +71,32 @@ class Lakeside:
         self._engine: Engine | None = None
         self._empty: set[str] = set()
         self._checked = 0.0
+        self._cache: OrderedDict[tuple[str, str, str], tuple[int | None, float, Any]] = \
+            OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def cached(self, compute: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """``compute(engine, *args)``, remembered until the lake changes.
+
+        A page's queries cost seconds on a big lake; the lake changes only when a batch
+        is committed, so the same page with the same filters is answered from memory
+        until then. Object-store lakes (no version) are remembered for CACHE_SECONDS.
+        """
+        version = self.lake.version()
+        now = time.monotonic()
+        key = (compute.__module__, compute.__qualname__, repr(args))
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version and (
+                    version is not None or now - hit[1] < CACHE_SECONDS):
+                self._cache.move_to_end(key)
+                return hit[2]
+        value = compute(self.engine, *args)
+        with self._cache_lock:
+            self._cache[key] = (version, now, value)
+            while len(self._cache) > CACHE_ITEMS:
+                self._cache.popitem(last=False)
+        return value
 
     @property
     def engine(self) -> Engine:
@@ -88,6 +119,12 @@ def lakeside(request: Request) -> Lakeside:
 
 def engine(request: Request) -> Engine:
     return lakeside(request).engine
+
+
+def cached(request: Request, compute: Callable[..., dict[str, Any]], *args: Any
+           ) -> dict[str, Any]:
+    """``compute(engine, *args)`` for this request, from memory while the lake is unchanged."""
+    return lakeside(request).cached(compute, *args)
 
 
 def filters(

@@ -8,18 +8,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from socialsight.explore.overview import overview
-from socialsight.web.app import EngineDep, FiltersDep, render
+from socialsight.web.app import FiltersDep, cached, render
 
 router = APIRouter()
 
 
 @router.get("/api/overview")
-def overview_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+def overview_json(request: Request, chosen: FiltersDep) -> dict[str, Any]:
     """Posts and photos over time by platform, the share with photos, the pipeline."""
-    return overview(engine, chosen)
+    return cached(request, overview, chosen)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def overview_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
-    return render(request, "overview.html", overview(engine, chosen), "overview", "Overview",
-                  chosen)
+def overview_page(request: Request, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "overview.html", cached(request, overview, chosen), "overview",
+                  "Overview", chosen)
