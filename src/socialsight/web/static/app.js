@@ -54,9 +54,11 @@ const SS = (() => {
       : { type: "bar", x: labels, y: values };
     trace.marker = { color: options.color || COLORS[0] };
     trace.hovertemplate = "%{" + (horizontal ? "y" : "x") + "}: %{" + (horizontal ? "x" : "y") + "}<extra></extra>";
+    // Counts are whole numbers: no 0.5 ticks when the largest is small.
+    const counts = Math.max(0, ...values) <= 6 ? { dtick: 1, tickformat: "d" } : { tickformat: ",d" };
     const layout = horizontal
-      ? { margin: { l: options.left || 140, r: 12, t: 8, b: 32 }, height: Math.max(180, 26 * labels.length + 40), yaxis: { automargin: true } }
-      : { height: options.height || 280 };
+      ? { margin: { l: options.left || 140, r: 12, t: 8, b: 32 }, height: Math.max(180, 26 * labels.length + 40), yaxis: { automargin: true }, xaxis: counts }
+      : { height: options.height || 280, yaxis: counts };
     plot(target, [trace], Object.assign(layout, options.layout || {}), options.onClick);
   }
 
@@ -71,7 +73,11 @@ const SS = (() => {
         marker: { color: PLATFORM_COLORS[g] || COLORS[i % COLORS.length] },
       };
     });
-    plot(target, traces, { barmode: "stack", height: 300, xaxis: { type: "date" } });
+    const stacks = {};
+    for (const r of rows) stacks[r.t] = (stacks[r.t] || 0) + r[valueKey];
+    const top = Math.max(0, ...Object.values(stacks));
+    plot(target, traces, { barmode: "stack", height: 300, xaxis: { type: "date" },
+      yaxis: top <= 6 ? { dtick: 1, tickformat: "d" } : { tickformat: ",d" } });
   }
 
   function pie(target, labels, values, options = {}) {

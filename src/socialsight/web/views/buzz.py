@@ -1,7 +1,24 @@
-"""(placeholder: filled in by its own change)"""
+"""Buzz: linked domains, product links, hashtags and the most re-shared photos."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from socialsight.explore.buzz import buzz
+from socialsight.web.app import EngineDep, FiltersDep, render
 
 router = APIRouter()
+
+
+@router.get("/api/buzz")
+def buzz_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+    """Top linked domains, Amazon product links, top hashtags, photos seen in several posts."""
+    return buzz(engine, chosen)
+
+
+@router.get("/buzz", response_class=HTMLResponse, include_in_schema=False)
+def buzz_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "buzz.html", buzz(engine, chosen), "buzz", "Buzz", chosen)

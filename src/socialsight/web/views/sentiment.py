@@ -1,7 +1,25 @@
-"""(placeholder: filled in by its own change)"""
+"""Sentiment and entities: sentiment over time and overall, entities, key phrases."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from socialsight.explore.sentiment import sentiment
+from socialsight.web.app import EngineDep, FiltersDep, render
 
 router = APIRouter()
+
+
+@router.get("/api/sentiment")
+def sentiment_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+    """Sentiment over time and overall, top entities by type, key phrases, skipped posts."""
+    return sentiment(engine, chosen)
+
+
+@router.get("/sentiment", response_class=HTMLResponse, include_in_schema=False)
+def sentiment_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "sentiment.html", sentiment(engine, chosen), "sentiment",
+                  "Sentiment and entities", chosen)
