@@ -13,12 +13,11 @@ around the face, as ``background-size`` and ``background-position`` percentages.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
-from socialsight.errors import InputError
 from socialsight.explore.filters import Filters
+from socialsight.explore.paging import check_page, page_count
 from socialsight.query.engine import Engine
 
 TOP_EMOTION_OVER = 50.0  # as top_emotions.sql: a face's top emotion counts above this
@@ -26,8 +25,6 @@ AGE_BUCKETS = ((0, 12), (13, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 6
 CROP_MARGIN = 1.5  # the crop's side is the face's longer side times this
 THUMBNAIL = 640  # the width of the thumbnail faces are cropped from
 SHA256 = re.compile(r"[0-9a-f]{64}")
-MAX_PAGE = 1_000_000
-
 # One row per face of a filtered photo: ``f`` its FaceDetail, ``face`` its index.
 FACES = (
     "faces AS (SELECT tweetid, mediaid, sha256, width, height, sensitive, timestamp_ms, "
@@ -165,26 +162,3 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 def _share(part: Any, whole: Any) -> float | None:
     return round(int(part) / int(whole), 4) if whole else None
-
-
-# --- pages of a grid -----------------------------------------------------------------------
-
-
-def page_number(value: str | None) -> int:
-    """``?page=`` as a number from 1; an InputError for anything else."""
-    if value is None or not value.strip():
-        return 1
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 7 or not 1 <= int(text) <= MAX_PAGE:
-        raise InputError(f"page must be a whole number from 1 to {MAX_PAGE:,}, not {value!r}")
-    return int(text)
-
-
-def page_count(total: int, per_page: int) -> int:
-    return math.ceil(total / per_page) if total else 0
-
-
-def check_page(page: int, pages: int) -> None:
-    if page > max(pages, 1):
-        raise InputError(f"there {'is' if pages == 1 else 'are'} only {pages} "
-                         f"page{'' if pages == 1 else 's'}, not {page}")

@@ -10,12 +10,12 @@ from typing import Any
 
 from socialsight.errors import InputError
 from socialsight.explore.filters import Filters, photo_card
+from socialsight.explore.paging import check_page, page_count
 from socialsight.query.engine import Engine
 
 TOP = 50  # labels in the table (the chart shows the first CHARTED)
 CHARTED = 20
 MAX_NAME = 100
-MAX_PAGE = 1_000_000
 
 # One row per (photo, label) of the filtered photos.
 LABELLED = (
@@ -56,9 +56,8 @@ def label_photos(engine: Engine, filters: Filters, name: str, page: int = 1,
         "mode(name) AS name, any_value(parents ORDER BY len(parents) DESC) AS parents "
         "FROM labelled WHERE lower(name) = lower($name)", params)[0]
     total = int(found["n"])
-    pages = -(-total // per_page)
-    if page > max(pages, 1):
-        raise InputError(f"page {page} is past the last page ({max(pages, 1)})")
+    pages = page_count(total, per_page)
+    check_page(page, pages)
     rows = engine.rows(
         f"WITH {ctes}, {LABELLED} SELECT tweetid, mediaid, any_value(sha256) AS sha256, "
         "bool_or(sensitive) AS sensitive, max(confidence) AS confidence FROM labelled "
@@ -89,13 +88,3 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME:
         raise InputError(f"a label name is at most {MAX_NAME} characters")
     return name
-
-
-def page_number(value: str | None) -> int:
-    """``?page=N`` as a number from 1; an InputError for anything else."""
-    if value is None or not value.strip():
-        return 1
-    text = value.strip()
-    if not text.isdigit() or len(text) > len(str(MAX_PAGE)) or not 1 <= int(text) <= MAX_PAGE:
-        raise InputError(f"page must be a whole number from 1 to {MAX_PAGE:,}, not {value!r}")
-    return int(text)

@@ -23,8 +23,9 @@ from starlette.exceptions import HTTPException
 
 from socialsight import __version__
 from socialsight.config import Settings
-from socialsight.errors import ConfigError, InputError, QueryError
+from socialsight.errors import ConfigError, InputError, LakeError, QueryError
 from socialsight.explore.filters import PLATFORMS, Filters
+from socialsight.explore.paging import page_number
 from socialsight.lake.schema import TABLES
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine
@@ -137,8 +138,20 @@ def filters(
     return Filters.parse(start, end, platform, q)
 
 
+def page_param(page: Annotated[str | None, Query(
+        description="Page of the photo grid, from 1.")] = None) -> int:
+    return page_number(page)
+
+
+def per_page(request: Request) -> int:
+    """Photos in one page of a grid (``serve.photos_per_page``)."""
+    return lakeside(request).settings.serve.photos_per_page
+
+
 EngineDep = Annotated[Engine, Depends(engine)]
 FiltersDep = Annotated[Filters, Depends(filters)]
+PageDep = Annotated[int, Depends(page_param)]
+PerPageDep = Annotated[int, Depends(per_page)]
 
 
 def render(request: Request, template: str, data: dict[str, Any], page: str,
@@ -232,6 +245,10 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> Response:
         return answer(request, 404, str(exc))
+
+    @app.exception_handler(LakeError)
+    def lake_error(request: Request, exc: LakeError) -> Response:
+        return answer(request, 500, f"the lake cannot be read: {exc}")
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:

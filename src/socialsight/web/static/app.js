@@ -97,15 +97,17 @@ const SS = (() => {
     return text ? path + "?" + text : path;
   }
 
-  // A blurred photo is revealed by its first click; the second follows its link.
+  // A blurred photo (an <img>, or a face cropped from one as a background) is revealed by
+  // its first click; the second follows its link.
   document.addEventListener("click", (event) => {
-    const img = event.target.closest("img.blurred");
-    if (!img) return;
+    const shown = event.target.closest("img.blurred, .face.blurred[data-src]");
+    if (!shown) return;
     event.preventDefault();
-    img.src = img.dataset.src;
-    img.classList.remove("blurred");
-    img.classList.add("revealed");
-    const badge = img.parentElement.querySelector(".badge");
+    if (shown.tagName === "IMG") shown.src = shown.dataset.src;
+    else shown.style.backgroundImage = `url("${shown.dataset.src}")`;
+    shown.classList.remove("blurred");
+    shown.classList.add("revealed");
+    const badge = shown.parentElement.querySelector(".badge") || shown.querySelector(".badge");
     if (badge) badge.textContent = "sensitive";
   });
 

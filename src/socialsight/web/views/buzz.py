@@ -8,17 +8,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from socialsight.explore.buzz import buzz
-from socialsight.web.app import EngineDep, FiltersDep, render
+from socialsight.web.app import FiltersDep, cached, render
 
 router = APIRouter()
 
 
 @router.get("/api/buzz")
-def buzz_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+def buzz_json(request: Request, chosen: FiltersDep) -> dict[str, Any]:
     """Top linked domains, Amazon product links, top hashtags, photos seen in several posts."""
-    return buzz(engine, chosen)
+    return cached(request, buzz, chosen)
 
 
 @router.get("/buzz", response_class=HTMLResponse, include_in_schema=False)
-def buzz_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
-    return render(request, "buzz.html", buzz(engine, chosen), "buzz", "Buzz", chosen)
+def buzz_page(request: Request, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "buzz.html", cached(request, buzz, chosen), "buzz", "Buzz", chosen)

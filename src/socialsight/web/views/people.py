@@ -4,54 +4,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from socialsight.errors import InputError
-from socialsight.explore.faces import page_number
 from socialsight.explore.known import LakeBusy, enrol, forget, people, person
 from socialsight.query.engine import Engine
-from socialsight.web.app import EngineDep, FiltersDep, lakeside, render
+from socialsight.web.app import FiltersDep, PageDep, PerPageDep, cached, lakeside, render
 
 router = APIRouter()
-PageParam = Annotated[str | None, Query(description="The grid's page, from 1.")]
 MAX_BODY = 64 * 1024
 Change = Callable[[Engine, Any], dict[str, Any]]  # a change of the gallery
 
 
-def _per_page(request: Request) -> int:
-    return lakeside(request).settings.serve.photos_per_page
-
-
 @router.get("/api/people")
-def people_json(request: Request, engine: EngineDep, chosen: FiltersDep,
-                page: PageParam = None) -> dict[str, Any]:
+def people_json(request: Request, chosen: FiltersDep, page: PageDep,
+                size: PerPageDep) -> dict[str, Any]:
     """Known people with their photos, posts and faces; a page of faces no one matches."""
-    return people(engine, chosen, page_number(page), _per_page(request))
+    return cached(request, people, chosen, page, size)
 
 
 @router.get("/people", response_class=HTMLResponse, include_in_schema=False)
-def people_page(request: Request, engine: EngineDep, chosen: FiltersDep,
-                page: PageParam = None) -> HTMLResponse:
-    data = people(engine, chosen, page_number(page), _per_page(request))
+def people_page(request: Request, chosen: FiltersDep, page: PageDep,
+                size: PerPageDep) -> HTMLResponse:
+    data = cached(request, people, chosen, page, size)
     return render(request, "people.html", data, "people", "People", chosen)
 
 
 @router.get("/api/people/{pid}")
-def person_json(request: Request, engine: EngineDep, chosen: FiltersDep, pid: str,
-                page: PageParam = None) -> dict[str, Any]:
+def person_json(request: Request, chosen: FiltersDep, pid: str, page: PageDep,
+                size: PerPageDep) -> dict[str, Any]:
     """One known person and a page of the photos they are recognised in."""
-    return person(engine, chosen, pid, page_number(page), _per_page(request))
+    return cached(request, person, chosen, pid, page, size)
 
 
 @router.get("/people/{pid}", response_class=HTMLResponse, include_in_schema=False)
-def person_page(request: Request, engine: EngineDep, chosen: FiltersDep, pid: str,
-                page: PageParam = None) -> HTMLResponse:
-    data = person(engine, chosen, pid, page_number(page), _per_page(request))
+def person_page(request: Request, chosen: FiltersDep, pid: str, page: PageDep,
+                size: PerPageDep) -> HTMLResponse:
+    data = cached(request, person, chosen, pid, page, size)
     return render(request, "person.html", data, "people", data["person"]["name"], chosen)
 
 

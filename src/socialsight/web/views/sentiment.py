@@ -8,18 +8,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from socialsight.explore.sentiment import sentiment
-from socialsight.web.app import EngineDep, FiltersDep, render
+from socialsight.web.app import FiltersDep, cached, render
 
 router = APIRouter()
 
 
 @router.get("/api/sentiment")
-def sentiment_json(engine: EngineDep, chosen: FiltersDep) -> dict[str, Any]:
+def sentiment_json(request: Request, chosen: FiltersDep) -> dict[str, Any]:
     """Sentiment over time and overall, top entities by type, key phrases, skipped posts."""
-    return sentiment(engine, chosen)
+    return cached(request, sentiment, chosen)
 
 
 @router.get("/sentiment", response_class=HTMLResponse, include_in_schema=False)
-def sentiment_page(request: Request, engine: EngineDep, chosen: FiltersDep) -> HTMLResponse:
-    return render(request, "sentiment.html", sentiment(engine, chosen), "sentiment",
+def sentiment_page(request: Request, chosen: FiltersDep) -> HTMLResponse:
+    return render(request, "sentiment.html", cached(request, sentiment, chosen), "sentiment",
                   "Sentiment and entities", chosen)

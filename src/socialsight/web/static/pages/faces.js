@@ -1,4 +1,4 @@
-// Faces: top emotions, ages and genders; blurred faces of sensitive photos revealed by a click.
+// Faces: top emotions, ages and genders (app.js reveals the blurred faces of sensitive photos).
 "use strict";
 (() => {
   const d = SS.data();
@@ -15,14 +15,4 @@
   const GENDER_COLORS = { Female: "#9333ea", Male: "#f97316" };
   SS.pie("genders", d.genders.map((r) => r.gender), d.genders.map((r) => r.faces),
     { colors: d.genders.map((r) => GENDER_COLORS[r.gender] || "#94a3b8") });
-
-  // A blurred face is revealed by its first click; the second follows its link.
-  document.addEventListener("click", (event) => {
-    const face = event.target.closest(".face.blurred");
-    if (!face) return;
-    event.preventDefault();
-    face.style.backgroundImage = `url("${face.dataset.src}")`;
-    face.classList.remove("blurred");
-    face.classList.add("revealed");
-  });
 })();

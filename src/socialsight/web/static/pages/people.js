@@ -31,16 +31,6 @@
     return answer;
   }
 
-  // A blurred face is revealed by its first click (without ticking it).
-  document.addEventListener("click", (event) => {
-    const face = event.target.closest(".face.blurred");
-    if (!face) return;
-    event.preventDefault();
-    face.style.backgroundImage = `url("${face.dataset.src}")`;
-    face.classList.remove("blurred");
-    face.classList.add("revealed");
-  });
-
   const form = document.getElementById("enrol");
   if (form) {
     const status = document.getElementById("enrol-status");
