@@ -13,7 +13,7 @@ def test_the_demo_shows_results_from_every_analysis(tmp_path, monkeypatch):
     settings = load_settings(lake=str(tmp_path / "demo-lake"))
     lake = Lake(settings.lake)
     status = run_demo(lake, settings)
-    assert status.collect.posts == 20 and status.error is None
+    assert status.collect.posts == 26 and status.error is None  # 20 from X, 3 Mastodon, 3 Bluesky
     engine = Engine(lake)
 
     def column(name: str) -> list:
@@ -25,6 +25,9 @@ def test_the_demo_shows_results_from_every_analysis(tmp_path, monkeypatch):
     assert column("top_celebrities") == ["Grace Hopper"]
     assert len(column("suspect_content")) == 1  # the post its author marked sensitive
     assert column("sentiment_over_time")  # every day has its shares
+    platforms = engine.execute("SELECT platform, count(*) FROM tweets GROUP BY 1").table
+    assert dict(zip(*platforms.to_pydict().values(), strict=True)) == {
+        "x": 20, "mastodon": 3, "bluesky": 3}
     lines = [t["detectedtext"] for r in lake.read("media_rekognition").to_pylist()
              if r["media_url"].endswith("sale-banner.png")
              for t in r["image_labels"]["textdetections"] if t["type"] == "LINE"]

@@ -1,6 +1,7 @@
 """The demo: a small corpus collected and analysed by the real pipeline, on loopback.
 
-``examples/demo/`` holds 20 posts written for the demo and the real, freely licensed
+``examples/demo/`` holds 26 posts written for the demo — 20 from X (v1.1 statuses),
+3 Mastodon statuses and 3 Bluesky Jetstream events — and the real, freely licensed
 photos they show (see its PHOTOS.md). The photos are served by an HTTP server on
 127.0.0.1; the posts, their photo URLs pointed at it, are collected by
 ``socialsight run``'s own pipeline from a ``file:`` source, then every post and
@@ -71,7 +72,8 @@ def run_demo(lake: Lake, settings: Settings, corpus: Path = CORPUS,
         enrol(lake, name, [path], [url], load)
     with photo_server(corpus / "photos") as base, tempfile.TemporaryDirectory() as tmp:
         posts = Path(tmp) / "demo-posts.jsonl"
-        text = (corpus / "posts.jsonl").read_text(encoding="utf-8")
+        text = "".join(path.read_text(encoding="utf-8")
+                       for path in sorted(corpus.glob("posts*.jsonl")))
         posts.write_text(text.replace("{photos}", base), encoding="utf-8")
         source = FollowFiles(str(posts), follow=False)
         return Pipeline(lake, settings, [source]).run(on_tick=on_tick)

@@ -7,22 +7,25 @@ from typing import Any
 
 def test_overview_counts_posts_and_photos_of_the_demo(client: Any) -> None:
     data = client.get("/api/overview").json()
-    assert data["totals"]["posts"] == 20
-    assert data["totals"]["posts_with_photos"] == 19
-    assert data["totals"]["photo_share"] == 0.95
-    assert {row["platform"] for row in data["over_time"]} == {"x"}
-    assert sum(row["posts"] for row in data["over_time"]) == 20
+    assert data["totals"]["posts"] == 26
+    assert data["totals"]["posts_with_photos"] == 22
+    assert data["totals"]["photo_share"] == round(22 / 26, 4)
+    assert {row["platform"]: row["posts"] for row in data["platforms"]} == {
+        "x": 20, "mastodon": 3, "bluesky": 3}
+    assert sum(row["posts"] for row in data["over_time"]) == 26
     assert data["pipeline"]["photos_waiting"] == 0 and data["pipeline"]["errors"] == []
 
 
 def test_filters_narrow_every_number(client: Any) -> None:
     tagged = client.get("/api/overview", params={"q": "#SPACE"}).json()
-    assert tagged["totals"]["posts"] == 1  # hashtags match whatever their case
+    assert tagged["totals"]["posts"] == 3  # on X, Mastodon and Bluesky, whatever the case
     worded = client.get("/api/overview", params={"q": "coffee"}).json()
-    assert 1 <= worded["totals"]["posts"] < 20
+    assert 1 <= worded["totals"]["posts"] < 26
     day = client.get("/api/overview", params={"start": "2024-07-02", "end": "2024-07-02"})
-    assert day.json()["totals"]["posts"] == 7
-    none = client.get("/api/overview", params={"platform": "mastodon"}).json()
+    assert day.json()["totals"]["posts"] == 9
+    mastodon = client.get("/api/overview", params={"platform": "mastodon"}).json()
+    assert mastodon["totals"]["posts"] == 3 and mastodon["totals"]["photo_share"] == 1.0
+    none = client.get("/api/overview", params={"platform": "file"}).json()
     assert none["totals"]["posts"] == 0 and none["totals"]["photo_share"] is None
 
 
@@ -40,8 +43,8 @@ def test_overview_page_draws_its_charts(page: Any) -> None:
     page.goto("/")
     for chart in ("posts-over-time", "photos-over-time", "platform-share"):
         page.wait_for_selector(f"#{chart}[data-rendered='true'] .main-svg")
-    assert page.inner_text("#total-posts") == "20"
+    assert page.inner_text("#total-posts") == "26"
     page.fill("input[name=q]", "#space")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**q=%23space**")
-    assert page.inner_text("#total-posts") == "1"
+    assert page.inner_text("#total-posts") == "3"

@@ -28,7 +28,7 @@ def test_serve_prints_its_address_and_serves_the_lake(demo_lake: Lake) -> None:
         url = re.search(r"http://localhost:\d+/", line)
         assert url, line
         answer = httpx.get(url.group(0) + "api/overview", timeout=30)
-        assert answer.json()["totals"]["posts"] == 20
+        assert answer.json()["totals"]["posts"] == 26
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)

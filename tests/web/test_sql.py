@@ -76,7 +76,7 @@ def test_only_reads_are_allowed(client: Any) -> None:
         answer = run(client, sql)
         assert answer.status_code == 400, sql
         assert "only one read-only statement" in answer.json()["error"], sql
-    assert run(client, "SELECT count(*) FROM tweets").json()["rows"] == [[20]]
+    assert run(client, "SELECT count(*) FROM tweets").json()["rows"] == [[26]]
 
 
 def test_files_outside_the_lake_cannot_be_read(client: Any, tmp_path: Path) -> None:
