@@ -97,10 +97,11 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(demo_lake: Lake) -> Iterator[Any]:
-    # (demo_lake first: the demo's pipeline runs its own event loop, which it cannot do
-    # inside Playwright's)
+    # Playwright keeps an event loop running in this thread while it is open, and the
+    # pipeline (the demo lake, asyncio.run) cannot start its own inside it: so the demo
+    # lake is built first, and the browser closes with each test module.
     path = chromium_path()
     if path is None:
         message = ("Chromium is not installed (apt-get install chromium; "
