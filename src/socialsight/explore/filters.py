@@ -91,8 +91,9 @@ class Filters:
             where.append("contains(lower(text), lower($q))")
             params["q"] = self.q
         sql = (
-            f"posts AS (SELECT * FROM tweets WHERE {' AND '.join(where)}), "
-            "photos AS (SELECT m.tweetid, m.mediaid, m.sha256, m.media_url, m.width, "
+            f"posts AS NOT MATERIALIZED (SELECT * FROM tweets WHERE {' AND '.join(where)}), "
+            "photos AS NOT MATERIALIZED (SELECT m.tweetid, m.mediaid, m.sha256, m.media_url, "
+            "m.width, "
             "m.height, m.image_labels, p.dt, p.platform, p.created_at, p.timestamp_ms, "
             "coalesce(p.possibly_sensitive, false) "
             "OR coalesce(len(m.image_labels.moderationlabels), 0) > 0 AS sensitive "

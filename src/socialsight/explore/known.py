@@ -34,9 +34,10 @@ _WRITING = threading.Lock()  # one change to the gallery at a time in this proce
 
 # Every recognised face of a filtered photo.
 MATCHES = (
-    "matches AS (SELECT p.tweetid, p.mediaid, p.sha256, p.sensitive, p.timestamp_ms, c.id, "
-    "c.name, c.urls, c.matchconfidence FROM photos p, "
-    "unnest(p.image_labels.celebrityrecognition.celebrityfaces) AS t(c))"
+    "matches AS (SELECT tweetid, mediaid, sha256, sensitive, timestamp_ms, c.id, c.name, "
+    "c.urls, c.matchconfidence FROM (SELECT tweetid, mediaid, sha256, sensitive, "
+    "timestamp_ms, unnest(image_labels.celebrityrecognition.celebrityfaces) AS c "
+    "FROM photos))"
 )
 # Faces of filtered photos that match no one and have an embedding to enrol.
 UNKNOWN = (
@@ -156,8 +157,9 @@ def person(engine: Engine, filters: Filters, pid: str, page: int = 1,
 def _recognised(engine: Engine, pid: str) -> dict[str, Any] | None:
     """A person some photo was matched to, though no longer enrolled (any filters)."""
     rows = engine.rows(
-        "SELECT any_value(c.name) AS name, any_value(c.urls) AS urls FROM media_rekognition, "
-        "unnest(image_labels.celebrityrecognition.celebrityfaces) AS t(c) WHERE c.id = $id "
+        "SELECT any_value(c.name) AS name, any_value(c.urls) AS urls FROM (SELECT "
+        "unnest(image_labels.celebrityrecognition.celebrityfaces) AS c "
+        "FROM media_rekognition) WHERE c.id = $id "
         "HAVING count(*) > 0", {"id": pid})
     return rows[0] if rows else None
 

@@ -19,9 +19,10 @@ MAX_NAME = 100
 
 # One row per (photo, label) of the filtered photos.
 LABELLED = (
-    "labelled AS (SELECT p.tweetid, p.mediaid, p.sha256, p.sensitive, p.timestamp_ms, "
-    "l.name, l.confidence, list_transform(l.parents, lambda x: x.name) AS parents "
-    "FROM photos p, unnest(p.image_labels.labels) AS t(l) WHERE l.name IS NOT NULL)"
+    "labelled AS (SELECT tweetid, mediaid, sha256, sensitive, timestamp_ms, l.name, "
+    "l.confidence, list_transform(l.parents, lambda x: x.name) AS parents FROM (SELECT "
+    "tweetid, mediaid, sha256, sensitive, timestamp_ms, unnest(image_labels.labels) AS l "
+    "FROM photos) WHERE l.name IS NOT NULL)"
 )
 
 

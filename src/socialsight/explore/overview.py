@@ -13,41 +13,61 @@ PHOTO_STAGES = ("fetch", "decode", "analyse")
 
 
 def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
+    """Posts and photos over time by platform, and the share with photos (one scan)."""
     ctes, params = filters.ctes()
-    totals = engine.rows(
-        f"WITH {ctes} SELECT count(*) AS posts, "
+    hourly = engine.rows(
+        f"WITH {ctes} SELECT date_trunc('hour', make_timestamp(timestamp_ms * 1000)) AS t, "
+        "platform, count(*) AS posts, "
         "count(*) FILTER (WHERE len(extended_entities.media) > 0) AS posts_with_photos, "
-        "coalesce(sum(len(extended_entities.media)), 0) AS photos, "
-        "(SELECT count(*) FROM photos) AS analysed_photos, "
-        "min(timestamp_ms) AS first_ms, max(timestamp_ms) AS last_ms FROM posts", params)[0]
-    span_days = ((totals["last_ms"] or 0) - (totals["first_ms"] or 0)) / 86_400_000
+        "coalesce(sum(len(extended_entities.media)), 0) AS photos "
+        "FROM posts GROUP BY ALL ORDER BY t, platform", params)
+    analysed = engine.rows(
+        f"WITH {ctes} SELECT count(*) AS n FROM photos" if filters.params()
+        else "SELECT count(*) AS n FROM media_rekognition", params)[0]["n"]
+    timed = [row["t"] for row in hourly if row["t"] is not None]
+    span_days = (max(timed) - min(timed)).total_seconds() / 86_400 if timed else 0
     unit = "hour" if span_days <= HOURLY_UP_TO_DAYS else "day"
-    series = engine.rows(
-        f"WITH {ctes} SELECT strftime(date_trunc('{unit}', "
-        "make_timestamp(timestamp_ms * 1000)), '%Y-%m-%dT%H:%M') AS t, platform, "
-        "count(*) AS posts, coalesce(sum(len(extended_entities.media)), 0) AS photos "
-        "FROM posts WHERE timestamp_ms IS NOT NULL GROUP BY ALL ORDER BY t, platform", params)
-    platforms = engine.rows(
-        f"WITH {ctes} SELECT platform, count(*) AS posts, "
-        "count(*) FILTER (WHERE len(extended_entities.media) > 0) AS posts_with_photos "
-        "FROM posts GROUP BY ALL ORDER BY posts DESC", params)
-    posts = int(totals["posts"])
+    posts = sum(int(row["posts"]) for row in hourly)
+    with_photos = sum(int(row["posts_with_photos"]) for row in hourly)
     return {
         "filters": filters.as_dict(),
         "totals": {
             "posts": posts,
-            "posts_with_photos": int(totals["posts_with_photos"]),
-            "photo_share": round(totals["posts_with_photos"] / posts, 4) if posts else None,
-            "photos": int(totals["photos"]),
-            "analysed_photos": int(totals["analysed_photos"]),
+            "posts_with_photos": with_photos,
+            "photo_share": round(with_photos / posts, 4) if posts else None,
+            "photos": sum(int(row["photos"]) for row in hourly),
+            "analysed_photos": int(analysed),
         },
         "unit": unit,
-        "over_time": [{**row, "label": PLATFORMS.get(row["platform"], row["platform"])}
-                      for row in series],
-        "platforms": [{**row, "label": PLATFORMS.get(row["platform"], row["platform"])}
-                      for row in platforms],
-        "pipeline": pipeline_status(engine),
+        "over_time": _buckets(hourly, unit),
+        "platforms": _platforms(hourly),
     }
+
+
+def _buckets(hourly: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """Hourly rows summed per ``unit`` (hour or day) and platform."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in hourly:
+        if row["t"] is None:
+            continue
+        when = row["t"].strftime("%Y-%m-%dT%H:00" if unit == "hour" else "%Y-%m-%dT00:00")
+        slot = out.setdefault((when, row["platform"]), {
+            "t": when, "platform": row["platform"], "posts": 0, "photos": 0,
+            "label": PLATFORMS.get(row["platform"], row["platform"])})
+        slot["posts"] += int(row["posts"])
+        slot["photos"] += int(row["photos"])
+    return list(out.values())
+
+
+def _platforms(hourly: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in hourly:
+        slot = out.setdefault(row["platform"], {
+            "platform": row["platform"], "posts": 0, "posts_with_photos": 0,
+            "label": PLATFORMS.get(row["platform"], row["platform"])})
+        slot["posts"] += int(row["posts"])
+        slot["posts_with_photos"] += int(row["posts_with_photos"])
+    return sorted(out.values(), key=lambda r: (-r["posts"], str(r["platform"])))
 
 
 def pipeline_status(engine: Engine) -> dict[str, Any]:

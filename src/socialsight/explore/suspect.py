@@ -57,7 +57,8 @@ def by_label(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
     ctes, params = filters.ctes()
     rows = engine.rows(
         f"WITH {ctes}, {SUSPECT} SELECT l.name AS name, nullif(l.parentname, '') AS parent, "
-        "count(DISTINCT (tweetid, mediaid)) AS photos FROM suspect, unnest(labels) AS t(l) "
+        "count(DISTINCT (tweetid, mediaid)) AS photos FROM (SELECT tweetid, mediaid, "
+        "unnest(labels) AS l FROM suspect) "
         "WHERE l.name IS NOT NULL GROUP BY ALL ORDER BY photos DESC, name, parent", params)
     return [{**row, "label": f"{row['name']} ({row['parent']})" if row["parent"]
              else row["name"]} for row in rows]
@@ -69,7 +70,8 @@ def by_reason(engine: Engine, filters: Filters, marked: int) -> list[dict[str, A
     ctes, params = filters.ctes()
     rows = engine.rows(
         f"WITH {ctes}, {SUSPECT} SELECT coalesce(nullif(l.parentname, ''), l.name) AS reason, "
-        "count(DISTINCT (tweetid, mediaid)) AS photos FROM suspect, unnest(labels) AS t(l) "
+        "count(DISTINCT (tweetid, mediaid)) AS photos FROM (SELECT tweetid, mediaid, "
+        "unnest(labels) AS l FROM suspect) "
         "WHERE l.name IS NOT NULL GROUP BY ALL ORDER BY photos DESC, reason", params)
     if marked:
         rows.append({"reason": MARKED, "photos": marked})

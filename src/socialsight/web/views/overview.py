@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from socialsight.explore.overview import overview
+from socialsight.explore.filters import Filters
+from socialsight.explore.overview import overview, pipeline_status
 from socialsight.web.app import FiltersDep, cached, render
 
 router = APIRouter()
@@ -16,10 +17,15 @@ router = APIRouter()
 @router.get("/api/overview")
 def overview_json(request: Request, chosen: FiltersDep) -> dict[str, Any]:
     """Posts and photos over time by platform, the share with photos, the pipeline."""
-    return cached(request, overview, chosen)
+    return _overview(request, chosen)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def overview_page(request: Request, chosen: FiltersDep) -> HTMLResponse:
-    return render(request, "overview.html", cached(request, overview, chosen), "overview",
+    return render(request, "overview.html", _overview(request, chosen), "overview",
                   "Overview", chosen)
+
+
+def _overview(request: Request, chosen: Filters) -> dict[str, Any]:
+    # The pipeline is the whole lake's: remembered once for every filter.
+    return {**cached(request, overview, chosen), "pipeline": cached(request, pipeline_status)}
