@@ -107,3 +107,19 @@ def test_presto_semantics_hold_in_every_query_of_an_engine(small_lake, tmp_path)
         assert row["q"] == 3
         assert row["t"].isoformat() == "1970-01-01T00:00:00+00:00"
     assert engine.execute("SELECT 7 / 2 AS q", "duckdb").table.to_pylist() == [{"q": 3.5}]
+
+
+def test_a_column_the_files_predate_reads_as_null(tmp_path):
+    # A lake written before media_rekognition gained face_embeddings (an older release).
+    import pyarrow as pa
+
+    from socialsight.lake.schema import MEDIA_REKOGNITION
+
+    old = MEDIA_REKOGNITION.remove(MEDIA_REKOGNITION.get_field_index("face_embeddings"))
+    rows = pa.Table.from_pylist([{"tweetid": 1, "mediaid": "10", "media_url": "u"}],
+                                schema=old).append_column("dt", pa.array(["2024-07-01"]))
+    lake = Lake(str(tmp_path / "lake"))
+    lake.commit({"media_rekognition": rows})
+    engine = Engine(lake)
+    table = engine.execute("SELECT tweetid, face_embeddings FROM media_rekognition").table
+    assert table.to_pylist() == [{"tweetid": 1, "face_embeddings": None}]

@@ -98,11 +98,13 @@ class Engine:
     def _create_table_view(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
         if self.lake.has_data(table):
             glob = self.lake.uri(table, f"{PARTITION}=*", "*.parquet")
-            con.execute(
-                f"CREATE VIEW \"{table}\" AS SELECT * FROM read_parquet({_literal(glob)}, "
-                f"hive_partitioning = true, hive_types = {{'{PARTITION}': 'VARCHAR'}}, "
-                "union_by_name = true)"
-            )
+            source = (f"read_parquet({_literal(glob)}, hive_partitioning = true, "
+                      f"hive_types = {{'{PARTITION}': 'VARCHAR'}}, union_by_name = true)")
+            # A column the contract gained after these files were written reads as NULL.
+            have = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            missing = "".join(f', CAST(NULL AS {kind}) AS "{name}"'
+                              for name, kind in contract_types(con, table) if name not in have)
+            con.execute(f'CREATE VIEW "{table}" AS SELECT *{missing} FROM {source}')
         else:
             # A real (empty) table, so every cursor of the connection sees it.
             con.register("__arrow", TABLES[table].empty_table())
@@ -163,6 +165,15 @@ class Engine:
         finally:
             timer.cancel()
             con.close()
+
+
+def contract_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """The table contract's columns with their DuckDB types, in order."""
+    con.register("__contract", TABLES[table].empty_table())
+    try:
+        return [(row[0], row[1]) for row in con.execute("DESCRIBE __contract").fetchall()]
+    finally:
+        con.unregister("__contract")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
