@@ -221,6 +221,15 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
     return app
 
 
+# What each of socialsight's errors answers (Starlette picks the most specific class).
+ERROR_STATUS: dict[type[Exception], tuple[int, str]] = {
+    InputError: (400, ""),
+    QueryError: (400, ""),
+    NotFound: (404, ""),
+    LakeError: (500, "the lake cannot be read: "),
+}
+
+
 def _errors(app: FastAPI) -> None:
     """socialsight's errors as a JSON message for /api, an error page for people."""
 
@@ -230,25 +239,11 @@ def _errors(app: FastAPI) -> None:
         return render(request, "error.html", {"message": message, "status": status},
                       "error", "Error", status_code=status)
 
-    @app.exception_handler(InputError)
-    def bad_input(request: Request, exc: InputError) -> Response:
-        return answer(request, 400, str(exc))
+    def handler(status: int, prefix: str) -> Callable[[Request, Exception], Response]:
+        return lambda request, exc: answer(request, status, prefix + str(exc))
 
-    @app.exception_handler(ValueError)
-    def bad_value(request: Request, exc: ValueError) -> Response:
-        return answer(request, 400, str(exc))
-
-    @app.exception_handler(QueryError)
-    def bad_query(request: Request, exc: QueryError) -> Response:
-        return answer(request, 400, str(exc))
-
-    @app.exception_handler(NotFound)
-    def not_found(request: Request, exc: NotFound) -> Response:
-        return answer(request, 404, str(exc))
-
-    @app.exception_handler(LakeError)
-    def lake_error(request: Request, exc: LakeError) -> Response:
-        return answer(request, 500, f"the lake cannot be read: {exc}")
+    for kind, (status, prefix) in ERROR_STATUS.items():
+        app.add_exception_handler(kind, handler(status, prefix))
 
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, exc: RequestValidationError) -> Response:
