@@ -40,3 +40,17 @@ def test_serve_says_when_there_is_no_lake(tmp_path) -> None:
         [sys.executable, "-m", "socialsight", "serve", "--lake", str(tmp_path / "nowhere")],
         capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "no lake at" in run.stderr
+
+
+def test_serve_says_when_the_port_is_taken(demo_lake: Lake) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "socialsight", "serve", "--lake", demo_lake.url,
+             "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in run.stderr and "--port" in run.stderr
