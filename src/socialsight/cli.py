@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -38,7 +39,8 @@ class _Group(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except SocialsightError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(1) from exc
 
 
@@ -321,13 +323,28 @@ def _enrich_report(title: str, summary: Any, elapsed: float) -> None:
                       "`socialsight retry`")
 
 
+ExecutorOption = Annotated[
+    Literal["local", "ray"] | None,
+    typer.Option(help="Analyse in worker processes here (local) or on Ray actors (ray; "
+                 "see docs/ray.md). Default: enrich.executor, local.", show_default=False),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option("--address", help="The Ray cluster to join: auto, HOST:PORT or "
+                 "ray://HOST:PORT (implies --executor ray). Default: enrich.ray_address; "
+                 "unset, a local cluster is started for the run.", show_default=False),
+]
+
+
 @app.command()
 def enrich(
     lake: LakeOption = None,
     config: ConfigOption = None,
     workers: Annotated[int | None, typer.Option(
-        help="Processes analysing photos (default: enrich.workers; 0 = one per CPU core).",
-        min=0, show_default=False)] = None,
+        help="Processes (or Ray actors) analysing photos (default: enrich.workers; 0 = one "
+        "per CPU core).", min=0, show_default=False)] = None,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
     gate: Annotated[bool | None, typer.Option(
         "--gate/--no-gate", help="Read text only in photos labelled Text and look for "
         "faces only in photos with a Person (default: vision.gate, on).",
@@ -350,7 +367,7 @@ def enrich(
     from socialsight.enrich import Enricher, Plan
     from socialsight.lake.store import Lake
 
-    settings = _enrich_settings(config, lake, workers, gate)
+    settings = _enrich_settings(config, lake, workers, gate, executor, address)
     store = Lake(settings.lake)
     if not store.has_data("tweets"):
         raise _fail(f"no posts in {store.url}: run `socialsight import FILE` first")
@@ -388,6 +405,8 @@ def run(
     workers: Annotated[int | None, typer.Option(
         help="Processes analysing photos and text (default: enrich.workers).", min=0,
         show_default=False)] = None,
+    executor: ExecutorOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Collect posts continuously and analyse them as they land, until Ctrl-C.
 
@@ -407,7 +426,7 @@ def run(
     from socialsight.sources.follow import FollowFiles
     from socialsight.sources.spec import parse
 
-    settings = _enrich_settings(config, lake, workers, None)
+    settings = _enrich_settings(config, lake, workers, None, executor, address)
     specs = list(sources or settings.collect.sources)
     if not specs:
         raise _fail("name a source to collect from, e.g. `socialsight run file:posts.jsonl` "
@@ -468,12 +487,23 @@ def retry(
 
 
 def _enrich_settings(config: Path | None, lake: str | None, workers: int | None,
-                     gate: bool | None) -> Any:
+                     gate: bool | None, executor: Literal["local", "ray"] | None = None,
+                     address: str | None = None) -> Any:
     settings = load_settings(config, lake=lake)
     if workers is not None:
         settings.enrich.workers = workers
     if gate is not None:
         settings.vision.gate = gate
+    if address is not None:
+        if executor == "local":
+            raise _fail("--address names a Ray cluster: it goes with --executor ray", 2)
+        settings.enrich.ray_address, executor = address, "ray"
+    if executor is not None:
+        settings.enrich.executor = executor
+    if settings.enrich.executor == "ray":
+        from socialsight.scale.ray_executor import check
+
+        check(settings)  # a missing Ray or a dead address: one line now, not mid-run
     return settings
 
 
@@ -695,6 +725,36 @@ def examples() -> None:
         first = text.splitlines()[0].removeprefix("--").strip() if text else ""
         table.add_row(name, first)
     console.print(table)
+
+
+@app.command()
+def ddl(
+    engine: Annotated[str, typer.Option("--engine", help="athena, trino or spark.",
+                                        show_default=False)],
+    location: Annotated[str | None, typer.Option(
+        help="The lake's URL as the engine reads it (s3://bucket/prefix). Default: the "
+        "lake's own URL; file:///… for a folder.", show_default=False)] = None,
+    projection: Annotated[bool, typer.Option(
+        "--projection", help="Athena only: find dt partitions by partition projection "
+        "instead of MSCK REPAIR TABLE.")] = False,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the CREATE statements that open the lake in Athena, Trino or Spark.
+
+    Tables: the seed's four (tweets, tweet_sentiments, tweet_entities,
+    media_rekognition) plus socialsight's tweet_keyphrases and errors,
+    partitioned by dt, stored as Parquet under --location. Then the seed's
+    three views, translated from Athena SQL to the engine's.
+    docs/engines.md says how to run them, for example:
+    socialsight ddl --engine spark > lake.sql && spark-sql -f lake.sql
+    """
+    from socialsight.lake.store import Lake
+    from socialsight.query import ddl as statements
+
+    settings = load_settings(config, lake=lake)
+    opts = statements.options_for(Lake(settings.lake), location, projection)
+    typer.echo(statements.render(engine, opts), nl=False)
 
 
 def _print_table(table: Any, max_rows: int, title: str | None = None) -> None:

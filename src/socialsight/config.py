@@ -109,6 +109,15 @@ class EnrichSettings(BaseModel):
     batch_photos: int = Field(
         128, ge=1, description="Photos per committed batch of `socialsight enrich` "
         "(at most this much work is redone after a crash).")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where photos and text are analysed: local (worker processes "
+        "on this machine) or ray (actors on a Ray cluster; see docs/ray.md).")
+    ray_address: str | None = Field(
+        None, description="The Ray cluster of the ray executor: none starts a local one; "
+        "auto, HOST:PORT or ray://HOST:PORT joins an existing one.")
+    ray_gpus: float | None = Field(
+        None, ge=0, description="GPUs per Ray analysis actor (none: the cluster's GPUs, if "
+        "any, shared among the actors; 0: CPU only).")
 
 
 class QuerySettings(BaseModel):

@@ -10,7 +10,8 @@ photo) of every ``tweets`` file not yet marked done, less the (tweetid, mediaid)
 2. each photo is kept once in the lake's content-addressed store; a photo analysed
    before under the same model pack and settings (a retweet, a re-post) is read from
    the analysis cache instead of being analysed again;
-3. the rest are analysed by a pool of worker processes (one per core by default);
+3. the rest are analysed by a pool of worker processes (one per core by default),
+   or by actors on a Ray cluster (``enrich.executor = "ray"``, :mod:`socialsight.scale`);
 4. one ``media_rekognition`` row per (post, photo) and one ``errors`` row per failure
    are committed as one atomic batch whose file names derive from its keys.
 
@@ -36,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import pyarrow as pa
@@ -265,9 +266,37 @@ def _work_posts(posts: tuple[list[str | None], list[str | None]]) -> list[dict[s
     return analyse_posts(*posts, key_phrases=_worker_settings[2])
 
 
-def _failed(analysis: str, error: str) -> dict[str, Any]:
+def failed_analysis(analysis: str, error: str) -> dict[str, Any]:
+    """The analysis of a photo that ``analysis`` failed on (the reason in ``error``)."""
     return {"image_labels": None, "width": None, "height": None, "embeddings": None,
             "model_versions": {}, "errors": [(analysis, error)]}
+
+
+class Executor(Protocol):
+    """What runs the analyses: :class:`Analyser` here, or Ray actors
+    (:class:`socialsight.scale.ray_executor.RayAnalyser`); the lake is written by the caller."""
+
+    def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
+        """Each photo's :func:`analyse_bytes`, in order; a failure is that photo's error."""
+        ...
+
+    def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
+        """Each post's :func:`analyse_posts`, or the error that stopped it."""
+        ...
+
+    def close(self) -> None:
+        """End the workers."""
+        ...
+
+
+def make_executor(settings: Settings) -> Executor:
+    """The executor ``enrich.executor`` names, with its workers started."""
+    if settings.enrich.executor == "ray":
+        from socialsight.scale.ray_executor import RayAnalyser
+
+        return RayAnalyser(settings)
+    return Analyser(settings.vision, settings.fetch.max_pixels, settings.enrich.workers,
+                    settings.language.key_phrases)
 
 
 class Analyser:
@@ -312,7 +341,7 @@ class Analyser:
                 yield from (self._alone(data) for data in photos[index:])
                 return
             except Exception as exc:
-                yield _failed("analyse", f"{type(exc).__name__}: {exc}")
+                yield failed_analysis("analyse", f"{type(exc).__name__}: {exc}")
 
     def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
         """Each post's text analysis, or the error that stopped its share of the batch."""
@@ -351,9 +380,9 @@ class Analyser:
             return self._pool.submit(_work, data).result()
         except cf.process.BrokenProcessPool:
             self._restart()
-            return _failed("analyse", "the analysis process crashed on this photo")
+            return failed_analysis("analyse", "the analysis process crashed on this photo")
         except Exception as exc:
-            return _failed("analyse", f"{type(exc).__name__}: {exc}")
+            return failed_analysis("analyse", f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         if self._pool is not None:
@@ -427,7 +456,7 @@ class Enricher:
         self.summary = EnrichSummary()
         self._gallery: Any = None
         self._pending_errors: list[ErrorRow] = []
-        self._pool_analyser: Analyser | None = None
+        self._pool_analyser: Executor | None = None
         self.on_posts: Callable[[int], None] | None = None
         self._error_ids = KeyIndex(lake, "errors", "error_id", partitioned=False)
 
@@ -457,11 +486,9 @@ class Enricher:
         """End the worker processes (after runs with ``keep_workers``)."""
         self._close_analyser()
 
-    def _analyser(self) -> Analyser:
+    def _analyser(self) -> Executor:
         if self._pool_analyser is None:
-            self._pool_analyser = Analyser(
-                self.settings.vision, self.settings.fetch.max_pixels,
-                self.settings.enrich.workers, self.settings.language.key_phrases)
+            self._pool_analyser = make_executor(self.settings)
         return self._pool_analyser
 
     def _close_analyser(self) -> None:

@@ -11,8 +11,17 @@ a journal naming each staged file and its final place is written; the files are
 moved into place and the journal is removed. A crash before the journal leaves
 only staging debris (deleted on the next open); a crash after it is rolled
 forward on the next open. Readers glob ``<table>/dt=*/*.parquet`` and never see
-staged files. File names derive from the batch's content, so re-running the same
+staged files; while a journal is left, the new files it names are hidden too
+(:meth:`Lake.pending`), so a batch half moved when a writer died is seen whole or
+not at all. File names derive from the batch's content, so re-running the same
 input rewrites the same names instead of adding copies.
+
+Object stores (``s3://``) work the same way: every object is written whole by one
+PUT, a move is a server-side copy then a delete, and nothing is cached between
+listings, so a long-lived reader sees what other processes commit. Endpoint,
+region and credentials come from the usual AWS settings (``AWS_ENDPOINT_URL``,
+``AWS_DEFAULT_REGION``, ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, profiles).
+The writer lock is local only: a remote lake trusts one writer at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,14 +49,24 @@ log = logging.getLogger(__name__)
 
 COMPRESSION = "zstd"
 
+# fsspec options by protocol. Object-store listings are not cached: the dashboard and
+# other long-lived readers must see batches that other processes commit.
+STORAGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "s3": {"use_listings_cache": False},
+    "s3a": {"use_listings_cache": False},
+}
+# Protocols whose first path component is a bucket that must exist before a write.
+BUCKETED = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs"})
+
 
 class Lake:
     """A lake rooted at a local folder or an fsspec URL (``s3://bucket/prefix``, ``memory://x``)."""
 
     def __init__(self, url: str | os.PathLike[str]) -> None:
         text = os.fspath(url)
+        options = STORAGE_OPTIONS.get(fsspec.core.split_protocol(text)[0] or "file", {})
         try:
-            self.fs, root = fsspec.core.url_to_fs(text)
+            self.fs, root = fsspec.core.url_to_fs(text, **options)
         except (ImportError, ValueError) as exc:
             raise LakeError(f"cannot open lake {text!r}: {exc}") from exc
         self.protocol = _protocol(self.fs)
@@ -68,6 +88,10 @@ class Lake:
     def uri(self, *parts: str) -> str:
         return posixpath.join(self.url, *parts)
 
+    def uri_of(self, path: str) -> str:
+        """A path as the file system lists it (``bucket/key``), as a URL."""
+        return path if self.local else f"{self.protocol}://{path.lstrip('/')}"
+
     # --- reading ------------------------------------------------------------------
 
     def partitions(self, table: str) -> list[str]:
@@ -86,7 +110,30 @@ class Lake:
         """Committed Parquet files of ``table`` (in one partition when ``dt`` is given)."""
         part = f"{PARTITION}={dt}" if dt else f"{PARTITION}=*"
         pattern = self.path(table, part, "*.parquet")
-        return sorted(self.fs.glob(pattern))
+        found = self.fs.glob(pattern)
+        hidden = self.pending() if found else set()
+        return sorted(path for path in found if path not in hidden)
+
+    def pending(self) -> set[str]:
+        """New files of batches still being published (or cut off by a crash).
+
+        Hidden from readers until the journal is gone: a batch appears whole. A file
+        that a batch replaces (:meth:`rewrite`) stays visible, as its old or new rows.
+        """
+        try:
+            journals = self.fs.ls(self.path("_journal"), detail=False)
+        except FileNotFoundError:
+            return set()
+        out: set[str] = set()
+        for journal in journals:
+            if not journal.endswith(".json"):
+                continue
+            try:
+                moves = orjson.loads(self.fs.cat_file(journal))
+            except (FileNotFoundError, orjson.JSONDecodeError):
+                continue  # published meanwhile, or being written
+            out.update(dst for _, dst, *existed in moves if not any(existed))
+        return out
 
     def read(self, table: str, columns: list[str] | None = None, dt: str | None = None) -> pa.Table:
         """Read committed rows of ``table`` (only ``columns``), as one Arrow table."""
@@ -144,21 +191,28 @@ class Lake:
 
     def recover(self) -> None:
         """Finish batches a crash interrupted after their journal; drop the rest."""
+        self._check_bucket()
         journal_dir = self.path("_journal")
-        if self.fs.exists(journal_dir):
-            for journal in self.fs.ls(journal_dir, detail=False):
-                self._roll_forward(journal)
-        staging = self.path("_staging")
-        if self.fs.exists(staging):
-            self.fs.rm(staging, recursive=True)
+        try:
+            if self.fs.exists(journal_dir):
+                for journal in self.fs.ls(journal_dir, detail=False):
+                    if journal.endswith(".json"):
+                        self._roll_forward(journal)
+                    else:  # a journal cut off while being written: its batch never began
+                        self.fs.rm(journal)
+            staging = self.path("_staging")
+            if self.fs.exists(staging):
+                self.fs.rm(staging, recursive=True)
+        except OSError as exc:
+            raise LakeError(f"cannot recover the lake {self.url}: {exc}") from exc
         self._recovered = True
 
     def _roll_forward(self, journal: str) -> None:
         with self.fs.open(journal, "rb") as f:
             moves = orjson.loads(f.read())
-        for src, dst in moves:
+        for src, dst, *_ in moves:
             if self.fs.exists(src):
-                self.fs.makedirs(posixpath.dirname(dst), exist_ok=True)
+                self._makedirs(posixpath.dirname(dst))
                 self.fs.mv(src, dst)
         self.fs.rm(journal)
         log.info("rolled forward an interrupted batch: %s", journal)
@@ -175,29 +229,70 @@ class Lake:
             return []
         batch = batch_id or content_id(tables)
         staging = self.path("_staging", batch)
-        moves: list[tuple[str, str]] = []
+        moves: list[tuple[str, str, bool]] = []  # staged file, final place, replaces one
         try:
             for name, table in tables.items():
                 for dt, part in split_by_partition(table):
                     rel = (name, f"{PARTITION}={dt}", f"part-{batch}.parquet")
                     src = posixpath.join(staging, *rel)
                     self._write_parquet(part, src)
-                    moves.append((src, self.path(*rel)))
+                    dst = self.path(*rel)
+                    moves.append((src, dst, bool(self.fs.exists(dst))))
             journal = self.path("_journal", f"{batch}.json")
-            self.fs.makedirs(self.path("_journal"), exist_ok=True)
-            with self.fs.open(journal, "wb") as f:
-                f.write(orjson.dumps(moves))
+            self.write_bytes(journal, orjson.dumps(moves))
         except OSError as exc:
             with contextlib.suppress(OSError):
                 self.fs.rm(staging, recursive=True)
             raise LakeError(f"cannot write batch to {self.url}: {exc}") from exc
-        self._roll_forward(journal)
+        try:
+            self._roll_forward(journal)
+        except OSError as exc:
+            raise LakeError(f"cannot publish batch {batch} in {self.url} ({exc}); it stays "
+                            "hidden until the next write to the lake finishes it") from exc
         with contextlib.suppress(OSError, FileNotFoundError):
             self.fs.rm(staging, recursive=True)
-        return [dst for _, dst in moves]
+        return [dst for _, dst, _ in moves]
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write one small file whole: readers see the old file, or none, or all of it.
+
+        Local: a temporary name renamed into place. Object stores: one PUT, which
+        publishes the object whole (a temporary name would cost a copy and a delete).
+        """
+        self._makedirs(posixpath.dirname(path))
+        if not self.local:
+            self.fs.pipe_file(path, data)
+            return
+        temp = f"{path}.{uuid.uuid4().hex}.tmp"
+        try:
+            with self.fs.open(temp, "wb") as f:
+                f.write(data)
+            self.fs.mv(temp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                if self.fs.exists(temp):
+                    self.fs.rm(temp)
+
+    def _makedirs(self, folder: str) -> None:
+        """Make a local folder; object stores have none (and s3fs would make a bucket)."""
+        if self.local:
+            self.fs.makedirs(folder, exist_ok=True)
+
+    def _check_bucket(self) -> None:
+        """Refuse to write to a bucket that does not exist (rather than create one)."""
+        if self.protocol not in BUCKETED:
+            return
+        bucket = self.root.lstrip("/").split("/", 1)[0]
+        try:
+            found = self.fs.exists(bucket)
+        except OSError as exc:
+            raise LakeError(f"cannot reach {self.url}: {exc}") from exc
+        if not found:
+            raise LakeError(f"no bucket {bucket!r} for the lake {self.url} (or these "
+                            "credentials cannot see it): create it first")
 
     def _write_parquet(self, table: pa.Table, path: str) -> None:
-        self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+        self._makedirs(posixpath.dirname(path))
         with self.fs.open(path, "wb") as f:
             pq.write_table(table, f, compression=COMPRESSION)
 

@@ -1,16 +1,15 @@
 """The lake's photo store: each distinct photo once, named by the sha256 of its bytes.
 
 Layout: ``<lake>/_media/ab/abcdef….jpg`` (the first two hex digits fan the folder
-out). A photo is written to a temporary name and renamed into place, so a reader
-never sees half a photo and a crash leaves at most a stray temporary file. Storing
+out). A photo is written whole (on disk: to a temporary name, then renamed into
+place; on an object store: one PUT), so a reader never sees half a photo and a crash
+leaves at most a stray temporary file. Storing
 the same bytes twice (a retweeted photo) writes nothing the second time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import posixpath
-import uuid
 
 from socialsight.errors import LakeError
 from socialsight.lake.store import Lake
@@ -39,12 +38,8 @@ class PhotoStore:
         final = self.path(sha256, mime)
         if self.lake.fs.exists(final):
             return sha256
-        temp = posixpath.join(posixpath.dirname(final), f".{uuid.uuid4().hex}.tmp")
         try:
-            self.lake.fs.makedirs(posixpath.dirname(final), exist_ok=True)
-            with self.lake.fs.open(temp, "wb") as handle:
-                handle.write(data)
-            self.lake.fs.mv(temp, final)
+            self.lake.write_bytes(final, data)
         except OSError as exc:
             raise LakeError(f"cannot store photo {sha256[:12]}: {exc}") from exc
         return sha256

@@ -63,6 +63,9 @@ class Engine:
         self._connections: dict[str, duckdb.DuckDBPyConnection] = {}
         self._schema: dict[str, set[str]] = {}
         self._lock = threading.Lock()
+        # True when a view was pinned to a list of files (a cut-off batch was pending):
+        # such a connection does not see later batches; make a new Engine then.
+        self.frozen = False
 
     def close(self) -> None:
         for con in self._connections.values():
@@ -88,16 +91,24 @@ class Engine:
         if not self.lake.local:
             con.register_filesystem(self.lake.fs)
         prepare(con, dialect)
+        hidden = self.lake.pending()
+        self.frozen = self.frozen or bool(hidden)
         for table in TABLES:
-            self._create_table_view(con, table)
+            self._create_table_view(con, table, frozen=bool(hidden))
         create_seed_views(con)
         self._schema = catalog(con)
         self._sandbox(con)
         return con
 
-    def _create_table_view(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
-        if self.lake.has_data(table):
-            glob = self.lake.uri(table, f"{PARTITION}=*", "*.parquet")
+    def _create_table_view(self, con: duckdb.DuckDBPyConnection, table: str,
+                           frozen: bool = False) -> None:
+        """A view over ``table``'s files: all that a glob finds, or (``frozen``, while a
+        cut-off batch waits to be finished) the committed files of now, by name."""
+        files = self.lake.files(table)
+        if files:
+            glob: str | list[str] = self.lake.uri(table, f"{PARTITION}=*", "*.parquet")
+            if frozen:
+                glob = [self.lake.uri_of(path) for path in files]
             source = (f"read_parquet({_literal(glob)}, hive_partitioning = true, "
                       f"hive_types = {{'{PARTITION}': 'VARCHAR'}}, union_by_name = true)")
             # A column the contract gained after these files were written reads as NULL.

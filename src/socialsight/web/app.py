@@ -71,6 +71,7 @@ class Lakeside:
         self.settings = settings
         self.photos = Photos(lake)
         self._engine: Engine | None = None
+        self._engine_version: int | None = None
         self._empty: set[str] = set()
         self._checked = 0.0
         self._cache: OrderedDict[tuple[str, str, str], tuple[int | None, float, Any]] = \
@@ -104,10 +105,14 @@ class Lakeside:
     def engine(self) -> Engine:
         """The engine; rebuilt when a table that had no files has gained some."""
         now = time.monotonic()
-        if self._engine is None or (self._empty and now - self._checked > RECHECK_SECONDS
-                                    and any(self.lake.has_data(t) for t in self._empty)):
+        stale = self._engine is not None and self._engine.frozen and (
+            self._engine_version != self.lake.version())
+        if self._engine is None or stale or (
+                self._empty and now - self._checked > RECHECK_SECONDS
+                and any(self.lake.has_data(t) for t in self._empty)):
             # A new engine rather than a refresh: requests still running keep the old one.
             self._engine = Engine(self.lake, self.settings.serve.sql_timeout_seconds)
+            self._engine_version = self.lake.version()
             self._empty = {t for t in TABLES if not self.lake.has_data(t)}
         if self._empty and now - self._checked > RECHECK_SECONDS:
             self._checked = now
