@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 # Imported here first, Ray's log handler keeps pytest's stderr, not the stderr of one
-# CLI call (closed after it).
+# CLI call (closed after it). Its usage statistics stay off: nothing leaves the machine.
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 import ray
 
 from socialsight.lake.store import Lake

@@ -43,6 +43,9 @@ CRASHED = "the analysis process crashed"
 
 def import_ray() -> Any:
     """The ``ray`` module, or a one-line error saying how to install it."""
+    # Nothing leaves the machine unasked: Ray's usage statistics stay off unless the
+    # user turned them on themselves.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray
     except ImportError as exc:
