@@ -163,8 +163,12 @@ class _Photos(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def enrich_run(count: int, workers: int) -> tuple[float, int]:
-    """``socialsight enrich`` over ``count`` distinct photos served on loopback."""
+def enrich_run(count: int, workers: int, executor: str = "local") -> tuple[float, int]:
+    """``socialsight enrich`` over ``count`` distinct photos served on loopback.
+
+    The time includes starting the workers (``executor``: local processes, or Ray actors
+    on a local cluster) and loading their models.
+    """
     import orjson
 
     from socialsight.config import load_settings
@@ -186,6 +190,7 @@ def enrich_run(count: int, workers: int) -> tuple[float, int]:
             settings = load_settings(lake=str(Path(tmp) / "lake"))
             settings.fetch.allow_hosts = ["localhost"]
             settings.enrich.workers = workers
+            settings.enrich.executor = executor  # type: ignore[assignment]
             t0 = time.perf_counter()
             summary = Enricher(lake, settings).run()
             return summary.photos / (time.perf_counter() - t0), summary.failed
