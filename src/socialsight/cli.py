@@ -655,9 +655,11 @@ def demo(
 ) -> None:
     """Collect and analyse the bundled demo corpus, then show the seed's queries on it.
 
-    20 posts written for the demo, with real, freely licensed photos (examples/demo),
-    go through the same pipeline as `socialsight run`: the photos are served on
-    loopback, fetched through the guards, and every analysis runs on them.
+    26 posts written for the demo (20 from X, 3 Mastodon, 3 Bluesky), with real,
+    freely licensed photos (examples/demo), go through the same pipeline as
+    `socialsight run`: the photos are served on loopback, fetched through the guards,
+    and every analysis runs on them. Then `socialsight serve --lake demo-lake` shows it
+    all in the dashboard (`make demo` does both).
     """
     from socialsight.demo import QUERIES, run_demo
     from socialsight.lake.store import Lake
