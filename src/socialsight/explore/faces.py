@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from socialsight.explore.filters import Filters
-from socialsight.explore.paging import check_page, page_count
+from socialsight.explore.paging import window
 from socialsight.query.engine import Engine
 
 TOP_EMOTION_OVER = 50.0  # as top_emotions.sql: a face's top emotion counts above this
@@ -54,13 +54,12 @@ def faces(engine: Engine, filters: Filters, page: int = 1, per_page: int = 60) -
         "count(coalesce(f.eyeglasses.value, f.sunglasses.value)) AS glasses_known "
         "FROM faces", params)[0]
     total = int(totals["faces"])
-    pages = page_count(total, per_page)
-    check_page(page, pages)
+    pages, limits = window(page, per_page, total)
     gallery = engine.rows(
         f"WITH {ctes}, {FACES} SELECT {CARD_COLUMNS} FROM faces "
         "ORDER BY timestamp_ms DESC NULLS LAST, tweetid DESC, mediaid, face "
         "LIMIT $limit OFFSET $offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page})
+        {**params, **limits})
     return {
         "filters": filters.as_dict(),
         "totals": {

@@ -19,8 +19,9 @@ from urllib.parse import quote
 import numpy as np
 
 from socialsight.errors import InputError, LakeError
-from socialsight.explore.faces import check_page, face_card, page_count
+from socialsight.explore.faces import face_card
 from socialsight.explore.filters import Filters, photo_card
+from socialsight.explore.paging import window
 from socialsight.people import Gallery, person_id, rematch
 from socialsight.query.engine import Engine
 from socialsight.web.photos import NotFound
@@ -74,12 +75,11 @@ def people(engine: Engine, filters: Filters, page: int = 1,
     everyone.sort(key=lambda p: (-p["photos"], -p["faces"], p["name"].casefold()))
     total = int(engine.rows(f"WITH {ctes}, {UNKNOWN} SELECT count(DISTINCT (sha256, face)) "
                             "AS n FROM unknown", params)[0]["n"])
-    pages = page_count(total, per_page)
-    check_page(page, pages)
+    pages, limits = window(page, per_page, total)
     return {
         "filters": filters.as_dict(),
         "people": everyone,
-        "unknown": unknown_faces(engine, filters, page, per_page),
+        "unknown": unknown_faces(engine, filters, limits),
         "totals": {"people": len(everyone), "enrolled": len(enrolled),
                    "unknown_faces": total},
         "page": page, "pages": pages, "per_page": per_page,
@@ -98,9 +98,10 @@ def _person(pid: str, enrolled: dict[str, Any] | None,
             "href": f"/people/{quote(pid, safe='')}"}
 
 
-def unknown_faces(engine: Engine, filters: Filters, page: int,
-                  per_page: int) -> list[dict[str, Any]]:
-    """Faces no one is recognised as, each image once (however many posts share it)."""
+def unknown_faces(engine: Engine, filters: Filters,
+                  limits: dict[str, int]) -> list[dict[str, Any]]:
+    """A page (``limits``: paging.window's) of the faces no one is recognised as, each
+    image once (however many posts share it)."""
     ctes, params = filters.ctes()
     rows = engine.rows(
         f"WITH {ctes}, {UNKNOWN} SELECT sha256, face, bool_or(sensitive) AS sensitive, "
@@ -109,7 +110,7 @@ def unknown_faces(engine: Engine, filters: Filters, page: int,
         "'gender': f.gender.value}, timestamp_ms) AS latest "
         "FROM unknown GROUP BY sha256, face "
         "ORDER BY max(timestamp_ms) DESC NULLS LAST, sha256, face LIMIT $limit OFFSET $offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page})
+        {**params, **limits})
     out = []
     for row in rows:
         card = face_card({**row["latest"], "sha256": row["sha256"], "face": row["face"],
@@ -134,15 +135,14 @@ def person(engine: Engine, filters: Filters, pid: str, page: int = 1,
     params = {**params, "id": pid}
     total = int(engine.rows(f"WITH {ctes}, {MATCHES} SELECT count(DISTINCT (tweetid, mediaid)) "
                             "AS n FROM matches WHERE id = $id", params)[0]["n"])
-    pages = page_count(total, per_page)
-    check_page(page, pages)
+    pages, limits = window(page, per_page, total)
     rows = engine.rows(
         f"WITH {ctes}, {MATCHES} SELECT tweetid, mediaid, sha256, bool_or(sensitive) AS "
         "sensitive, max(matchconfidence) AS confidence FROM matches WHERE id = $id "
         "GROUP BY tweetid, mediaid, sha256 "
         "ORDER BY confidence DESC NULLS LAST, max(timestamp_ms) DESC, tweetid DESC, mediaid "
         "LIMIT $limit OFFSET $offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page})
+        {**params, **limits})
     return {
         "filters": filters.as_dict(),
         "person": {"id": pid, "name": known["name"], "urls": web_urls(known.get("urls") or []),

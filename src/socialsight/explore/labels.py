@@ -10,7 +10,7 @@ from typing import Any
 
 from socialsight.errors import InputError
 from socialsight.explore.filters import Filters, photo_card
-from socialsight.explore.paging import check_page, page_count
+from socialsight.explore.paging import window
 from socialsight.query.engine import Engine
 
 TOP = 50  # labels in the table (the chart shows the first CHARTED)
@@ -57,15 +57,14 @@ def label_photos(engine: Engine, filters: Filters, name: str, page: int = 1,
         "mode(name) AS name, any_value(parents ORDER BY len(parents) DESC) AS parents "
         "FROM labelled WHERE lower(name) = lower($name)", params)[0]
     total = int(found["n"])
-    pages = page_count(total, per_page)
-    check_page(page, pages)
+    pages, limits = window(page, per_page, total)
     rows = engine.rows(
         f"WITH {ctes}, {LABELLED} SELECT tweetid, mediaid, any_value(sha256) AS sha256, "
         "bool_or(sensitive) AS sensitive, max(confidence) AS confidence FROM labelled "
         "WHERE lower(name) = lower($name) GROUP BY tweetid, mediaid "
         "ORDER BY confidence DESC, max(timestamp_ms) DESC, tweetid, mediaid "
         "LIMIT $limit OFFSET $offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page})
+        {**params, **limits})
     shown = found["name"] or name
     return {
         "filters": filters.as_dict(),

@@ -28,3 +28,11 @@ def check_page(page: int, pages: int) -> None:
     if page > max(pages, 1):
         raise InputError(f"there {'is' if pages == 1 else 'are'} only {pages} "
                          f"page{'' if pages == 1 else 's'}, not {page}")
+
+
+def window(page: int, per_page: int, total: int) -> tuple[int, dict[str, int]]:
+    """The number of pages (``page`` checked against it) and the ``$limit``/``$offset``
+    parameters of that page's query."""
+    pages = page_count(total, per_page)
+    check_page(page, pages)
+    return pages, {"limit": per_page, "offset": (page - 1) * per_page}

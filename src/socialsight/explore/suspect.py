@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialsight.explore.faces import check_page, page_count
 from socialsight.explore.filters import Filters, photo_card
+from socialsight.explore.paging import window
 from socialsight.query.engine import Engine
 
 MARKED = "Marked sensitive by the author/platform"
@@ -34,13 +34,12 @@ def suspect(engine: Engine, filters: Filters, page: int = 1,
         "count(*) FILTER (WHERE len(labels) > 0) AS labelled, "
         "count(*) FILTER (WHERE marked) AS marked FROM suspect", params)[0]
     total = int(totals["photos"])
-    pages = page_count(total, per_page)
-    check_page(page, pages)
+    pages, limits = window(page, per_page, total)
     rows = engine.rows(
         f"WITH {ctes}, {SUSPECT} SELECT * FROM suspect "
         "ORDER BY timestamp_ms DESC NULLS LAST, tweetid DESC, mediaid "
         "LIMIT $limit OFFSET $offset",
-        {**params, "limit": per_page, "offset": (page - 1) * per_page})
+        {**params, **limits})
     return {
         "filters": filters.as_dict(),
         "totals": {"photos": total, "labelled": int(totals["labelled"]),
