@@ -698,8 +698,9 @@ def serve(
     """Open the dashboard on the lake: charts, photo grids, faces, people and SQL.
 
     Every page takes the same filters (dates, platform, words or #hashtag) and has a
-    JSON twin under /api (see /api/docs). It listens on 127.0.0.1 unless told
-    otherwise, and then only with a token. Stop it with Ctrl-C.
+    JSON twin under /api (see /api/docs). The same address answers boto3's
+    Rekognition and Comprehend calls (endpoint_url; see docs/aws-api.md). It listens on
+    127.0.0.1 unless told otherwise, and then only with a token. Stop it with Ctrl-C.
     """
     from socialsight.lake.store import Lake
     from socialsight.web.server import serve as run_server
@@ -713,7 +714,8 @@ def serve(
         raise _fail(f"no lake at {store.url}: make one with `socialsight import` or "
                     "`socialsight demo` first")
     run_server(store, settings, lambda url: console.print(
-        f"the dashboard of {store.url} is at [bold]{url}[/]  (Ctrl-C stops it)"))
+        f"the dashboard of {store.url} is at [bold]{url}[/]  (Ctrl-C stops it)\n"
+        f"boto3's Rekognition and Comprehend calls: endpoint_url=\"{url}\""))
     console.print("stopped")
 
 

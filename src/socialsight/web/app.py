@@ -171,11 +171,15 @@ def render(request: Request, template: str, data: dict[str, Any], page: str,
 
 
 def create_app(lake: Lake, settings: Settings) -> FastAPI:
-    """The dashboard for ``lake``; security follows ``settings.serve``."""
+    """The dashboard for ``lake``, and the AWS API at ``POST /``; security follows
+    ``settings.serve``."""
+    from socialsight.aws import protocol
+    from socialsight.aws.core import AwsContext
     from socialsight.web.views import ALL
 
     serve = settings.serve
     security.check_bind(serve.host, serve.token)
+    security.check_aws_keys(serve.aws_access_key_id, serve.aws_secret_access_key)
     app = FastAPI(title="socialsight", version=__version__, docs_url="/api/docs",
                   redoc_url=None, openapi_url="/api/openapi.json")
     app.state.lakeside = Lakeside(lake, settings)
@@ -222,6 +226,7 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
 
     for router in ALL:
         app.include_router(router)
+    protocol.mount(app, AwsContext(settings, lake))  # boto3's Rekognition and Comprehend
     _errors(app)
     return app
 

@@ -8,6 +8,9 @@
 - Requests whose ``Host`` header names another host are refused (DNS rebinding: a
   web page that resolves its own name to 127.0.0.1 must not reach the lake), and so
   are writes from another origin (a form on another site posting to loopback).
+- ``POST /`` is the AWS API's (:mod:`socialsight.aws.protocol`): it is not asked for
+  the token, since AWS SDKs sign requests instead (:mod:`socialsight.aws.sigv4`
+  checks them); the host and origin checks apply to it as to every request.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ COOKIE = "socialsight_token"
 MIN_TOKEN = 16
 OPEN_PATHS = ("/login", "/static/")
 NOT_PAGES = ("/api/", "/photos/", "/static-vendor/")  # answered 401, not sent to /login
+AWS_ENDPOINT = ("POST", "/")  # the AWS API: signed with SigV4 instead of the token
 # Pages run only the app's own scripts (post text can never become code), and are not
 # framed by other sites. plotly.js sets inline styles, hence 'unsafe-inline' for styles.
 PAGE_HEADERS = {
@@ -57,6 +61,23 @@ def check_bind(host: str, token: str | None) -> None:
             "(--token, or SOCIALSIGHT_SERVE_TOKEN), or keep the default 127.0.0.1")
 
 
+def check_aws_keys(key_id: str | None, secret: str | None) -> None:
+    """The AWS API's key pair: both or neither, an id fit for a SigV4 scope, a long secret."""
+    if bool(key_id) != bool(secret):
+        raise ConfigError("set serve.aws_access_key_id and serve.aws_secret_access_key "
+                          "together (SOCIALSIGHT_SERVE_AWS_ACCESS_KEY_ID and "
+                          "SOCIALSIGHT_SERVE_AWS_SECRET_ACCESS_KEY), or neither")
+    if key_id and (not key_id.isprintable() or "/" in key_id or " " in key_id):
+        raise ConfigError("serve.aws_access_key_id may not hold spaces or '/'")
+    if secret is not None and len(secret) < MIN_TOKEN:
+        raise ConfigError(
+            f"serve.aws_secret_access_key must be at least {MIN_TOKEN} characters")
+
+
+def is_aws_request(request: Request) -> bool:
+    return (request.method, request.url.path) == AWS_ENDPOINT
+
+
 def token_matches(request: Request, token: str) -> bool:
     offered = request.cookies.get(COOKIE, "")
     header = request.headers.get("authorization", "")
@@ -80,8 +101,8 @@ class Guard:
         if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
             return JSONResponse({"error": "cross-origin writes are refused"}, 403)
         path = request.url.path
-        if self.token and not path.startswith(OPEN_PATHS) and not token_matches(
-                request, self.token):
+        if self.token and not path.startswith(OPEN_PATHS) and not is_aws_request(
+                request) and not token_matches(request, self.token):
             if path.startswith(NOT_PAGES) or request.method != "GET":
                 return JSONResponse({"error": "a token is required: send "
                                      "'Authorization: Bearer TOKEN'"}, 401)

@@ -1,0 +1,1 @@
+"""AWS's own API, answered locally: Rekognition and Comprehend calls run on socialsight."""

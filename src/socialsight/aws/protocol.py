@@ -1,0 +1,158 @@
+"""The AWS JSON 1.1 protocol: ``POST /`` with ``X-Amz-Target: Service.Operation``.
+
+This is what boto3 speaks to Rekognition and Comprehend; pointed at ``socialsight serve``
+(``endpoint_url``), it reaches :func:`mount`'s endpoint. One request goes:
+
+1. the target names a service of :data:`SERVICES`;
+2. the body, refused early when bigger than the service allows (``Content-Length``
+   first, then while it streams in);
+3. the signature (:mod:`socialsight.aws.sigv4`, and the policy in its docstring);
+4. the operation of the target, on the JSON object of the body, in a worker thread
+   (the models are CPU-bound: the event loop keeps serving other requests);
+5. its answer as ``application/x-amz-json-1.1`` with an ``x-amzn-RequestId``.
+
+Errors come back as AWS sends them, so boto3 raises ``client.exceptions.<Code>``::
+
+    HTTP/1.1 400
+    x-amzn-ErrorType: TextSizeLimitExceededException
+    {"__type": "TextSizeLimitExceededException", "Message": "..."}
+
+An operation that fails unexpectedly answers the service's internal error (500); the
+traceback goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from socialsight.aws import comprehend, rekognition, sigv4
+from socialsight.aws.core import AwsContext, AwsError, Operation
+from socialsight.web.security import is_loopback
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Service:
+    """One AWS service answered here, and how it differs from the others."""
+
+    operations: dict[str, Operation]
+    signing_name: str  # the service in a SigV4 credential scope
+    max_body: int  # bytes of JSON a request may have
+    too_large: str  # its error for a body over max_body
+    internal: str  # its error for a failure of our own
+
+
+# X-Amz-Target prefix → service. Rekognition takes images up to 5 MB, 6.7 MB in base64;
+# Comprehend 25 texts of 100 KB, up to 6 bytes of JSON per byte of text escaped.
+SERVICES: dict[str, Service] = {
+    "RekognitionService": Service(rekognition.OPERATIONS, "rekognition", 7 * MiB,
+                                  "ImageTooLargeException", "InternalServerError"),
+    "Comprehend_20171127": Service(comprehend.OPERATIONS, "comprehend", 8 * MiB,
+                                   "TextSizeLimitExceededException", "InternalServerException"),
+}
+UNKNOWN_MAX_BODY = 1 * MiB
+
+
+def mount(app: FastAPI, ctx: AwsContext) -> None:
+    """Answer the AWS JSON 1.1 protocol at ``POST /`` of ``app``."""
+    serve = ctx.settings.serve
+    loopback = is_loopback(serve.host)
+    if not loopback and not serve.aws_access_key_id:
+        log.warning("the AWS API refuses every request on %s: set serve.aws_access_key_id "
+                    "and serve.aws_secret_access_key to let signed requests in", serve.host)
+
+    @app.post("/", include_in_schema=False)
+    async def aws(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            return _answer(await _handle(request, ctx, loopback), request_id)
+        except AwsError as exc:
+            return _error(exc, request_id)
+
+
+async def _handle(request: Request, ctx: AwsContext, loopback: bool) -> bytes:
+    target = request.headers.get("x-amz-target", "")
+    prefix, _, name = target.partition(".")
+    service = SERVICES.get(prefix)
+    body = await read_body(request, service)
+    serve = ctx.settings.serve
+    sigv4.authenticate(
+        sigv4.Request(request.method, request.scope.get("raw_path", b"/").decode("latin-1"),
+                      request.url.query,
+                      [(k.decode("latin-1"), v.decode("latin-1"))
+                       for k, v in request.headers.raw], body),
+        serve.aws_access_key_id, serve.aws_secret_access_key, loopback,
+        service.signing_name if service else None)
+    operation = service.operations.get(name) if service else None
+    if service is None or operation is None:
+        raise AwsError("UnknownOperationException",
+                       f"Unknown operation {target!r}" if target else
+                       "The request has no X-Amz-Target header naming an operation")
+    params = parse_body(body)
+    try:
+        result = await run_in_threadpool(operation, params, ctx)
+        return orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
+    except AwsError:
+        raise
+    except Exception:
+        log.exception("AWS operation %s failed", target)
+        raise AwsError(service.internal, "An internal error occurred; the server's log "
+                       "has the details.", 500) from None
+
+
+async def read_body(request: Request, service: Service | None) -> bytes:
+    """The body, or the service's error as soon as it is known to be too big."""
+    limit = service.max_body if service else UNKNOWN_MAX_BODY
+    code = service.too_large if service else "RequestEntityTooLargeException"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(code, limit, int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(code, limit, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request's JSON object (an empty body is ``{}``, as for AWS)."""
+    if not body.strip():
+        return {}
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise AwsError("SerializationException", f"The request body is not JSON: {exc}") \
+            from None
+    if not isinstance(params, dict):
+        raise AwsError("SerializationException", "The request body must be a JSON object")
+    return params
+
+
+def _too_large(code: str, limit: int, size: int) -> AwsError:
+    return AwsError(code, f"The request body has {size} bytes or more; at most {limit} are "
+                    "accepted", 413 if code == "RequestEntityTooLargeException" else 400)
+
+
+def _answer(body: bytes, request_id: str) -> Response:
+    return Response(body, media_type=CONTENT_TYPE,
+                    headers={"x-amzn-RequestId": request_id})
+
+
+def _error(exc: AwsError, request_id: str) -> Response:
+    body = {"__type": exc.code, "Message": exc.message}
+    return Response(orjson.dumps(body), status_code=exc.status, media_type=CONTENT_TYPE,
+                    headers={"x-amzn-RequestId": request_id, "x-amzn-ErrorType": exc.code})

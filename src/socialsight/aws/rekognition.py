@@ -1,0 +1,565 @@
+"""Rekognition's operations on socialsight's models, answering as AWS does.
+
+Each operation runs only the models it needs (:mod:`socialsight.vision`), and gives
+for a photo what ``socialsight enrich`` writes into ``media_rekognition.image_labels``
+under Rekognition's field names:
+
+- ``DetectLabels`` runs the classifier and the object detector, reads text where the
+  quick look finds some (the Text label) and looks for faces where there is a person
+  (Person, Human and Face), gated as ``enrich`` gates (``vision.gate``); ``MaxLabels``
+  and ``MinConfidence`` default to ``vision.max_labels`` and ``vision.min_confidence``.
+- ``DetectModerationLabels``: open_nsfw and the classifier's hints, plus nudenet's body
+  parts where it is installed and there is a person (``MinConfidence`` default 50).
+- ``DetectText`` always reads text (the caller asked for it): lines at least
+  ``vision.min_confidence`` sure, with their words; ``Filters.WordFilter`` and
+  ``Filters.RegionsOfInterest`` (a detection's centre in a region's box) then filter.
+- ``DetectFaces`` always looks for faces; ``Attributes`` ``DEFAULT`` gives BoundingBox,
+  Confidence, Landmarks, Pose and Quality, ``ALL`` (or single attributes such as
+  ``AGE_RANGE``) adds AgeRange, Gender, Smile, Emotions, EyesOpen and MouthOpen.
+  Eyeglasses, Sunglasses, Beard, Mustache, EyeDirection and FaceOccluded have no model
+  in the pack: they are left out of the response, never invented.
+- ``RecognizeCelebrities`` matches faces against the lake's known-people gallery
+  (``socialsight people add``, :mod:`socialsight.people`).
+- The collection calls (``CreateCollection``, ``IndexFaces``, ``SearchFacesByImage``,
+  ``SearchFaces``, ``ListFaces``, ``DeleteFaces``, ``ListCollections``,
+  ``DescribeCollection``, ``DeleteCollection``) keep faces in the lake
+  (:mod:`socialsight.aws.collections`).
+
+Images come as ``Image.Bytes`` (at most 5 MiB, as AWS allows) or ``Image.S3Object``:
+read through the lake's own file system when the lake is on S3 (any bucket its
+credentials reach), otherwise through s3fs with the usual AWS environment
+(``AWS_ENDPOINT_URL``, credentials), at most ``fetch.max_bytes``. No URL is ever
+fetched. PNG and JPEG only, as AWS; more than ``fetch.max_pixels`` pixels is
+``ImageTooLargeException``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import logging
+import re
+import sys
+import uuid
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from socialsight.aws.collections import (
+    FACE_ID,
+    FACE_MODEL_VERSION,
+    Collections,
+    NewFace,
+    check_id,
+    face_record,
+)
+from socialsight.aws.core import AwsContext, AwsError, Operation
+from socialsight.config import FetchSettings, VisionSettings
+from socialsight.errors import MediaError, SocialsightError
+from socialsight.lake.store import STORAGE_OPTIONS
+from socialsight.media.photo import decode
+from socialsight.media.sniff import sniff
+from socialsight.vision import body_parts, face_attributes, objects
+from socialsight.vision import faces as faces_mod
+from socialsight.vision import labels as labels_mod
+from socialsight.vision import moderation as moderation_mod
+from socialsight.vision import text as text_mod
+from socialsight.vision.analyze import (
+    LABEL_MODEL_VERSION,
+    MODEL_VERSIONS,
+    PERSON_GATE,
+    Analysis,
+    analyze,
+    merge_moderation,
+    model_versions,
+)
+from socialsight.vision.faces import FaceDetail
+from socialsight.vision.labels import Label
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, as AWS limits it (ImageBlob's max)
+FORMATS = frozenset({"image/jpeg", "image/png"})
+S3_PROTOCOLS = frozenset({"s3", "s3a"})
+MODERATION_MIN_CONFIDENCE = 50.0  # AWS's default, and what enrich keeps
+FACE_MATCH_THRESHOLD = 80.0  # AWS's default FaceMatchThreshold
+EXTERNAL_IMAGE_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
+NO_FACE = "There are no faces in the image. Should be at least 1."
+
+# FaceDetail fields every DetectFaces answer has; Attributes add more (ALL: every one).
+DEFAULT_FIELDS = ("BoundingBox", "Confidence", "Landmarks", "Pose", "Quality")
+ATTRIBUTE_FIELDS: dict[str, str] = {
+    "AGE_RANGE": "AgeRange", "BEARD": "Beard", "EMOTIONS": "Emotions",
+    "EYE_DIRECTION": "EyeDirection", "EYEGLASSES": "Eyeglasses", "EYES_OPEN": "EyesOpen",
+    "GENDER": "Gender", "MOUTH_OPEN": "MouthOpen", "MUSTACHE": "Mustache",
+    "FACE_OCCLUDED": "FaceOccluded", "SMILE": "Smile", "SUNGLASSES": "Sunglasses",
+}
+# IndexFaces' QualityFilter: the smallest face side (pixels) and detector confidence kept.
+QUALITY_FILTERS: dict[str, tuple[int, float]] = {
+    "NONE": (0, 0.0), "LOW": (20, 90.0), "AUTO": (40, 95.0), "MEDIUM": (40, 95.0),
+    "HIGH": (80, 99.0),
+}
+
+
+# --- request values ----------------------------------------------------------------------
+
+
+def _invalid(message: str) -> AwsError:
+    return AwsError("InvalidParameterException", message)
+
+
+def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            low <= value <= high):
+        raise _invalid(f"{key} must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def _integer(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = _number(body, key, default, low, high)
+    if value != int(value):
+        raise _invalid(f"{key} must be a whole number, not {body.get(key)!r}")
+    return int(value)
+
+
+def _vision(ctx: AwsContext) -> VisionSettings:
+    return ctx.settings.vision
+
+
+def _present(value: Any) -> Any:
+    """``value`` without null members: AWS leaves out what it does not know."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
+# --- images ------------------------------------------------------------------------------
+
+
+def image_bytes(body: dict[str, Any], ctx: AwsContext) -> bytes:
+    """The raw bytes of the request's ``Image`` (Bytes, or S3Object read from S3)."""
+    image = body.get("Image")
+    if not isinstance(image, dict) or ("Bytes" in image) == ("S3Object" in image):
+        raise _invalid("Image must have exactly one of Bytes and S3Object")
+    if "S3Object" in image:
+        return _s3_bytes(image["S3Object"], ctx)
+    encoded = image["Bytes"]
+    if not isinstance(encoded, str):
+        raise _invalid("Image.Bytes must be a base64-encoded string")
+    if len(encoded) > (MAX_BYTES + 2) // 3 * 4 + 4:
+        raise AwsError("ImageTooLargeException", "Image size is too large.")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid("Image.Bytes is not valid base64") from None
+    if len(data) > MAX_BYTES:
+        raise AwsError("ImageTooLargeException", "Image size is too large.")
+    return data
+
+
+def _s3_bytes(s3: Any, ctx: AwsContext) -> bytes:
+    if not isinstance(s3, dict) or not all(isinstance(s3.get(k), str) and s3[k]
+                                           for k in ("Bucket", "Name")):
+        raise _invalid("Image.S3Object needs a Bucket and a Name")
+    path = f"{s3['Bucket']}/{s3['Name']}"
+    version = {"version_id": s3["Version"]} if s3.get("Version") else {}
+    try:
+        if ctx.lake.protocol in S3_PROTOCOLS:
+            fs = ctx.lake.fs
+        else:
+            import fsspec
+
+            # a fresh client: the AWS environment is read as it is now
+            fs = fsspec.filesystem("s3", skip_instance_cache=True, **STORAGE_OPTIONS["s3"])
+        size = fs.size(path)
+        if size is not None and size > ctx.settings.fetch.max_bytes:
+            raise AwsError("ImageTooLargeException",
+                           f"S3 object s3://{path} is {size:,} bytes, over fetch.max_bytes")
+        with fs.open(path, "rb", **version) as handle:
+            data: bytes = handle.read(ctx.settings.fetch.max_bytes + 1)
+    except ImportError:
+        raise AwsError("InvalidS3ObjectException", "reading S3 objects needs s3fs: "
+                       "pip install 'socialsight[s3]'") from None
+    except (OSError, ValueError) as exc:
+        raise AwsError("InvalidS3ObjectException",
+                       f"Unable to get object s3://{path}: {exc}") from None
+    if len(data) > ctx.settings.fetch.max_bytes:
+        raise AwsError("ImageTooLargeException", f"S3 object s3://{path} is too large")
+    return data
+
+
+def decode_image(data: bytes, settings: FetchSettings) -> Image.Image:
+    """The photo as RGB, checked as ``socialsight analyze`` checks one (PNG, JPEG only)."""
+    if sniff(data) not in FORMATS:
+        raise AwsError("InvalidImageFormatException", "Request has unsupported image format")
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except Image.DecompressionBombError:
+        width = height = sys.maxsize  # so large that Pillow itself refuses it
+    except (OSError, ValueError) as exc:
+        raise AwsError("InvalidImageFormatException", f"Invalid image: {exc}") from None
+    if width * height > settings.max_pixels:
+        raise AwsError("ImageTooLargeException", "Image has too many pixels: at most "
+                       f"{settings.max_pixels:,} (fetch.max_pixels)")
+    try:
+        image = decode(data, settings, "Image")
+    except MediaError as exc:
+        raise AwsError("InvalidImageFormatException", f"Invalid image: {exc}") from None
+    return image.convert("RGB")
+
+
+def read_image(body: dict[str, Any], ctx: AwsContext) -> tuple[Image.Image, bytes]:
+    data = image_bytes(body, ctx)
+    return decode_image(data, ctx.settings.fetch), data
+
+
+# --- what the models see -----------------------------------------------------------------
+
+
+def labels(image: Image.Image, s: VisionSettings) -> list[Label]:
+    """The labels ``analyze`` gives (the same steps, gated alike), without what only
+    faces need."""
+    return analyze(image, s, details=False).labels
+
+
+def moderation(image: Image.Image, s: VisionSettings,
+               min_confidence: float) -> list[moderation_mod.ModerationLabel]:
+    """The moderation labels ``analyze`` gives, at ``min_confidence``."""
+    threads, directory = s.threads, s.models_dir
+    scores = labels_mod.scores_by_name(labels_mod.class_scores(image, threads, directory),
+                                       directory)
+    found = moderation_mod.moderation_labels(
+        moderation_mod.explicit_score(image, threads, directory), scores, min_confidence)
+    if body_parts.available():
+        person = not s.gate or any(o.name == "Person" for o in objects.detect_objects(
+            image, min(s.min_confidence, PERSON_GATE), threads, directory))
+        if person:
+            parts = body_parts.moderation_labels(body_parts.detect_body_parts(image, threads),
+                                                 min_confidence)
+            found = merge_moderation(found, parts)
+    return found
+
+
+def faces(image: Image.Image, s: VisionSettings) -> list[FaceDetail]:
+    """Every face with its attributes (as ``analyze`` describes them)."""
+    found = faces_mod.detect_faces(image, threads=s.threads, directory=s.models_dir)
+    for face in found:
+        try:
+            face.extra = face_attributes.describe(image, face, s.threads, s.models_dir)
+        except Exception as exc:  # as in analyze: the face stays, its attributes unknown
+            log.warning("face attributes failed: %s", exc)
+    return found
+
+
+def embeddings(image: Image.Image, found: list[FaceDetail],
+               s: VisionSettings) -> list[list[float] | None]:
+    """One embedding per face (rounded as ``enrich`` stores them); None where it fails."""
+    from socialsight.vision.embeddings import embed
+
+    out: list[list[float] | None] = []
+    for face in found:
+        try:
+            vector = embed(image, face, s.threads, s.models_dir)
+        except (SocialsightError, ValueError, np.linalg.LinAlgError) as exc:
+            log.warning("face embedding failed: %s", exc)
+            out.append(None)
+            continue
+        out.append([round(float(v), 6) for v in vector])
+    return out
+
+
+def face_details(found: list[FaceDetail], attributes: Any) -> list[dict[str, Any]]:
+    """``FaceDetails`` cut to what ``Attributes`` asks for (DEFAULT when absent)."""
+    asked = ["DEFAULT"] if attributes is None else attributes
+    if not isinstance(asked, list) or any(
+            a not in ATTRIBUTE_FIELDS and a not in ("DEFAULT", "ALL") for a in asked):
+        raise _invalid(f"Attributes must list DEFAULT, ALL or {', '.join(ATTRIBUTE_FIELDS)}")
+    keep = set(DEFAULT_FIELDS) | {ATTRIBUTE_FIELDS[a] for a in asked if a in ATTRIBUTE_FIELDS}
+    if "ALL" in asked:
+        keep |= set(ATTRIBUTE_FIELDS.values())
+    rows = Analysis(0, 0, faces=found, looked_for_faces=True).rekognition()["FaceDetails"]
+    return [_present({k: v for k, v in row.items() if k in keep}) for row in rows]
+
+
+# --- image operations --------------------------------------------------------------------
+
+
+def detect_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    s = _vision(ctx)
+    s = s.model_copy(update={
+        "max_labels": _integer(body, "MaxLabels", s.max_labels, 0, 4096),
+        "min_confidence": _number(body, "MinConfidence", s.min_confidence, 0, 100)})
+    image, _ = read_image(body, ctx)
+    found = Analysis(*image.size, labels=labels(image, s)).rekognition()["Labels"]
+    return {"Labels": _present(found), "LabelModelVersion": LABEL_MODEL_VERSION}
+
+
+def detect_moderation_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    least = _number(body, "MinConfidence", MODERATION_MIN_CONFIDENCE, 0, 100)
+    image, _ = read_image(body, ctx)
+    found = moderation(image, _vision(ctx), least)
+    rows = Analysis(*image.size, moderation=found).rekognition()["ModerationLabels"]
+    for row in rows:
+        row["TaxonomyLevel"] = 2 if row["ParentName"] else 1
+    return {"ModerationLabels": rows,
+            "ModerationModelVersion": model_versions()["moderation"]}
+
+
+def detect_text(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    s = _vision(ctx)
+    filters = body.get("Filters") or {}
+    if not isinstance(filters, dict) or not isinstance(filters.get("WordFilter") or {}, dict):
+        raise _invalid("Filters must be a structure")
+    words = filters.get("WordFilter") or {}
+    least = _number(words, "MinConfidence", 0.0, 0, 100)
+    min_height = _number(words, "MinBoundingBoxHeight", 0.0, 0, 1)
+    min_width = _number(words, "MinBoundingBoxWidth", 0.0, 0, 1)
+    regions = [_region(r) for r in filters.get("RegionsOfInterest") or []]
+    image, _ = read_image(body, ctx)
+    found = text_mod.detect_text(image, s.min_confidence, s.threads)
+    rows = Analysis(*image.size, text=found, looked_for_text=True).rekognition()
+    kept = []
+    for row in rows["TextDetections"]:
+        box = row["Geometry"]["BoundingBox"]
+        centre = (box["Left"] + box["Width"] / 2, box["Top"] + box["Height"] / 2)
+        if (row["Confidence"] >= least and box["Height"] >= min_height
+                and box["Width"] >= min_width
+                and (not regions or any(_inside(centre, r) for r in regions))):
+            kept.append(_present(row))
+    return {"TextDetections": kept, "TextModelVersion": MODEL_VERSIONS["text"]}
+
+
+def _region(region: Any) -> tuple[float, float, float, float]:
+    """A region of interest as (left, top, right, bottom): its box, or its polygon's."""
+    if isinstance(region, dict) and isinstance(region.get("BoundingBox"), dict):
+        b = region["BoundingBox"]
+        left, top = float(b.get("Left", 0)), float(b.get("Top", 0))
+        return left, top, left + float(b.get("Width", 0)), top + float(b.get("Height", 0))
+    if isinstance(region, dict) and isinstance(region.get("Polygon"), list) and region[
+            "Polygon"]:
+        xs = [float(p.get("X", 0)) for p in region["Polygon"]]
+        ys = [float(p.get("Y", 0)) for p in region["Polygon"]]
+        return min(xs), min(ys), max(xs), max(ys)
+    raise _invalid("a region of interest needs a BoundingBox or a Polygon")
+
+
+def _inside(point: tuple[float, float], region: tuple[float, float, float, float]) -> bool:
+    return region[0] <= point[0] <= region[2] and region[1] <= point[1] <= region[3]
+
+
+def detect_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    attributes = body.get("Attributes")
+    face_details([], attributes)  # a bad Attributes is refused before any work
+    image, _ = read_image(body, ctx)
+    return {"FaceDetails": face_details(faces(image, _vision(ctx)), attributes)}
+
+
+def recognize_celebrities(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    from socialsight.people import Gallery, recognise
+
+    s = _vision(ctx)
+    image, _ = read_image(body, ctx)
+    found = faces(image, s)
+    rows = [f.as_rekognition() for f in found]
+    known = recognise(Gallery.load(ctx.lake), rows, embeddings(image, found, s))
+    result = Analysis(*image.size).rekognition(known)["CelebrityRecognition"]
+    return _present(result)
+
+
+# --- collections -------------------------------------------------------------------------
+
+
+def _collection(body: dict[str, Any]) -> str:
+    return check_id(body.get("CollectionId"))
+
+
+def create_collection(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    return Collections(ctx.lake).create(_collection(body))
+
+
+def delete_collection(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    return Collections(ctx.lake).delete(_collection(body))
+
+
+def describe_collection(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    return Collections(ctx.lake).describe(_collection(body))
+
+
+def list_collections(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    size = _integer(body, "MaxResults", 1000, 0, 4096)
+    ids = Collections(ctx.lake).ids()
+    page, token = _page(ids, body.get("NextToken"), size or 1000)
+    out: dict[str, Any] = {"CollectionIds": page,
+                           "FaceModelVersions": [FACE_MODEL_VERSION] * len(page)}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+def _page(ids: list[str], token: Any, size: int) -> tuple[list[str], str | None]:
+    """The ``size`` ids after ``token`` (the last id of the page before), in order."""
+    if token is not None and not isinstance(token, str):
+        raise AwsError("InvalidPaginationTokenException", "NextToken must be a string")
+    rest = [i for i in ids if token is None or i > token]
+    page = rest[:size]
+    return page, (page[-1] if len(rest) > size else None)
+
+
+def list_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    size = _integer(body, "MaxResults", 1000, 0, 4096)
+    table = Collections(ctx.lake).faces(_collection(body))
+    rows = sorted(table.drop_columns(["embedding"]).to_pylist(), key=lambda r: r["face_id"])
+    wanted = body.get("FaceIds")
+    if wanted is not None:
+        rows = [r for r in rows if r["face_id"] in set(_face_ids(wanted))]
+    token = body.get("NextToken")
+    if token is not None and not (isinstance(token, str) and FACE_ID.fullmatch(token)):
+        raise AwsError("InvalidPaginationTokenException", f"Invalid NextToken {token!r}")
+    ids, next_token = _page([r["face_id"] for r in rows], token, size or 1000)
+    by_id = {r["face_id"]: r for r in rows}
+    out: dict[str, Any] = {"Faces": [face_record(by_id[i]) for i in ids],
+                           "FaceModelVersion": FACE_MODEL_VERSION}
+    if next_token:
+        out["NextToken"] = next_token
+    return out
+
+
+def _face_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(f, str) and FACE_ID.fullmatch(f) for f in value):
+        raise _invalid("FaceIds must be a list of face ids (UUIDs)")
+    return value
+
+
+def delete_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    collection, wanted = _collection(body), _face_ids(body.get("FaceIds"))
+    gone = Collections(ctx.lake).remove(collection, wanted)
+    missing = [f for f in dict.fromkeys(wanted) if f not in gone]
+    return {"DeletedFaces": gone, "UnsuccessfulFaceDeletions": [
+        {"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]} for f in missing]}
+
+
+def _quality(body: dict[str, Any], default: str) -> tuple[int, float]:
+    name = body.get("QualityFilter", default)
+    if name not in QUALITY_FILTERS:
+        raise _invalid(f"QualityFilter must be one of {', '.join(QUALITY_FILTERS)}")
+    return QUALITY_FILTERS[name]
+
+
+def _reasons(face: FaceDetail, image: Image.Image, quality: tuple[int, float]) -> list[str]:
+    """Why a face falls short of the quality filter (none: it passes)."""
+    min_side, min_confidence = quality
+    side = min(face.box[2] * image.width, face.box[3] * image.height)
+    return ([] if side >= min_side else ["SMALL_BOUNDING_BOX"]) + (
+        [] if face.confidence >= min_confidence else ["LOW_CONFIDENCE"])
+
+
+def _area(face: FaceDetail) -> float:
+    return face.box[2] * face.box[3]
+
+
+def index_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    s, collection = _vision(ctx), _collection(body)
+    external = body.get("ExternalImageId")
+    if external is not None and not (isinstance(external, str)
+                                     and EXTERNAL_IMAGE_ID.fullmatch(external)):
+        raise _invalid("ExternalImageId must be 1 to 255 characters of [a-zA-Z0-9_.:-]")
+    most = _integer(body, "MaxFaces", 4096, 1, 4096)
+    quality, attributes = _quality(body, "AUTO"), body.get("DetectionAttributes")
+    face_details([], attributes)
+    store = Collections(ctx.lake)
+    store.faces(collection)  # ResourceNotFoundException before any work
+    image, data = read_image(body, ctx)
+    indexed: list[tuple[FaceDetail, list[float]]] = []
+    unindexed: list[tuple[FaceDetail, list[str]]] = []
+    good = []
+    for face in sorted(faces(image, s), key=_area, reverse=True):  # largest first
+        why = _reasons(face, image, quality)
+        if why:
+            unindexed.append((face, why))
+        else:
+            good.append(face)
+    unindexed += [(f, ["EXCEEDS_MAX_FACES"]) for f in good[most:]]
+    for face, vector in zip(good[:most], embeddings(image, good[:most], s), strict=True):
+        if vector is None:
+            unindexed.append((face, ["LOW_FACE_QUALITY"]))
+        else:
+            indexed.append((face, vector))
+    image_id = str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16], version=4))
+    records = store.add(collection, [NewFace(image_id, external, f.box, f.confidence,
+                                             np.asarray(v)) for f, v in indexed])
+    details = face_details([f for f, _ in indexed], attributes)
+    skipped = face_details([f for f, _ in unindexed], attributes)
+    return {"FaceRecords": [{"Face": r, "FaceDetail": d}
+                            for r, d in zip(records, details, strict=True)],
+            "FaceModelVersion": FACE_MODEL_VERSION,
+            "UnindexedFaces": [{"Reasons": why, "FaceDetail": d}
+                               for (_, why), d in zip(unindexed, skipped, strict=True)]}
+
+
+def _threshold(body: dict[str, Any]) -> tuple[float, int]:
+    return (_number(body, "FaceMatchThreshold", FACE_MATCH_THRESHOLD, 0, 100),
+            _integer(body, "MaxFaces", 4096, 1, 4096))
+
+
+def search_faces_by_image(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    s, collection = _vision(ctx), _collection(body)
+    threshold, most = _threshold(body)
+    quality = _quality(body, "NONE")
+    store = Collections(ctx.lake)
+    store.faces(collection)
+    image, _ = read_image(body, ctx)
+    found = [f for f in faces_mod.detect_faces(image, threads=s.threads,
+                                               directory=s.models_dir)
+             if not _reasons(f, image, quality)]
+    if not found:
+        raise _invalid(NO_FACE)
+    face = max(found, key=_area)
+    vector = embeddings(image, [face], s)[0]
+    if vector is None:
+        raise _invalid("The largest face in the image cannot be aligned for a search")
+    left, top, width, height = face.box
+    return {"SearchedFaceBoundingBox": {"Width": width, "Height": height, "Left": left,
+                                        "Top": top},
+            "SearchedFaceConfidence": face.confidence,
+            "FaceMatches": store.search(collection, np.asarray(vector), threshold, most),
+            "FaceModelVersion": FACE_MODEL_VERSION}
+
+
+def search_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    collection, face_id = _collection(body), body.get("FaceId")
+    if not (isinstance(face_id, str) and FACE_ID.fullmatch(face_id)):
+        raise _invalid("FaceId must be a face id (a UUID)")
+    threshold, most = _threshold(body)
+    store = Collections(ctx.lake)
+    matches = store.search(collection, store.embedding(collection, face_id), threshold,
+                           most, exclude=face_id)
+    return {"SearchedFaceId": face_id, "FaceMatches": matches,
+            "FaceModelVersion": FACE_MODEL_VERSION}
+
+
+OPERATIONS: dict[str, Operation] = {
+    "DetectLabels": detect_labels,
+    "DetectModerationLabels": detect_moderation_labels,
+    "DetectText": detect_text,
+    "DetectFaces": detect_faces,
+    "RecognizeCelebrities": recognize_celebrities,
+    "CreateCollection": create_collection,
+    "DescribeCollection": describe_collection,
+    "ListCollections": list_collections,
+    "DeleteCollection": delete_collection,
+    "IndexFaces": index_faces,
+    "SearchFacesByImage": search_faces_by_image,
+    "SearchFaces": search_faces,
+    "ListFaces": list_faces,
+    "DeleteFaces": delete_faces,
+}
