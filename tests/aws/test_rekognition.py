@@ -251,6 +251,10 @@ def test_what_is_not_a_usable_image_is_refused_with_aws_errors(rekognition):
         rekognition.detect_text(Image=image(photo("no_time_for_that_tiny.gif")))
     with pytest.raises(errors.InvalidImageFormatException):  # a PNG cut short
         rekognition.detect_faces(Image=image(photo("coffee.png")[:5000]))
+    with pytest.raises(errors.InvalidImageFormatException) as header_only:  # a bare header
+        rekognition.detect_labels(Image=image(b"\x89PNG\r\n\x1a\n" + bytes(100)))
+    message = header_only.value.response["Error"]["Message"]
+    assert "cannot identify image file" in message and "object at 0x" not in message
     with pytest.raises(errors.ImageTooLargeException):  # a decompression bomb
         rekognition.detect_labels(Image=image(bomb(100_000, 100_000)))
     with pytest.raises(errors.ImageTooLargeException):  # over fetch.max_pixels (50 M)

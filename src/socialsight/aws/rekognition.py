@@ -61,7 +61,7 @@ from socialsight.config import FetchSettings, VisionSettings
 from socialsight.errors import MediaError, SocialsightError
 from socialsight.lake.store import STORAGE_OPTIONS
 from socialsight.media.photo import decode
-from socialsight.media.sniff import sniff
+from socialsight.media.sniff import pil_reason, sniff
 from socialsight.vision import body_parts, face_attributes, objects
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
@@ -206,7 +206,8 @@ def decode_image(data: bytes, settings: FetchSettings) -> Image.Image:
     except Image.DecompressionBombError:
         width = height = sys.maxsize  # so large that Pillow itself refuses it
     except (OSError, ValueError) as exc:
-        raise AwsError("InvalidImageFormatException", f"Invalid image: {exc}") from None
+        raise AwsError("InvalidImageFormatException", f"Invalid image: {pil_reason(exc)}") \
+            from None
     if width * height > settings.max_pixels:
         raise AwsError("ImageTooLargeException", "Image has too many pixels: at most "
                        f"{settings.max_pixels:,} (fetch.max_pixels)")

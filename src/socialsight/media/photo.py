@@ -11,7 +11,7 @@ from PIL import Image
 from socialsight.config import FetchSettings
 from socialsight.errors import MediaError
 from socialsight.media.fetch import Fetcher
-from socialsight.media.sniff import describe, dimensions, sniff
+from socialsight.media.sniff import describe, dimensions, pil_reason, sniff
 
 
 def read_bytes(source: str, settings: FetchSettings) -> bytes:
@@ -42,7 +42,7 @@ def decode(data: bytes, settings: FetchSettings, name: str = "photo") -> Image.I
         image = Image.open(io.BytesIO(data))
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"cannot decode {name}: {exc}") from exc
+        raise MediaError(f"cannot decode {name}: {pil_reason(exc)}") from exc
     return image
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from socialsight.errors import MediaError
 
@@ -45,7 +46,13 @@ def dimensions(data: bytes, max_pixels: int) -> tuple[int, int]:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"cannot read the image header: {exc}") from exc
+        raise MediaError(f"cannot read the image header: {pil_reason(exc)}") from exc
     if width * height > max_pixels:
         raise MediaError(f"image has {width}x{height} pixels, over the limit of {max_pixels:,}")
     return width, height
+
+
+def pil_reason(exc: BaseException) -> str:
+    """Pillow's message without the address of the in-memory file it names."""
+    return re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-fA-F]+>", "", str(exc)) or type(
+        exc).__name__
