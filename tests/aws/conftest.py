@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ import pytest
 
 from socialsight.config import Settings, load_settings
 from socialsight.lake.store import Lake
+from tests import liveserver
 
 ACCESS_KEY = "AKIDSOCIALSIGHTTEST"
 SECRET_KEY = "socialsight-test-secret-key-0123456789"
@@ -28,29 +27,11 @@ def aws_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     return Lake(str(tmp_path_factory.mktemp("aws") / "lake"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(lake: Lake, settings: Settings) -> tuple[Any, threading.Thread, str]:
     """``create_app`` under uvicorn on a free loopback port: (server, thread, base URL)."""
-    import uvicorn
-
     from socialsight.web.app import create_app
 
-    port = _free_port()
-    app = create_app(lake, settings)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("socialsight serve did not start")
-        time.sleep(0.05)
+    uv, thread, port = liveserver.start(create_app(lake, settings))
     return uv, thread, f"http://127.0.0.1:{port}"
 
 
@@ -58,8 +39,7 @@ def start_server(lake: Lake, settings: Settings) -> tuple[Any, threading.Thread,
 def aws_server(aws_lake: Lake) -> Iterator[str]:
     uv, thread, url = start_server(aws_lake, load_settings(lake=aws_lake.url))
     yield url
-    uv.should_exit = True
-    thread.join(10)
+    liveserver.stop(uv, thread)
 
 
 def boto_client(service: str, url: str, access_key: str = ACCESS_KEY,

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ import pytest
 
 from socialsight.config import Settings, load_settings
 from socialsight.lake.store import Lake
+from tests import liveserver
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 # Chromium logs a refused request (400: bad SQL, a bad filter) on the console; pages
@@ -60,33 +58,14 @@ def client(demo_lake: Lake) -> Iterator[Any]:
         yield test_client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def server(demo_lake: Lake) -> Iterator[str]:
     """The dashboard on 127.0.0.1 under uvicorn; yields its base URL."""
-    import uvicorn
-
     from socialsight.web.app import create_app
 
-    port = _free_port()
-    app = create_app(demo_lake, dashboard_settings(demo_lake))
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the dashboard did not start")
-        time.sleep(0.05)
+    uv, thread, port = liveserver.start(create_app(demo_lake, dashboard_settings(demo_lake)))
     yield f"http://localhost:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    liveserver.stop(uv, thread)
 
 
 def chromium_path() -> str | None:

@@ -6,8 +6,6 @@ Enrolling and forgetting change the lake: those tests run on a copy of the demo 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,8 @@ import pytest
 
 from socialsight.lake.store import Lake
 from socialsight.query.engine import seed_queries
-from tests.web.conftest import _free_port, dashboard_settings
+from tests import liveserver
+from tests.web.conftest import dashboard_settings
 from tests.web.test_faces import copy_lake, rewrite_rows
 
 GRACE = "1baa503e"  # Grace Hopper, enrolled in the demo's gallery
@@ -165,21 +164,10 @@ def test_a_face_without_an_embedding_cannot_be_enrolled(demo_lake: Lake,
 @pytest.fixture
 def own_page(browser: Any, demo_lake: Lake, tmp_path: Path) -> Iterator[Any]:
     """A browser tab on the dashboard under uvicorn, over a copy of the demo lake."""
-    import uvicorn
-
     from socialsight.web.app import create_app
 
     lake = copy_lake(demo_lake, tmp_path)
-    port = _free_port()
-    app = create_app(lake, dashboard_settings(lake))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the dashboard did not start"
-        time.sleep(0.05)
+    server, thread, port = liveserver.start(create_app(lake, dashboard_settings(lake)))
     context = browser.new_context(base_url=f"http://localhost:{port}",
                                   viewport={"width": 1280, "height": 900})
     tab = context.new_page()
@@ -188,8 +176,7 @@ def own_page(browser: Any, demo_lake: Lake, tmp_path: Path) -> Iterator[Any]:
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield tab
     context.close()
-    server.should_exit = True
-    thread.join(10)
+    liveserver.stop(server, thread)
     assert not errors, f"the page reported errors: {errors}"
 
 
