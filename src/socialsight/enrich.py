@@ -219,7 +219,7 @@ def analyse_many(photos: Sequence[bytes], settings: VisionSettings,
     (``vision.batch_size``); a photo that cannot be decoded is that photo's error."""
     from PIL import Image
 
-    from socialsight.media.sniff import dimensions
+    from socialsight.media.sniff import dimensions, pil_reason
     from socialsight.vision.analyze import analyze_batch, model_versions
 
     versions = model_versions()
@@ -234,7 +234,8 @@ def analyse_many(photos: Sequence[bytes], settings: VisionSettings,
             out.append({})
         except (OSError, ValueError, Image.DecompressionBombError, SocialsightError) as exc:
             out.append({"image_labels": None, "width": None, "height": None,
-                        "embeddings": None, "errors": [("decode", f"cannot decode photo: {exc}")],
+                        "embeddings": None,
+                        "errors": [("decode", f"cannot decode photo: {pil_reason(exc)}")],
                         "model_versions": versions})
     results = analyze_batch(list(decoded.values()), settings)
     for index, result in zip(decoded, results, strict=True):
@@ -366,8 +367,8 @@ class Analyser:
                 yield from (self._alone(data) for chunk in chunks[index:] for data in chunk)
                 return
             except Exception as exc:
-                yield from [failed_analysis("analyse", f"{type(exc).__name__}: {exc}")] * len(
-                    chunks[index])
+                yield from (failed_analysis("analyse", f"{type(exc).__name__}: {exc}")
+                            for _ in chunks[index])
 
     def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
         """Each post's text analysis, or the error that stopped its share of the batch."""
