@@ -176,3 +176,21 @@ def test_a_killed_actor_costs_no_photo(tmp_path, monkeypatch):
     finally:
         analyser.close()
     assert not ray.is_initialized()  # the cluster it started is shut down
+
+
+def test_actors_asked_for_a_gpu_they_do_not_have_stop_the_run_in_one_line(
+        cli, tmp_path, photos, enrich_env, monkeypatch):  # noqa: F811
+    from socialsight.vision import runtime
+
+    if runtime.on_gpu():
+        pytest.skip("this machine has a GPU")
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "coffee", photos=[f"{photos}/coffee.png"])])
+    assert cli("import", str(posts)).exit_code == 0
+    monkeypatch.setenv("SOCIALSIGHT_VISION_DEVICE", "cuda")
+    result = cli("enrich", "--executor", "ray", "--workers", "1")
+    assert result.exit_code == 1, result.output
+    assert "the analysis actors cannot start" in result.output
+    assert "onnxruntime-gpu" in result.output and "Traceback" not in result.output
+    assert not Lake(str(tmp_path / "lake")).has_data("media_rekognition")
+    assert not ray.is_initialized()

@@ -113,7 +113,10 @@ class AnalysisActor:
         self.vision, self.max_pixels, self.key_phrases = vision, max_pixels, key_phrases
 
     def ready(self) -> int:
-        """The actor's process id, once it is up."""
+        """The actor's process id, once it is up (and its device is there)."""
+        from socialsight.vision.runtime import check_device
+
+        check_device(self.vision.device)
         return os.getpid()
 
     def photos(self, photos: list[bytes]) -> list[dict[str, Any]]:
@@ -168,6 +171,8 @@ class RayAnalyser:
                                settings.language.key_phrases) for _ in range(count)]
         try:
             pids = ray.get([a.ready.remote() for a in actors], timeout=START_SECONDS)
+        except ray.exceptions.RayTaskError as exc:  # an actor refused: say why, once
+            raise ConfigError(f"the analysis actors cannot start: {exc.cause}") from None
         except ray.exceptions.GetTimeoutError as exc:
             raise ConfigError(f"the Ray cluster did not start {count} analysis actors "
                               f"({per_actor:g} CPUs and {gpus:g} GPUs each) within "
