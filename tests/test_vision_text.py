@@ -43,3 +43,20 @@ def test_the_quick_look_for_text_finds_the_page_and_passes_over_a_cat_and_a_crow
     assert likely_text(package_photo("text.png"))
     for photo in ("chelsea.png", "hubble_deep_field.jpg", "brick.png", "camera.png"):
         assert not likely_text(package_photo(photo)), photo
+
+
+def test_readings_from_many_threads_at_once_are_each_right():
+    # The AWS API answers DetectText from a thread pool: one engine, many callers.
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from PIL import Image
+
+    banner = Image.open(Path(__file__).resolve().parents[1] / "examples" / "demo" / "photos"
+                        / "sale-banner.png")
+    alone = [t.detectedtext for t in detect_text(banner) if t.type == "LINE"]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: [t.detectedtext for t in detect_text(banner)
+                                            if t.type == "LINE"], range(8)))
+    assert "SUMMER SALE" in alone
+    assert together == [alone] * 8

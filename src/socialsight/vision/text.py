@@ -37,6 +37,9 @@ GLANCE_THRESHOLD = 0.3
 GLANCE_PIXELS = 64
 
 _lock = threading.Lock()
+# rapidocr's pipeline is not documented as thread-safe: one reading at a time per process
+# (the AWS API serves requests from threads; enrich's workers are processes).
+_reading = threading.Lock()
 _engines: dict[int, Any] = {}
 
 
@@ -127,7 +130,9 @@ def detect_text(image: Image.Image, min_confidence: float = 50.0,
     """LINE detections in reading order, then the WORDs of each line."""
     rgb = _for_detection(image.convert("RGB"))
     width, height = rgb.size
-    result = _engine(threads)(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
+    engine = _engine(threads)
+    with _reading:
+        result = engine(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
     if not result.txts:
         return []
     words_of_lines = getattr(result, "word_results", None) or [()] * len(result.txts)
