@@ -296,6 +296,17 @@ def test_enrich_on_an_empty_lake_says_what_to_do(cli):
     assert "socialsight import" in result.output
 
 
+def test_errors_lists_one_stage_and_refuses_a_stage_that_does_not_exist(cli, tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_bytes(b'{"not a post": true}\n')
+    cli("import", str(posts))
+    assert "1 errors" in cli("errors", "--stage", "import").output
+    assert "no errors recorded" in cli("errors", "--stage", "fetch").output
+    wrong = cli("errors", "--stage", "nosuch")
+    assert wrong.exit_code == 2 and "no stage 'nosuch'" in wrong.output
+    assert "import, collect, fetch, decode, analyse, analyse-text" in wrong.output
+
+
 def test_a_dead_analysis_process_costs_no_photo():
     from socialsight.config import VisionSettings
     from socialsight.enrich import Analyser

@@ -4,6 +4,7 @@ hostile or broken answer is one clear error while the other photos still arrive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import struct
@@ -95,6 +96,20 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, JPEG)
         elif path == "/gone.jpg":
             self._send(404, b"not found", "text/plain")
+        elif path == "/trickle.jpg":  # a byte at a time, each well within the read timeout
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(JPEG)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for byte in JPEG[:400]:  # 20 s at most: the rest never comes
+                    self.wfile.write(bytes([byte]))
+                    time.sleep(0.05)
+        elif path == "/busy.jpg":
+            self._send(503, b"busy", "text/plain", {"Retry-After": "1"})
+        elif path == "/pause.jpg":
+            time.sleep(0.5)
+            self._send(200, JPEG)
         else:
             self._send(404, b"", "text/plain")
 
@@ -176,6 +191,28 @@ def test_a_slow_server_times_out_as_a_transient_error(server):
     failure = one(f"http://{server}/slow.jpg", read_timeout_seconds=0.3, retries=1)
     assert isinstance(failure, Failure) and isinstance(failure.error, FetchError)
     assert failure.error.transient and "timed out" in str(failure.error)
+
+
+def test_a_trickling_server_is_cut_off_by_the_overall_deadline(server):
+    failure = one(f"http://{server}/trickle.jpg", read_timeout_seconds=5.0,
+                  total_timeout_seconds=0.5, retries=3)
+    assert isinstance(failure, Failure) and isinstance(failure.error, FetchError)
+    assert failure.error.transient  # `socialsight retry` tries it again later
+    assert "gave up on" in str(failure.error) and "after 0.5 s" in str(failure.error)
+
+
+def test_retries_and_their_waits_count_against_the_deadline(server):
+    Handler.hits.pop("/busy.jpg", None)
+    failure = one(f"http://{server}/busy.jpg", retries=10, total_timeout_seconds=0.5)
+    assert isinstance(failure, Failure) and "gave up on" in str(failure.error)
+    assert Handler.hits["/busy.jpg"] == 1  # the 1 s Retry-After did not fit in 0.5 s
+
+
+def test_waiting_for_a_turn_at_a_busy_host_costs_no_deadline(server):
+    # Six photos of one host, one at a time, 0.5 s each: the last starts after 2.5 s.
+    results = fetch([f"http://{server}/pause.jpg?{i}" for i in range(6)], per_host=1,
+                    total_timeout_seconds=2.0)
+    assert [type(r).__name__ for r in results] == ["Photo"] * 6
 
 
 @pytest.mark.parametrize("url", [

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
 import pytest
 from PIL import ImageOps
 
+from socialsight import people
 from socialsight.lake.store import Lake
 from socialsight.people import Gallery
 from socialsight.query.engine import Engine, seed_queries
 from tests.conftest import status, write_jsonl
-from tests.test_enrich import PhotoHandler, enrich_env, photos, rows  # noqa: F401
+from tests.test_enrich import SRC, PhotoHandler, enrich_env, photos, rows  # noqa: F401
 from tests.test_vision_labels import package_photo
 
 
@@ -90,7 +98,81 @@ def test_enrolled_people_are_recognised_now_and_in_past_photos(
     assert cli("enrich").exit_code == 0
     assert celebrity_names(rows(lake_dir)[2]) == ["Eileen Collins"]
 
-    # Forgetting her and rematching takes the matches away again.
-    cli("people", "remove", "Eileen Collins")
-    assert "2 photos changed" in cli("people", "rematch").output
+    # Forgetting her takes the matches away at once, as the dashboard does.
+    removed = cli("people", "remove", "Eileen Collins")
+    assert removed.exit_code == 0 and "2 photos changed" in removed.output
     assert all(celebrity_names(r) == [] for r in rows(lake_dir) if r["tweetid"] != 2)
+    assert "0 photos changed" in cli("people", "rematch").output
+
+
+def names(lake_dir: Path) -> list[str]:
+    return [p["name"] for p in Gallery.load(Lake(str(lake_dir))).people()]
+
+
+def test_an_enrolment_saved_meanwhile_by_the_cli_is_kept(tmp_path, portrait):
+    # The dashboard reads the gallery, then `socialsight people add` saves it from
+    # another process, then the dashboard saves: both people stay.
+    lake_dir = tmp_path / "lake"
+    dashboard = Gallery.load(Lake(str(lake_dir)))
+    dashboard.add("Grace Hopper", "grace.jpg", "ab" * 32, np.ones(512, np.float32))
+    added = subprocess.run(
+        [sys.executable, "-m", "socialsight", "people", "add", "Eileen Collins",
+         str(portrait), "--lake", str(lake_dir)],
+        env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, timeout=300)
+    assert added.returncode == 0, added.stderr.decode()
+    dashboard.save(Lake(str(lake_dir)))
+    assert names(lake_dir) == ["Eileen Collins", "Grace Hopper"]
+
+
+ENROL = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from socialsight.lake.store import Lake
+from socialsight.people import Gallery
+lake_dir, name, ready, go = sys.argv[1:]
+gallery = Gallery.load(Lake(lake_dir))
+gallery.add(name, name + ".jpg", name.encode().hex(), np.ones(512, np.float32))
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.01)
+gallery.save(Lake(lake_dir))
+"""
+
+
+def test_processes_changing_the_gallery_at_once_lose_nothing(tmp_path):
+    lake_dir, go = tmp_path / "lake", tmp_path / "go"
+    lake = Lake(str(lake_dir))
+    old = Gallery.load(lake)
+    old.add("Old Friend", "old.jpg", "cd" * 32, np.ones(512, np.float32))
+    old.save(lake)
+    who = [f"Person {i}" for i in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-c", ENROL, str(lake_dir), name,
+                               str(tmp_path / f"ready-{i}"), str(go)],
+                              env={**os.environ, "PYTHONPATH": str(SRC)})
+             for i, name in enumerate(who)]
+    try:
+        deadline = time.monotonic() + 120  # guards a hang
+        while not all((tmp_path / f"ready-{i}").exists() for i in range(len(who))):
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+            time.sleep(0.05)
+        # Every process has read the gallery; meanwhile one person is forgotten here.
+        assert people.forget(lake, "Old Friend") == (1, 0)
+        go.touch()
+        assert [p.wait(timeout=120) for p in procs] == [0] * len(who)
+    finally:
+        for proc in procs:
+            proc.kill()
+    assert names(lake_dir) == who
+
+
+def test_a_busy_lake_is_a_one_line_error_and_nothing_is_enrolled(
+        cli, portrait, tmp_path, monkeypatch):
+    monkeypatch.setattr(people, "LOCK_WAIT_SECONDS", 0.3)
+    lake = Lake(str(tmp_path / "lake"))
+    with lake.lock():  # as another socialsight process writing to the lake would
+        result = cli("people", "add", "Eileen Collins", str(portrait))
+    assert result.exit_code == 1
+    assert "another socialsight process is writing" in result.output
+    assert "try again when it is done" in result.output
+    assert names(tmp_path / "lake") == []

@@ -80,6 +80,17 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _existing_lake(url: str) -> Any:
+    """The lake at ``url``; a one-line error when there is none (a mistyped --lake)."""
+    from socialsight.errors import LakeError
+    from socialsight.lake.store import Lake
+
+    store = Lake(url)
+    if not store.fs.exists(store.root):
+        raise LakeError(f"no lake at {store.url}; create one with `socialsight import FILE`")
+    return store
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"socialsight {__version__}")
@@ -97,8 +108,10 @@ def _main(
 @app.command("import")
 def import_(
     files: Annotated[list[str], typer.Argument(
-        help="JSONL, JSON array or JSON files (.gz too): X API v1.1 statuses, v2 responses, "
-        "twarc2 flattened lines. Formats are detected per record.", show_default=False)],
+        help="JSONL, JSON array or JSON files (.gz too), folders of them (not their "
+        "subfolders), or - for stdin: X API v1.1 statuses, v2 responses, twarc2 flattened "
+        "lines, saved Bluesky Jetstream and Mastodon streams. Formats are detected per "
+        "record.", show_default=False)],
     lake: LakeOption = None,
     config: ConfigOption = None,
     batch_size: Annotated[int | None, typer.Option(
@@ -111,10 +124,11 @@ def import_(
     or files that overlap, never duplicates a post. Unreadable records become rows
     of the errors table (see `socialsight errors`) and the import goes on.
     """
-    from socialsight.ingest import import_files, total_bytes
+    from socialsight.ingest import files_to_import, import_files, total_bytes
     from socialsight.lake.store import Lake
 
     settings = load_settings(config, lake=lake)
+    files = files_to_import(files)  # before the lake exists: a typo creates nothing
     store = Lake(settings.lake)
     size = total_bytes(files)
     columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -139,13 +153,17 @@ def import_(
         raise _fail("nothing could be read from " + ", ".join(files))
 
 
+# The stages an error row can have (``errors.stage``), as their writers name them.
+ERROR_STAGES = ("import", "collect", "fetch", "decode", "analyse", "analyse-text")
+
+
 @app.command()
 def errors(
     lake: LakeOption = None,
     config: ConfigOption = None,
     limit: Annotated[int, typer.Option(help="Most recent rows to show.", min=1)] = 50,
     stage: Annotated[str | None, typer.Option(
-        help="Only this stage: import, fetch, decode or analyse.", show_default=False)] = None,
+        help=f"Only this stage: {', '.join(ERROR_STAGES)}.", show_default=False)] = None,
     show_all: Annotated[bool, typer.Option(
         "--all", help="Also show photo errors that `socialsight retry` has since fixed.")
     ] = False,
@@ -155,10 +173,11 @@ def errors(
     import pyarrow.compute as pc
 
     from socialsight.enrich import resolved_ids
-    from socialsight.lake.store import Lake
 
+    if stage is not None and stage not in ERROR_STAGES:
+        raise _fail(f"no stage {stage!r}: choose one of {', '.join(ERROR_STAGES)}", 2)
     settings = load_settings(config, lake=lake)
-    store = Lake(settings.lake)
+    store = _existing_lake(settings.lake)
     rows = store.read("errors")
     fixed = set() if show_all else resolved_ids(store)
     if fixed:
@@ -172,7 +191,7 @@ def errors(
     rows = rows.sort_by([("occurred_at", "descending"), ("source", "ascending"),
                          ("line", "ascending")])
     rows = rows.select(["occurred_at", "stage", "source", "line", "reason"])
-    _print_table(rows, limit, title=f"{total:,} errors")
+    _print_table(rows, limit, title=f"{total:,} errors", total=total)
 
 
 @app.command()
@@ -199,7 +218,6 @@ def query(
     views: media_image_labels_query, media_image_labels_face_query, celeb_view — also
     as socialanalyticsblog.<name>. SQL is Athena/Presto/Trino by default.
     """
-    from socialsight.lake.store import Lake
     from socialsight.query import output as out
     from socialsight.query.engine import Engine, seed_queries
 
@@ -209,14 +227,21 @@ def query(
         raise _fail(f"unknown format {fmt!r}: choose one of {', '.join(out.FORMATS)}", 2)
     if fmt == "parquet" and output is None:
         raise _fail("--format parquet needs -o PATH", 2)
-    engine = Engine(Lake(settings.lake), settings.query.timeout_seconds)
-    result = engine.execute(text, dialect or settings.query.dialect)
-    if fmt == "table" and output is None:
-        _print_table(result.table, settings.query.max_rows)
-        return
-    out.write(result.table, fmt, output)
+    if output is not None and fmt == "table":  # a file: as its name says, else CSV
+        fmt = {".json": "json", ".parquet": "parquet"}.get(output.suffix.lower(), "csv")
+    engine = Engine(_existing_lake(settings.lake), settings.query.timeout_seconds,
+                    settings.query)
+    try:
+        # Rows are read batch by batch: a result of any size is written in little memory.
+        with engine.stream(text, dialect or settings.query.dialect) as rows:
+            if fmt == "table":
+                _print_first(rows, settings.query.max_rows)
+                return
+            written = out.write(rows.schema, rows, fmt, output)
+    finally:
+        engine.close()
     if output is not None:
-        err_console.print(f"{result.table.num_rows:,} rows written to {output}")
+        err_console.print(f"{written:,} rows written to {output}")
 
 
 def _sql_from(sql: str | None, file: Path | None, seed: str | None,
@@ -546,9 +571,8 @@ def people_add(
         return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
 
     store = Lake(settings.lake)
-    with store.lock():
-        pid, done = enrol(store, name, photos, url or [], load, settings.vision.threads,
-                          settings.vision.models_dir)
+    pid, done = enrol(store, name, photos, url or [], load, settings.vision.threads,
+                      settings.vision.models_dir, lock=True)  # the lock just for the write
     for item in done:
         if item.faces > 1:
             console.print(f"[yellow]{item.photo} has {item.faces} faces:[/] enrolled the "
@@ -561,11 +585,10 @@ def people_add(
 @people_app.command("list")
 def people_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
     """List the enrolled people."""
-    from socialsight.lake.store import Lake
     from socialsight.people import Gallery
 
     settings = load_settings(config, lake=lake)
-    people = Gallery.load(Lake(settings.lake)).people()
+    people = Gallery.load(_existing_lake(settings.lake)).people()
     if not people:
         console.print("no one is enrolled: add someone with `socialsight people add NAME PHOTO`")
         return
@@ -582,20 +605,22 @@ def people_remove(
     lake: LakeOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Forget a person (their enrolled faces). Past matches go with `people rematch`."""
+    """Forget a person (their enrolled faces); past photos stop matching them at once."""
     from socialsight.lake.store import Lake
-    from socialsight.people import Gallery
+    from socialsight.people import forget
 
     settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
-    with store.lock():
-        gallery = Gallery.load(store)
-        removed = gallery.remove(who)
-        if not removed:
-            raise _fail(f"no enrolled person is called {who!r} (see `socialsight people list`)")
-        gallery.save(store)
-    console.print(f"removed {who} ({removed} enrolled face{'s' if removed != 1 else ''}). "
-                  "Run `socialsight people rematch` to update past photos.")
+    files = len(store.files("media_rekognition"))
+    with Progress(TextColumn("rematching"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("files"), console=err_console, transient=True,
+                  disable=not files) as bar:
+        task = bar.add_task("rematch", total=files)
+        removed, changed = forget(store, who, lambda n: bar.advance(task, n))
+    if not removed:
+        raise _fail(f"no enrolled person is called {who!r} (see `socialsight people list`)")
+    console.print(f"removed {who} ({removed} enrolled face{'s' if removed != 1 else ''}); "
+                  f"{changed:,} photos changed")
 
 
 @people_app.command("rematch")
@@ -703,6 +728,7 @@ def serve(
     127.0.0.1 unless told otherwise, and then only with a token. Stop it with Ctrl-C.
     """
     from socialsight.lake.store import Lake
+    from socialsight.web.app import missing_lake
     from socialsight.web.server import serve as run_server
 
     settings = load_settings(config, lake=lake)
@@ -710,12 +736,16 @@ def serve(
     settings.serve.port = settings.serve.port if port is None else port
     settings.serve.token = token or settings.serve.token
     store = Lake(settings.lake)
-    if not store.fs.exists(store.root):
-        raise _fail(f"no lake at {store.url}: make one with `socialsight import` or "
-                    "`socialsight demo` first")
-    run_server(store, settings, lambda url: console.print(
-        f"the dashboard of {store.url} is at [bold]{url}[/]  (Ctrl-C stops it)\n"
-        f"boto3's Rekognition and Comprehend calls: endpoint_url=\"{url}\""))
+    missing = missing_lake(store)
+
+    def ready(url: str) -> None:
+        console.print(f"the dashboard of {store.url} is at [bold]{url}[/]  (Ctrl-C stops it)"
+                      f"\nboto3's Rekognition and Comprehend calls: endpoint_url=\"{url}\"")
+        if missing:
+            console.print(f"{missing} The AWS API works without one.", highlight=False,
+                          markup=False, soft_wrap=True)
+
+    run_server(store, settings, ready)
     console.print("stopped")
 
 
@@ -761,16 +791,52 @@ def ddl(
     typer.echo(statements.render(engine, opts), nl=False)
 
 
-def _print_table(table: Any, max_rows: int, title: str | None = None) -> None:
+HEADER_WIDTH = (6, 20)  # a column is at least this wide (or as its name), folded beyond
+
+
+def _print_first(rows: Any, max_rows: int) -> None:
+    """The first ``max_rows`` rows of a streamed result as a table; the rest is not read."""
+    import pyarrow as pa
+
+    batches, count = [], 0
+    for batch in rows:
+        batches.append(batch)
+        count += batch.num_rows
+        if count > max_rows:
+            break
+    _print_table(pa.Table.from_batches(batches, rows.schema), max_rows,
+                 total=None if count > max_rows else count)
+
+
+def _print_table(table: Any, max_rows: int, title: str | None = None,
+                 total: int | None = None) -> None:
+    """Rows as a table that fits the terminal: columns that would squeeze every header
+    out of sight are left out, and named. ``total``: the row count, when it is known."""
     from socialsight.query.output import cell_text
 
-    view = Table(*table.column_names, title=title, show_lines=False)
-    for row in table.slice(0, max_rows).to_pylist():
-        view.add_row(*(cell_text(v) for v in row.values()))
+    names = table.column_names
+    room, fit = console.width - 1, 0
+    for name in names:  # each column: its width, two of padding and a border
+        room -= min(max(len(name), HEADER_WIDTH[0]), HEADER_WIDTH[1]) + 3
+        if room < 0 and fit:
+            break
+        fit += 1
+    view = Table(title=title, show_lines=False)
+    for name in names[:fit]:
+        view.add_column(name, min_width=min(max(len(name), HEADER_WIDTH[0]), HEADER_WIDTH[1]),
+                        overflow="fold")
+    shown = table.slice(0, max_rows)
+    for row in zip(*(shown.column(i).to_pylist() for i in range(fit)), strict=True):
+        view.add_row(*(cell_text(v) for v in row))
     console.print(view)
+    if fit < len(names):
+        left = names[fit:]
+        listed = ", ".join(left[:5]) + (", …" if len(left) > 5 else "")
+        console.print(f"{len(left):,} more columns not shown ({listed}): use --format csv or "
+                      "json, or -o FILE, to see them all", highlight=False, markup=False)
     if table.num_rows > max_rows:
-        console.print(f"… {table.num_rows - max_rows:,} more rows "
-                      "(use --format csv|json|parquet -o FILE for all)")
+        more = f"{total - max_rows:,} more rows" if total is not None else "more rows"
+        console.print(f"… {more} (use --format csv|json|parquet -o FILE for all)")
     else:
         console.print(f"{table.num_rows:,} rows")
 

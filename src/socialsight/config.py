@@ -51,6 +51,9 @@ class FetchSettings(BaseModel):
     connect_timeout_seconds: float = Field(5.0, gt=0, description="Connect timeout per photo.")
     read_timeout_seconds: float = Field(
         15.0, gt=0, description="Longest wait for the next bytes of a photo.")
+    total_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest one photo's fetch may take in all, redirects, "
+        "retries and their waits included (a server trickling bytes is cut off).")
     retries: int = Field(
         3, ge=0, description="Retries after a timeout, a dropped connection, a 5xx or a 429.")
     backoff_seconds: float = Field(
@@ -136,6 +139,17 @@ class QuerySettings(BaseModel):
     max_rows: int = Field(
         100, ge=1, description="Rows printed by `socialsight query` as a table (files get all)."
     )
+    memory_limit: str = Field(
+        "2GB", pattern=r"^\s*\d+(\.\d+)?\s*(%|[KMGT]i?B)\s*$",
+        description="Most memory DuckDB may hold for queries (per SQL dialect in use), as "
+        "'2GB' or '25%' of RAM; beyond it, sorts and joins spill to query.temp_dir.")
+    temp_dir: str | None = Field(
+        None, description="Folder in which each query engine makes a private folder (mode "
+        "0700, removed when it closes) for DuckDB's spill files. Default: the system's "
+        "temporary folder.")
+    max_temp_bytes: int = Field(
+        10_000_000_000, ge=0, description="Most bytes of spill files DuckDB may keep on disk "
+        "(per SQL dialect in use); a query that needs more stops with an error.")
 
 
 class ServeSettings(BaseModel):
@@ -144,14 +158,17 @@ class ServeSettings(BaseModel):
         "loopback needs a token.")
     port: int = Field(8000, ge=0, le=65535, description="Port `socialsight serve` listens on.")
     token: str | None = Field(
-        None, description="The dashboard's access token (at least 16 characters): asked for "
-        "once by the browser, or sent as `Authorization: Bearer TOKEN`. Required to listen on "
-        "anything but loopback.")
+        None, description="The dashboard's access token (at least 16 characters that are not "
+        "spaces; empty: none): asked for once by the browser, or sent as `Authorization: "
+        "Bearer TOKEN`. Required to listen on anything but loopback.")
     sql_timeout_seconds: float = Field(
         30.0, gt=0, description="A query of the dashboard's SQL console still running after "
         "this many seconds is stopped.")
     sql_max_rows: int = Field(
         1000, ge=1, description="Rows the SQL console shows (its CSV download has them all).")
+    sql_max_cell_bytes: int = Field(
+        10_000, ge=16, description="Longest cell the SQL console shows, in bytes of text; "
+        "a longer one is cut, saying how long it was (the CSV download has it whole).")
     photos_per_page: int = Field(
         60, ge=1, le=1000, description="Photos in one page of a photo grid.")
     aws_access_key_id: str | None = Field(
@@ -160,6 +177,9 @@ class ServeSettings(BaseModel):
         "serve.aws_secret_access_key; needed for the AWS API beyond loopback.")
     aws_secret_access_key: str | None = Field(
         None, description="The secret of serve.aws_access_key_id (at least 16 characters).")
+    aws_concurrency: int = Field(
+        4, ge=1, le=256, description="AWS API requests analysed at once; more wait their "
+        "turn (each holds its photo, or up to 25 texts of 100 KB, in memory).")
 
 
 class Settings(BaseSettings):

@@ -33,7 +33,10 @@ import logging
 import multiprocessing
 import os
 import posixpath
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -264,12 +267,45 @@ def analyse_posts(texts: list[str | None], langs: list[str | None],
 
 
 _worker_settings: tuple[VisionSettings, int, bool] | None = None
+PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
+PARENT_POLL_SECONDS = 1.0
 
 
-def _init_worker(settings: VisionSettings, max_pixels: int, key_phrases: bool) -> None:
+def _init_worker(settings: VisionSettings, max_pixels: int, key_phrases: bool,
+                 parent: int) -> None:
     global _worker_settings
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     _worker_settings = (settings, max_pixels, key_phrases)
+    die_with(parent)
+
+
+def die_with(parent: int) -> None:
+    """End this worker process when ``parent`` does, even by kill -9 (no orphans).
+
+    Linux tells the worker at once (``PR_SET_PDEATHSIG``); everywhere, a thread checks
+    every second that the parent is still there. The signal is SIGUSR1, not SIGKILL:
+    Linux sends it when the *thread* that started the worker ends (``run`` starts them
+    on its enrich thread), so the handler exits only if the parent process is gone.
+    Call it from the worker's main thread.
+    """
+    def check(*_: object) -> None:
+        if os.getppid() != parent:
+            os._exit(1)
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        signal.signal(signal.SIGUSR1, check)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGUSR1, 0, 0, 0)
+    check()  # the parent died before the signal was asked for
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_SECONDS)
+            check()
+
+    threading.Thread(target=watch, name="socialsight-parent-watch", daemon=True).start()
 
 
 def _work(photos: list[bytes]) -> list[dict[str, Any]]:
@@ -333,7 +369,7 @@ class Analyser:
         return cf.ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.settings, self.max_pixels, self.key_phrases))
+            initargs=(self.settings, self.max_pixels, self.key_phrases, os.getpid()))
 
     def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
         """Each photo's analysis, in order; a crash is that photo's error, not the run's.

@@ -6,6 +6,13 @@ trust-and-safety team follows — with ``socialsight people add NAME PHOTO...``.
 enrolled photo contributes one face embedding; the gallery is one Parquet file in the
 lake (``_people/gallery.parquet``), rewritten whole on every change.
 
+Every change is written under the lake's writer lock, wherever it comes from (the CLI,
+the dashboard, a demo): :meth:`Gallery.save` takes it, reads the gallery as it is now
+and applies this gallery's own changes to it, so an enrolment another process saved
+meanwhile is kept. A remote lake (``s3://``) has no lock and trusts one writer at a
+time, as for every write; the merge still keeps changes that do not land in the same
+instant.
+
 A face matches the enrolled person whose nearest embedding is closest, when that
 distance is under :data:`socialsight.vision.embeddings.MATCH_DISTANCE`; the match
 confidence is :func:`socialsight.vision.embeddings.similarity` of it. Faces are kept
@@ -15,12 +22,12 @@ applies a changed gallery to every past photo without analysing a photo again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-import posixpath
 import re
-import uuid
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +42,7 @@ from socialsight.lake.store import Lake
 log = logging.getLogger(__name__)
 
 GALLERY = "_people/gallery.parquet"
+LOCK_WAIT_SECONDS = 5.0  # a change waits this long for another writer (changes take ms)
 SCHEMA = pa.schema([
     ("id", pa.string()),
     ("name", pa.string()),
@@ -55,31 +63,71 @@ def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
+class GalleryBusy(LakeError):
+    """Another process holds the lake's writer lock: the gallery is not changed."""
+
+
+@contextlib.contextmanager
+def writing(lake: Lake) -> Iterator[None]:
+    """Hold the lake's writer lock, waiting up to :data:`LOCK_WAIT_SECONDS` for it."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    with contextlib.ExitStack() as stack:
+        while True:
+            try:
+                stack.enter_context(lake.lock())
+                break
+            except LakeError as exc:
+                if time.monotonic() >= deadline:
+                    raise GalleryBusy(f"{exc}; try again when it is done") from exc
+                time.sleep(0.1)
+        yield
+
+
+def _keys(rows: pa.Table) -> list[tuple[str, str]]:
+    """Each row's (person, photo): what makes an enrolled face itself."""
+    return list(zip(rows.column("id").to_pylist(), rows.column("photo_sha256").to_pylist(),
+                    strict=True))
+
+
 @dataclass
 class Gallery:
     """The enrolled faces: one row per (person, photo)."""
 
     rows: pa.Table
     _cached: tuple[pa.Table, Any] | None = field(default=None, repr=False, compare=False)
+    # The faces as loaded: save() writes what changed since, onto the gallery as it is.
+    _loaded: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False,
+                                                compare=False)
 
     @classmethod
     def load(cls, lake: Lake) -> Gallery:
         path = lake.path(GALLERY)
         try:
             with lake.fs.open(path, "rb") as handle:
-                return cls(pq.read_table(handle).cast(SCHEMA))
+                rows = pq.read_table(handle).cast(SCHEMA)
         except FileNotFoundError:
-            return cls(SCHEMA.empty_table())
+            rows = SCHEMA.empty_table()
         except (OSError, pa.ArrowException) as exc:
             raise LakeError(f"cannot read the people gallery {path}: {exc}") from exc
+        return cls(rows, _loaded=frozenset(_keys(rows)))
 
-    def save(self, lake: Lake) -> None:
-        path = lake.path(GALLERY)
-        temp = posixpath.join(posixpath.dirname(path), f".{uuid.uuid4().hex}.tmp")
-        lake.fs.makedirs(posixpath.dirname(path), exist_ok=True)
-        with lake.fs.open(temp, "wb") as handle:
-            pq.write_table(self.rows, handle, compression="zstd")
-        lake.fs.mv(temp, path)
+    def save(self, lake: Lake, lock: bool = True) -> None:
+        """Write the faces added and removed since :meth:`load` into the lake's gallery
+        as it is now, under the lake's writer lock (``lock``: take it; off when the
+        caller holds it). A busy lake is a :class:`GalleryBusy` after a short wait."""
+        with writing(lake) if lock else contextlib.nullcontext():
+            current = Gallery.load(lake).rows
+            mine = _keys(self.rows)
+            gone = self._loaded - set(mine)
+            have = set(_keys(current))
+            keep = [k not in gone for k in _keys(current)]
+            new = [k not in self._loaded and k not in have for k in mine]
+            merged = pa.concat_tables([current.filter(pa.array(keep, pa.bool_())),
+                                       self.rows.filter(pa.array(new, pa.bool_()))])
+            out = pa.BufferOutputStream()
+            pq.write_table(merged, out, compression="zstd")
+            lake.write_bytes(lake.path(GALLERY), out.getvalue().to_pybytes())
+        self.rows, self._loaded = merged, frozenset(_keys(merged))
 
     def __len__(self) -> int:
         return self.rows.num_rows
@@ -186,11 +234,12 @@ class Enrolled:
 
 def enrol(lake: Lake, name: str, photos: Sequence[str], urls: Sequence[str],
           load: Callable[[str], tuple[Any, str]], threads: int = 1,
-          directory: str | None = None) -> tuple[str, list[Enrolled]]:
+          directory: str | None = None, lock: bool = False) -> tuple[str, list[Enrolled]]:
     """Add ``name`` with the largest face of each photo; ``load`` gives (image, sha256).
 
     A photo without a face is an InputError naming it; nothing is saved unless every
-    photo gave a face.
+    photo gave a face. ``lock``: take the lake's writer lock just for the write, after
+    the faces are found (off: the caller holds it).
     """
     from socialsight.vision.embeddings import embed
     from socialsight.vision.faces import detect_faces
@@ -208,18 +257,33 @@ def enrol(lake: Lake, name: str, photos: Sequence[str], urls: Sequence[str],
         largest = max(faces, key=lambda f: f.box[2] * f.box[3])
         pid = gallery.add(name, photo, sha256, embed(image, largest, threads, directory), urls)
         done.append(Enrolled(photo, len(faces)))
-    gallery.save(lake)
+    gallery.save(lake, lock=lock)
     return pid, done
+
+
+def forget(lake: Lake, who: str,
+           on_file: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Forget a person (by name or id) and match every stored face again, under the
+    lake's writer lock; returns (enrolled faces removed, photos changed)."""
+    with writing(lake):
+        gallery = Gallery.load(lake)
+        removed = gallery.remove(who)
+        if not removed:
+            return 0, 0
+        gallery.save(lake, lock=False)
+        return removed, rematch(lake, on_file, lock=False)[1]
 
 
 # --- applying the gallery to past photos -------------------------------------------------
 
 
-def rematch(lake: Lake, on_file: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """Match every stored face against the gallery again; returns (files, rows) changed."""
-    gallery = Gallery.load(lake)
+def rematch(lake: Lake, on_file: Callable[[int], None] | None = None,
+            lock: bool = True) -> tuple[int, int]:
+    """Match every stored face against the gallery again; returns (files, rows) changed.
+    ``lock``: take the lake's writer lock (off when the caller holds it)."""
     files_changed = rows_changed = 0
-    with lake.lock():
+    with writing(lake) if lock else contextlib.nullcontext():
+        gallery = Gallery.load(lake)
         for path in lake.files("media_rekognition"):
             table = lake.read_file(path)
             labels = table.column("image_labels").to_pylist()

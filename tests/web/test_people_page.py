@@ -6,15 +6,21 @@ Enrolling and forgetting change the lake: those tests run on a copy of the demo 
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from socialsight import people
+from socialsight.explore import known
 from socialsight.lake.store import Lake
 from socialsight.query.engine import seed_queries
 from tests import liveserver
+from tests.conftest import status, write_jsonl
 from tests.web.conftest import dashboard_settings
 from tests.web.test_faces import copy_lake, rewrite_rows
 
@@ -100,16 +106,86 @@ def test_enrolling_a_face_finds_the_person_in_every_photo(own: Any) -> None:
     assert own.get(f"/api/people/{added['id']}").status_code == 404
 
 
-def test_a_busy_lake_enrols_but_says_past_photos_wait(own: Any) -> None:
+def test_a_busy_lake_changes_nothing_and_says_so(own: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gallery is written under the lake's lock only: another process holding it
+    # (`socialsight people add`, `enrich`) could be writing the gallery too.
+    monkeypatch.setattr(people, "LOCK_WAIT_SECONDS", 0.3)
     lake = own.app.state.lakeside.lake
     with lake.lock():  # as another socialsight process writing to the lake would
         answer = enrol(own)
+        gone = own.delete(f"/api/people/{GRACE}")
+    for refused in (answer, gone):
+        assert refused.status_code == 409
+        assert refused.json()["error"].startswith("the people gallery is not changed: "
+                                                  "another socialsight process is writing")
+    assert [p["name"] for p in own.get("/api/people").json()["people"]] == ["Grace Hopper"]
+
+
+def test_a_lake_busy_after_the_enrolment_says_past_photos_wait(
+        own: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(people, "LOCK_WAIT_SECONDS", 0.3)
+    lake = own.app.state.lakeside.lake
+
+    def taken(*args: Any, **kwargs: Any) -> Any:  # another process takes the lake meanwhile
+        with lake.lock():
+            return people.rematch(*args, **kwargs)
+
+    monkeypatch.setattr(known, "rematch", taken)
+    answer = enrol(own)
     assert answer.status_code == 409
     assert "Eileen Collins is enrolled, but past photos are not matched" in \
         answer.json()["error"] and "socialsight people rematch" in answer.json()["error"]
     eileen = next(p for p in own.get("/api/people").json()["people"]
                   if p["name"] == "Eileen Collins")
     assert (eileen["enrolled_faces"], eileen["photos"]) == (1, 0)
+
+
+@pytest.fixture
+def small_server(cli: Any, tmp_path: Path) -> Iterator[int]:
+    """The dashboard under uvicorn over a lake of one post; yields its port."""
+    from socialsight.web.app import create_app
+
+    assert cli("import", str(write_jsonl(tmp_path / "posts.jsonl",
+                                         [status(1, "hello")]))).exit_code == 0
+    lake = Lake(str(tmp_path / "lake"))
+    server, thread, port = liveserver.start(create_app(lake, dashboard_settings(lake)))
+    yield port
+    liveserver.stop(server, thread)
+
+
+def _post(port: int, headers: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)  # guards a hang
+    sock.sendall(f"POST /api/people HTTP/1.1\r\nHost: localhost:{port}\r\n"
+                 f"Content-Type: application/json\r\n{headers}\r\n".encode())
+    return sock
+
+
+def _answer(sock: socket.socket) -> bytes:
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while b"\r\n\r\n" not in data and (got := sock.recv(65536)):
+            data += got
+    sock.close()
+    return data
+
+
+def test_a_big_body_is_refused_as_it_arrives(small_server: int) -> None:
+    total, piece = 100 * 2**20, 2**16
+    sock = _post(small_server, "Transfer-Encoding: chunked\r\n")
+    sent = 0
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        while sent < total and not select.select([sock], [], [], 0)[0]:
+            sock.sendall(b"%x\r\n%s\r\n" % (piece, b" " * piece))
+            sent += piece
+    answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert sent < total, "the answer came only after the whole body"
+
+
+def test_a_body_declared_too_big_is_refused_before_it_is_sent(small_server: int) -> None:
+    answer = _answer(_post(small_server, f"Content-Length: {400 * 2**20}\r\n"))
+    assert answer.startswith(b"HTTP/1.1 400"), answer
 
 
 @pytest.mark.parametrize(("body", "message"), [

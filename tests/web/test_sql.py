@@ -102,7 +102,10 @@ def test_the_page_shows_some_rows_and_the_csv_has_them_all(limited: TestClient) 
     sql = "SELECT n FROM UNNEST(sequence(1, 12)) t (n) ORDER BY n"
     data = run(limited, sql).json()
     assert data["rows"] == [[1], [2], [3], [4], [5]]
-    assert data["truncated"] is True and data["row_count"] == 12 and data["shown"] == 5
+    # Only the rows shown (and one more) are read: the total is not counted.
+    assert data["truncated"] is True and data["row_count"] is None and data["shown"] == 5
+    exact = run(limited, "SELECT n FROM UNNEST(sequence(1, 5)) t (n)").json()
+    assert exact["truncated"] is False and exact["row_count"] == 5
     answer = limited.get("/api/sql.csv", params={"sql": sql})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in answer.headers["content-disposition"]
@@ -124,6 +127,74 @@ def test_the_csv_does_not_hand_spreadsheets_a_formula(client: Any) -> None:
     assert rows[0]["text"].startswith("'=HYPERLINK")
     assert rows[0]["minus"] == "'-5" and rows[0]["plain"] == "plain"
     assert rows[0]["number"] == "-5"  # numbers stay numbers
+
+
+def test_the_csv_header_does_not_hand_spreadsheets_a_formula(client: Any) -> None:
+    answer = client.get("/api/sql.csv", params={
+        "sql": 'SELECT 1 AS "=cmd()", 2 AS "@sum", 3 AS fine', "dialect": "duckdb"})
+    assert next(csv.reader(io.StringIO(answer.text))) == ["'=cmd()", "'@sum", "fine"]
+
+
+def test_the_csv_is_streamed_and_has_bytes_and_intervals_as_text(client: Any) -> None:
+    sql = "SELECT unhex('CAFE') AS b, INTERVAL 3 DAY AS i, [1, 2] AS l"
+    with client.stream("GET", "/api/sql.csv", params={"sql": sql, "dialect": "duckdb"}) as r:
+        assert r.status_code == 200 and "content-length" not in r.headers
+        text = b"".join(r.iter_bytes()).decode()
+    assert list(csv.DictReader(io.StringIO(text))) == [
+        {"b": "cafe", "i": '{"months":0,"days":3,"nanoseconds":0}', "l": "[1,2]"}]
+
+
+def test_a_huge_cell_is_cut_and_says_how_big_it_was(client: Any) -> None:
+    sql = ("SELECT repeat('x', 300000) AS text, [repeat('y', 50000)] AS nested, "
+           "unhex('CAFE') AS small, 'short' AS plain")
+    data = run(client, sql, dialect="duckdb").json()
+    text, nested, small, plain = data["rows"][0]
+    assert text.startswith("x" * 10_000) and len(text.encode()) < 10_200
+    assert "300,000 bytes in all" in text and "the CSV has it whole" in text
+    assert isinstance(nested, str) and nested.startswith('["yyy')
+    assert "50,004 bytes in all" in nested and len(nested.encode()) < 10_200
+    assert (small, plain) == ("cafe", "short") and data["max_cell_bytes"] == 10_000
+    whole = client.get("/api/sql.csv", params={"sql": sql, "dialect": "duckdb"}).text
+    assert "x" * 300_000 in whole
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},
+])
+def test_another_site_cannot_make_the_browser_run_sql(client: Any,
+                                                      headers: dict[str, str]) -> None:
+    sql = "SELECT count(*) FROM tweets"
+    for answer in (client.get("/api/sql.csv", params={"sql": sql}, headers=headers),
+                   client.post("/api/sql.csv", data={"sql": sql}, headers=headers),
+                   client.post("/api/sql", json={"sql": sql}, headers=headers)):
+        assert answer.status_code == 403, answer.request.url
+        assert "26" not in answer.text
+        assert answer.json()["error"]
+
+
+def test_the_refusal_says_why(client: Any) -> None:
+    answer = client.get("/api/sql.csv", params={"sql": "SELECT 1"},
+                        headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.json() == {"error": "SQL runs only from this dashboard's own pages: a "
+                             "request from another site was refused"}
+
+
+@pytest.mark.parametrize("headers", [
+    {},  # a script: curl, requests
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},  # the console's own
+    {"Sec-Fetch-Site": "none"},  # the address typed in the browser
+])
+def test_the_console_and_scripts_still_run_sql(client: Any, headers: dict[str, str]) -> None:
+    sql = "SELECT count(*) AS n FROM tweets"
+    assert client.post("/api/sql", json={"sql": sql}, headers=headers).json()["rows"] == [[26]]
+    answer = client.get("/api/sql.csv", params={"sql": sql}, headers=headers)
+    assert answer.status_code == 200
+    assert list(csv.reader(io.StringIO(answer.text))) == [["n"], ["26"]]
+    assert client.get("/sql", params={"sql": sql}, headers={
+        "Sec-Fetch-Site": "cross-site"}).status_code == 200  # a link to the page runs nothing
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -159,6 +230,19 @@ def test_the_console_runs_a_seed_query_and_downloads_it(demo_lake: Lake, page: A
         page.click("#download")
     assert download.value.suggested_filename.endswith(".csv")
     assert "Person" in Path(download.value.path()).read_text()
+
+
+def test_the_console_says_there_are_more_rows_without_counting_them(page: Any) -> None:
+    page.goto("/sql")
+    page.fill("#sql", "SELECT n FROM UNNEST(sequence(1, 1500)) t (n)")
+    page.click("#run")
+    page.wait_for_selector("#result-table tbody tr")
+    assert page.locator("#result-table tbody tr").count() == 1000
+    summary = page.inner_text("#summary")
+    assert "first 1,000 rows" in summary and "more than 1,000" in summary
+    with page.expect_download() as download:  # the form's POST: same origin, not refused
+        page.click("#download")
+    assert len(Path(download.value.path()).read_text().split()) == 1501
 
 
 def test_the_console_shows_a_clear_error_for_bad_sql(page: Any) -> None:

@@ -2,30 +2,35 @@
 
 Statements go through :meth:`Engine.execute`: one read-only statement, translated
 to DuckDB, run on the sandbox (no file outside the lake, no writes) under the
-engine's time limit. The page shows the first rows; the CSV has them all, written
-by the CLI's own writer.
+engine's time limit. The page reads only the first rows (cells cut to a size); the
+CSV streams them all, batch by batch, written by the CLI's own writer.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from socialsight.errors import InputError, QueryError
+from socialsight.errors import InputError
 from socialsight.explore.filters import Filters
 from socialsight.lake.schema import TABLES
 from socialsight.query.dialect import DIALECTS
-from socialsight.query.engine import VIEWS, Engine, seed_queries
-from socialsight.query.output import WRITERS, to_json_value
+from socialsight.query.engine import VIEWS, Engine, Rows, seed_queries
+from socialsight.query.output import csv_chunks, to_json_value
 
 MAX_SQL = 100_000  # characters in one statement
+MAX_CELL_BYTES = 10_000  # serve.sql_max_cell_bytes' default
+CUT_MARK = " … [cut: "  # how a cut cell ends: " … [cut: 209,715,200 bytes in all; …]"
+PAGE_BATCH = 256  # rows per batch read for the page: a few huge cells stay a few
+CSV_BATCH = 2048
 SAFE_INT = 2**53  # integers beyond this lose digits in JavaScript: sent as strings
 DEFAULT_DIALECT = "athena"
 
@@ -74,79 +79,105 @@ def check_dialect(dialect: str | None) -> str:
     return name
 
 
-def run_sql(engine: Engine, sql: str | None, dialect: str | None,
-            max_rows: int) -> dict[str, Any]:
-    """Run one read-only statement: the first ``max_rows`` rows as JSON-able cells."""
+def run_sql(engine: Engine, sql: str | None, dialect: str | None, max_rows: int,
+            max_cell_bytes: int = MAX_CELL_BYTES) -> dict[str, Any]:
+    """Run one read-only statement: its first ``max_rows`` rows as JSON-able cells.
+
+    Only those rows (and one more, to know whether there are more) are read: the rest
+    of the result is never computed or held. ``row_count`` is the number of rows when
+    they all fit, None when there are more than ``max_rows``. Cells longer than
+    ``max_cell_bytes`` are cut (see :func:`cut`).
+    """
     text, name = check_sql(sql), check_dialect(dialect)
     started = time.perf_counter()
-    result = engine.execute(text, name)
+    shown: list[list[Any]] = []
+    more = False
+    with engine.stream(text, name, batch_rows=min(max_rows + 1, PAGE_BATCH)) as rows:
+        for batch in rows:
+            room = max_rows - len(shown)
+            shown.extend(rows_of(pa.Table.from_batches([batch.slice(0, room)], rows.schema),
+                                 max_cell_bytes))
+            if batch.num_rows > room:
+                more = True
+                break
     elapsed = (time.perf_counter() - started) * 1000
-    table = result.table
-    shown = table.slice(0, max_rows)
     return {
-        "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
-        "rows": rows_of(shown),
-        "row_count": table.num_rows,
-        "shown": shown.num_rows,
-        "truncated": table.num_rows > shown.num_rows,
+        "columns": [{"name": f.name, "type": str(f.type)} for f in rows.schema],
+        "rows": shown,
+        "row_count": None if more else len(shown),
+        "shown": len(shown),
+        "truncated": more,
         "max_rows": max_rows,
+        "max_cell_bytes": max_cell_bytes,
         "elapsed_ms": round(elapsed, 1),
         "dialect": name,
-        "duckdb_sql": result.sql,
+        "duckdb_sql": rows.sql,
     }
 
 
-def csv_of(engine: Engine, sql: str | None, dialect: str | None) -> bytes:
-    """Every row of the statement's result as CSV (nested values as JSON), as the CLI writes."""
-    result = engine.execute(check_sql(sql), check_dialect(dialect))
-    sink = io.BytesIO()
-    try:
-        WRITERS["csv"](_csv_ready(result.table), sink)
-    except pa.ArrowException as exc:
-        raise QueryError(f"the result cannot be written as CSV: {exc}") from exc
-    return sink.getvalue()
+def csv_stream(engine: Engine, sql: str | None, dialect: str | None) -> Iterator[bytes]:
+    """Every row of the statement's result as CSV, chunk by chunk, as the CLI writes it.
 
-
-def _csv_ready(table: pa.Table) -> pa.Table:
-    """Columns Arrow's CSV writer has no text for (intervals, bytes) as text, as the page shows.
-
-    Text that a spreadsheet would run as a formula (post text is anyone's: ``=HYPERLINK(…)``)
-    gets a leading apostrophe, the usual defence; numbers are left alone.
+    The statement starts (and a bad one raises QueryError) before this returns; the
+    rows are then computed as the chunks are read, one batch in memory at a time.
     """
-    import pyarrow.compute as pc
+    rows = engine.stream(check_sql(sql), check_dialect(dialect), batch_rows=CSV_BATCH)
+    return _closing(rows, csv_chunks(rows.schema, rows))
 
+
+def _closing(rows: Rows, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    with rows:
+        yield from chunks
+
+
+def rows_of(table: pa.Table, max_cell_bytes: int = MAX_CELL_BYTES) -> list[list[Any]]:
+    """Rows as lists (column names may repeat), each cell JSON-able and cut to size."""
     columns = []
     for col in table.columns:
-        if _unwritable(col.type):
-            values = [None if v is None else _text(cell(v))
-                      for v in col.to_pylist(maps_as_pydicts="lossy")]
-            col = pa.chunked_array([pa.array(values, pa.string())])
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            risky = pc.match_substring_regex(col, FORMULA)
-            col = pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
-        columns.append(col)
-    return pa.table(columns, names=table.column_names)
+        if _is_text(col.type):
+            columns.append(_cut_text(col, max_cell_bytes).to_pylist())
+        else:
+            columns.append([cut(cell(v), max_cell_bytes)
+                            for v in col.to_pylist(maps_as_pydicts="lossy")])
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
-FORMULA = r"^[=+\-@\t\r]"  # what spreadsheets take for the start of a formula
+def _is_text(kind: pa.DataType) -> bool:
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
 
 
-def _unwritable(kind: pa.DataType) -> bool:
-    if pa.types.is_interval(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) \
-            or pa.types.is_fixed_size_binary(kind):
-        return True
-    return pa.types.is_nested(kind) and any(
-        _unwritable(kind.field(i).type) for i in range(kind.num_fields))
+def _cut_text(col: pa.ChunkedArray, limit: int) -> pa.ChunkedArray:
+    """Text (bytes: as hex) cut in Arrow, so a huge cell is never copied whole to Python."""
+    binary = pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type)
+    keep = limit // 2 if binary else limit  # hex doubles the length
+    sizes = pc.binary_length(col)
+    if not binary and not pc.any(pc.greater(sizes, keep)).as_py():
+        return col
+    heads = pc.binary_slice(col, 0, keep) if binary else pc.utf8_slice_codeunits(col, 0, keep)
+    values = []
+    for head, size in zip(heads.to_pylist(), sizes.to_pylist(), strict=True):
+        text = head.hex() if binary and head is not None else head
+        values.append(text if text is None or size <= keep else _marked(text, size, keep))
+    return pa.chunked_array([pa.array(values, pa.string())])
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else to_json_value(value)
+def cut(value: Any, limit: int) -> Any:
+    """A cell whose text (nested values: their JSON) is over ``limit`` bytes, as cut text."""
+    if isinstance(value, str):
+        size = len(value.encode())
+        return value if size <= limit else _marked(value, size, limit)
+    if isinstance(value, dict | list):
+        text = to_json_value(value)
+        size = len(text.encode())
+        return value if size <= limit else _marked(text, size, limit)
+    return value
 
 
-def rows_of(table: pa.Table) -> list[list[Any]]:
-    """Rows as lists (column names may repeat), each cell JSON-able."""
-    columns = [col.to_pylist(maps_as_pydicts="lossy") for col in table.columns]
-    return [[cell(value) for value in row] for row in zip(*columns, strict=True)]
+def _marked(text: str, size: int, limit: int) -> str:
+    """The first ``limit`` bytes of ``text``, and a note of how big the whole cell is."""
+    head = text.encode()[:limit].decode("utf-8", "ignore")
+    return f"{head}{CUT_MARK}{size:,} bytes in all; the CSV has it whole]"
 
 
 def cell(value: Any) -> Any:

@@ -3,7 +3,10 @@
 :class:`Fetcher` downloads concurrently (asyncio + httpx) with connect/read timeouts,
 retries with backoff on timeouts, dropped connections, 5xx and 429 (honouring
 ``Retry-After``), a per-host concurrency limit, a byte limit enforced while the body
-streams in, and a pixel limit read from the image header. Every URL and redirect
+streams in, and a pixel limit read from the image header. Each photo has
+``fetch.total_timeout_seconds`` in all — redirects, retries and their waits included,
+waiting for a turn at a busy host not — so a server trickling bytes (each within the
+read timeout) cannot hold a download slot for long. Every URL and redirect
 passes :mod:`socialsight.media.guard` first, and the connection goes to the address
 the guard checked. What comes back must be a JPEG, PNG, GIF or WebP by its first
 bytes, whatever the server's Content-Type says.
@@ -15,9 +18,11 @@ import asyncio
 import hashlib
 import ipaddress
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -28,6 +33,7 @@ from socialsight.media.guard import AddressPolicy, Target
 from socialsight.media.sniff import describe, dimensions, sniff
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REDIRECTS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
@@ -55,6 +61,28 @@ class Failure:
 
     url: str
     error: SocialsightError
+
+
+class Budget:
+    """The time one fetch has left: spent while it resolves, downloads or waits to retry."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url, self.seconds, self.left = url, seconds, seconds
+
+    async def spend(self, work: Awaitable[T]) -> T:
+        """``work``, cut off (a FetchError) when the fetch's time is up."""
+        started = time.monotonic()
+        deadline = asyncio.timeout(max(self.left, 0.0))
+        try:
+            async with deadline:
+                return await work
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise
+            raise FetchError(f"gave up on {self.url[:200]} after {self.seconds:g} s "
+                            "(fetch.total_timeout_seconds)") from exc
+        finally:
+            self.left -= time.monotonic() - started
 
 
 class Fetcher:
@@ -96,25 +124,26 @@ class Fetcher:
 
     async def fetch(self, url: str) -> Photo:
         """One photo; raises FetchError (worth retrying later) or MediaError (not)."""
+        budget = Budget(url, self.settings.total_timeout_seconds)
         attempt = 0
         while True:
             try:
-                return await self._follow(url)
+                return await self._follow(url, budget)
             except FetchError as exc:
                 attempt += 1
-                if attempt > self.settings.retries:
+                if attempt > self.settings.retries or budget.left <= 0:
                     raise
                 delay = getattr(exc, "retry_after", None) or self.settings.backoff_seconds * (
                     2 ** (attempt - 1))
                 log.debug("retrying %s in %.1fs: %s", url, delay, exc)
-                await asyncio.sleep(min(delay, RETRY_AFTER_CAP))
+                await budget.spend(asyncio.sleep(min(delay, RETRY_AFTER_CAP)))
 
-    async def _follow(self, url: str) -> Photo:
+    async def _follow(self, url: str, budget: Budget) -> Photo:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            target = await self.policy.check(current)
-            async with self._hosts[target.host]:
-                outcome = await self._get(target)
+            target = await budget.spend(self.policy.check(current))
+            async with self._hosts[target.host]:  # waiting for a turn costs no budget
+                outcome = await budget.spend(self._get(target))
             if isinstance(outcome, Photo):
                 return outcome
             current = urljoin(current, outcome)

@@ -16,6 +16,15 @@ local pool.
 ``enrich.ray_address`` unset starts a local cluster (and shuts it down at the end);
 ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT`` joins an existing one, which must have
 socialsight (and its models) installed on every node. See docs/ray.md.
+
+A local cluster dies with the process that started it, even by kill -9: Ray starts
+its own processes (GCS, raylet) fate-shared with the driver (``PR_SET_PDEATHSIG`` on
+Linux, a reaper process elsewhere); the actors end with their raylet, and Ray's
+dashboard and runtime-env agents notice it gone and exit within about a minute (Ray
+2.60, checked by hand). Linux's signal comes when the *thread* that started Ray ends,
+so the thread that starts the cluster (``run``'s enrich thread) must be the one that
+shuts it down. An existing cluster outlives the driver, as it should; the driver's
+actors are not detached, so Ray ends them when the driver's job dies.
 """
 
 from __future__ import annotations

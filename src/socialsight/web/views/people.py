@@ -13,8 +13,10 @@ from starlette.exceptions import HTTPException
 
 from socialsight.errors import InputError
 from socialsight.explore.known import LakeBusy, enrol, forget, people, person
+from socialsight.people import GalleryBusy
 from socialsight.query.engine import Engine
 from socialsight.web.app import FiltersDep, PageDep, PerPageDep, cached, lakeside, render
+from socialsight.web.body import read_body
 
 router = APIRouter()
 MAX_BODY = 64 * 1024
@@ -57,9 +59,8 @@ async def enrol_json(request: Request) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise HTTPException(415, "send the person as JSON (Content-Type: application/json)")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise InputError(f"the request is larger than {MAX_BODY // 1024} KiB")
+    body = await read_body(request, MAX_BODY,
+                           f"the request is larger than {MAX_BODY // 1024} KiB")
     try:
         payload = json.loads(body)
     except ValueError as exc:
@@ -81,4 +82,6 @@ async def _changing(change: Change, request: Request, argument: Any) -> dict[str
             change, lakeside(request).engine, argument)
     except LakeBusy as exc:
         raise HTTPException(409, str(exc)) from exc
+    except GalleryBusy as exc:  # another process is writing: nothing changed
+        raise HTTPException(409, f"the people gallery is not changed: {exc}") from exc
     return result

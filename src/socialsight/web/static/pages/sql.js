@@ -70,17 +70,18 @@
     }
     table.tHead.replaceChildren(head);
     table.tBodies[0].replaceChildren(body);
-    const count = result.row_count.toLocaleString("en");
     const time = `${result.elapsed_ms.toLocaleString("en")} ms`;
     summary.replaceChildren();
     if (result.truncated) {
+      // Only the rows shown (and one more) were read: the total is not counted.
       const note = document.createElement("span");
       note.className = "truncated";
-      note.textContent = `Showing the first ${result.shown.toLocaleString("en")} of ${count} rows ` +
-        "(Download CSV has them all)";
+      note.textContent = `Showing the first ${result.shown.toLocaleString("en")} rows; ` +
+        `there are more than ${result.max_rows.toLocaleString("en")} (Download CSV has them all)`;
       summary.append(note, ` · ${time}`);
     } else {
       const b = document.createElement("b");
+      const count = result.row_count.toLocaleString("en");
       b.textContent = result.row_count === 1 ? "1 row" : `${count} rows`;
       summary.append(b, ` · ${time}`);
     }
