@@ -110,9 +110,18 @@ def test_json_array_pretty_document_and_truncated_gzip(cli, tmp_path):
 def test_nothing_readable_exits_non_zero(cli, tmp_path):
     junk = tmp_path / "junk.jsonl"
     junk.write_text("not json\nstill not\n")
-    result = cli("import", str(junk), str(tmp_path / "missing.jsonl"), "--lake", "lake")
+    result = cli("import", str(junk), "--lake", "lake")
     assert result.exit_code == 1
     assert "nothing could be read" in result.output
+
+
+def test_a_missing_file_says_so_and_creates_no_lake(cli, tmp_path):
+    junk = write_jsonl(tmp_path / "good.jsonl", [status(1, "hello")])
+    result = cli("import", str(junk), "missing.jsonl")
+    assert result.exit_code == 1
+    assert "no such file or folder: missing.jsonl" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "lake").exists()
 
 
 def test_an_fsspec_url_works_like_a_folder(cli, tmp_path):
@@ -209,3 +218,142 @@ def test_saved_bluesky_and_mastodon_streams_import_too(cli, tmp_path):
     assert "bluesky-jetstream 2" in result.output and "mastodon 1" in result.output
     rows = Lake(str(tmp_path / "lake")).read("tweets").to_pylist()
     assert sorted(r["platform"] for r in rows) == ["bluesky", "mastodon"]
+
+
+# --- hostile and broken input (issue 14) --------------------------------------------
+
+
+def _errors(lake_dir: Path) -> list[dict]:
+    return Lake(str(lake_dir)).read("errors").to_pylist()
+
+
+def test_a_broken_first_line_does_not_loop_forever(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "b.jsonl").write_text('{"id": 1, broken\n')
+    # It used to replay line 1 at 100% CPU for ever: the timeout only guards a hang.
+    src = Path(__file__).resolve().parents[1] / "src"
+    done = subprocess.run([sys.executable, "-m", "socialsight", "import", "b.jsonl"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(src)}, check=False)
+    assert done.returncode == 1 and "nothing could be read" in done.stderr
+    [error] = _errors(tmp_path / "lake")
+    assert error["line"] == 1 and "malformed JSON" in error["reason"]
+
+
+def test_a_post_nested_past_255_levels_loses_neither_it_nor_the_other_files(cli, tmp_path):
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps([status(10_000 + i, f"post {i}") for i in range(2000)]))
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps([{**status(5, "deep"), "junk": deep}, status(6, "next")]))
+    result = cli("import", str(sample), str(nested), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert len(_tweets(tmp_path / "lake")) == 2002
+    deep_row = next(r for r in _tweets(tmp_path / "lake") if r["id"] == 5)
+    assert json.loads(deep_row["raw_json"])["junk"] == deep  # kept as received
+
+
+def test_a_v2_post_without_created_at_is_an_error_row_in_import_and_run(cli, tmp_path):
+    response = {"data": [{"id": "123", "text": "no time", "author_id": "5"},
+                         {"id": "456", "text": "timed", "author_id": "5",
+                          "created_at": "2022-10-28T12:00:00.000Z"}]}
+    path = write_jsonl(tmp_path / "v2.jsonl", [response])
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in _tweets(tmp_path / "lake")] == [456]
+    [error] = _errors(tmp_path / "lake")
+    assert "tweet 123 has no created_at" in error["reason"] and error["line"] == 1
+    run = cli("run", f"file:{path}", "--once", "--no-enrich", "--lake", "runlake")
+    assert run.exit_code == 0, run.output
+    assert [r["id"] for r in _tweets(tmp_path / "runlake")] == [456]
+    [error] = _errors(tmp_path / "runlake")
+    assert "tweet 123 has no created_at" in error["reason"] and error["stage"] == "collect"
+
+
+def test_ids_outside_1_to_2_63_are_error_rows_and_the_batch_is_kept(cli, tmp_path):
+    ids = [1, 2**63, 0, -7, 2**63 - 1, 2**64 + 3, 2]
+    path = tmp_path / "ids.jsonl"
+    path.write_text("".join(json.dumps(status(i, "x")) + "\n" for i in ids))
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["id"] for r in _tweets(tmp_path / "lake")) == [1, 2, 2**63 - 1]
+    errors = {e["line"]: e["reason"] for e in _errors(tmp_path / "lake")}
+    assert set(errors) == {2, 3, 4, 6}
+    assert all("out of range (1 to 2^63-1)" in errors[n] for n in (2, 3, 4))
+
+
+def test_the_error_row_writer_takes_any_value(lake):
+    from socialsight.lake.writer import ErrorRow, PostWriter
+
+    writer = PostWriter(lake)
+    writer.add({**status(9, "x"), "timestamp_ms": None, "_source": "f", "_line": 2**70})
+    writer.add({**status(2**64, "y"), "timestamp_ms": 10**17, "_source": "f", "_line": 3})
+    writer.add_error(ErrorRow(stage="import", source="f", reason="odd \ud800 text",
+                              line=2**80, post_id=-(2**64), raw="\udcff"))
+    result = writer.flush()
+    assert result.written == 0 and result.rejected == 2
+    rows = {r["reason"][:12]: r for r in lake.read("errors").to_pylist()}
+    assert len(rows) == 3
+    assert rows["post 9 canno"]["line"] is None and rows["odd ? text"]["post_id"] is None
+    assert "out of range" in rows[f"post {2**64}"[:12]]["reason"]
+
+
+def test_values_that_are_not_posts_share_one_row_per_file_and_shape(cli, tmp_path):
+    items: list[object] = list(range(12_345))
+    items[100:100] = ["a", "b"]
+    items[5000:5000] = [status(77, "a post"), {"id": 3, "text": "gone wrong"}, [1, 2]]
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(items))
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert "12,349 bad records" in result.output
+    reasons = sorted(e["reason"] for e in _errors(tmp_path / "lake"))
+    assert reasons == [
+        "12,345 items are not posts (numbers): items 1–100, 103–5,000, 5,004–12,350",
+        "2 items are not posts (strings): items 101–102",
+        "expected a JSON object, got an array",
+        "unknown record shape (keys: id, text)",
+    ]
+
+
+def test_a_v2_error_only_response_names_the_api_error(cli, tmp_path):
+    path = tmp_path / "error.json"
+    path.write_text(json.dumps({"errors": [{
+        "title": "Not Found Error", "detail": "Could not find tweet with ids: [1].",
+        "type": "https://api.twitter.com/2/problems/resource-not-found"}]}, indent=2))
+    result = cli("import", str(path), "--lake", "lake")
+    assert result.exit_code == 1
+    [error] = _errors(tmp_path / "lake")
+    assert error["reason"] == (
+        "X API error, no tweets: Not Found Error: Could not find tweet with ids: [1].")
+
+
+def test_a_folder_and_stdin_can_be_imported(cli, tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [status(1, "a")])
+    write_jsonl(folder / "b.jsonl.gz", [status(2, "b")], gz=True)
+    (folder / "c.json").write_text(json.dumps([status(3, "c")]))
+    (folder / "readme.txt").write_text("not posts")
+    result = cli("import", f"{folder}/", "--lake", "lake")
+    assert result.exit_code == 0, result.output
+    assert sorted(r["id"] for r in _tweets(tmp_path / "lake")) == [1, 2, 3]
+
+    from typer.testing import CliRunner
+
+    from socialsight.cli import app
+
+    piped = CliRunner().invoke(app, ["import", "-", "--lake", str(tmp_path / "lake")],
+                               input=json.dumps(status(4, "piped")) + "\n")
+    assert piped.exit_code == 0, piped.output
+    assert sorted(r["id"] for r in _tweets(tmp_path / "lake")) == [1, 2, 3, 4]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = cli("import", str(empty), "--lake", "other")
+    assert nothing.exit_code == 1 and "no .jsonl, .json or .gz files in" in nothing.output
+    assert not (tmp_path / "other").exists()

@@ -86,9 +86,42 @@ def test_every_tweet_becomes_a_post_and_the_idless_one_a_problem() -> None:
     assert all(p["platform"] == "x" for p in first.posts + second.posts)
 
 
-def test_empty_response_gives_nothing() -> None:
+def test_empty_response_is_a_message_without_posts() -> None:
+    # An empty page is no error; it is counted like a stream's control message.
     conversion = twitter_v2.from_v2_response(load("empty_response.json"))
-    assert conversion.posts == [] and conversion.problems == [] and not conversion.control
+    assert conversion.posts == [] and conversion.problems == [] and conversion.control
+
+
+def test_an_error_only_response_is_a_problem_that_names_the_api_error() -> None:
+    body = {"errors": [{"title": "Not Found Error", "detail": "Could not find tweet with ids: [1].",
+                        "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+    conversion = twitter_v2.from_v2_response(body)
+    assert conversion.posts == [] and not conversion.control
+    assert conversion.problems == [
+        "X API error, no tweets: Not Found Error: Could not find tweet with ids: [1]."]
+
+
+def test_a_tweet_without_created_at_or_snowflake_time_is_a_problem_not_a_crash() -> None:
+    # v2 sends created_at only when tweet.fields asks for it; a small id holds no time.
+    body = {"data": [{"id": "123", "text": "no time", "author_id": "5"},
+                     {"id": "1585992290215235584", "text": "snowflake time", "author_id": "5"}]}
+    conversion = twitter_v2.from_v2_response(body)
+    assert [p["id"] for p in conversion.posts] == [1585992290215235584]
+    assert conversion.posts[0]["created_at"].endswith("2022")
+    assert conversion.problems == [
+        "v2 tweet #1: tweet 123 has no created_at and its id holds no time "
+        "(ask the X API for tweet.fields=created_at)"]
+
+
+@pytest.mark.parametrize("tweet_id", ["0", "-5", str(2**63), "1" * 5000])
+def test_ids_outside_a_bigint_are_problems(tweet_id: str) -> None:
+    body = {"data": [{"id": tweet_id, "text": "x", "author_id": "5",
+                      "created_at": "2022-10-28T12:00:00.000Z"}]}
+    conversion = twitter_v2.from_v2_response(body)
+    assert conversion.posts == []
+    assert len(conversion.problems) == 1
+    assert "out of range (1 to 2^63-1)" in conversion.problems[0] or (
+        "no numeric id" in conversion.problems[0])
 
 
 def test_author_is_joined_from_includes(posts: list[Post]) -> None:

@@ -3,6 +3,8 @@
 Each record is decoded, its format detected and converted to a canonical post;
 whatever cannot be read becomes an ``errors`` row (file, line, reason) and the
 import goes on. Posts already in the lake are counted as duplicates, not written.
+Records that are not JSON objects (a number, a string, an array) are never posts:
+those of one file and shape share one error row that counts them.
 """
 
 from __future__ import annotations
@@ -19,17 +21,19 @@ from typing import Any, TypeVar
 import fsspec
 import pyarrow as pa
 
-from socialsight.errors import InputError, SocialsightError
+from socialsight.errors import InputError, SocialsightError, UnknownFormatError
 from socialsight.lake.store import Lake
 from socialsight.lake.writer import BatchResult, ErrorRow, PostWriter
-from socialsight.posts.detect import convert
+from socialsight.posts.detect import convert, not_an_object
 from socialsight.posts.v1_bulk import BulkConverter
-from socialsight.sources.files import Block, Record, read_records
+from socialsight.sources.files import STDIN, Block, Record, input_files, read_records
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BULK_MIN_LINES = 512  # fewer lines than this are read one by one
+SPANS_SHOWN = 3  # runs of records named in a row that counts records that are not posts
+GROUP_RECORDS, GROUP_BYTES = 256, 1 << 20  # records handed from the reading thread at once
 
 
 @dataclass
@@ -54,10 +58,56 @@ class ImportSummary:
         return self.written + self.duplicates + self.control > 0
 
 
+def files_to_import(paths: Iterable[str]) -> list[str]:
+    """The files named (a folder: its JSON files; ``-``: stdin); InputError for a path
+    that does not exist or a folder without JSON files, before anything is read."""
+    paths = list(paths)
+    files, missing = input_files(paths)
+    if missing:
+        raise InputError(f"no such file or folder: {', '.join(missing)} (nothing was imported)")
+    if not files:
+        raise InputError(f"no .jsonl, .json or .gz files in {', '.join(paths)}")
+    return files
+
+
+@dataclass
+class NotPosts:
+    """The records of one file that are JSON values of one kind but not objects."""
+
+    first: Record
+    reason: str
+    count: int = 0
+    spans: list[list[int]] = field(default_factory=list)  # [first, last] record numbers
+    more: bool = False  # records beyond the spans kept
+
+    def add(self, number: int) -> None:
+        self.count += 1
+        if self.spans and self.spans[-1][1] + 1 == number:
+            self.spans[-1][1] = number
+        elif len(self.spans) < SPANS_SHOWN:
+            self.spans.append([number, number])
+        else:
+            self.more = True
+
+    def row(self, shape: str) -> ErrorRow:
+        if self.count == 1:
+            reason = self.reason
+        else:
+            unit = self.first.unit
+            spans = ", ".join(f"{a:,}" if a == b else f"{a:,}–{b:,}" for a, b in self.spans)
+            reason = (f"{self.count:,} {unit}s are not posts ({shape}): {unit}s {spans}"
+                      f"{', …' if self.more else ''}")
+        return ErrorRow(stage="import", source=self.first.source, line=self.first.line or None,
+                        reason=reason, raw=self.first.raw or None,
+                        error_class=UnknownFormatError.__name__)
+
+
 def total_bytes(paths: Iterable[str]) -> int:
     """Size on disk of the files that exist (for a progress bar)."""
     total = 0
     for path in paths:
+        if path == STDIN:
+            continue
         try:
             fs, fpath = fsspec.core.url_to_fs(path)
             total += int(fs.size(fpath) or 0)
@@ -80,6 +130,7 @@ class Importer:
         # One batch commits in the background while the next one is read.
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="socialsight-commit")
         self._pending: Future[BatchResult] | None = None
+        self._not_posts: dict[str, NotPosts] = {}  # of the file being read, by shape
 
     def run(self, paths: Iterable[str]) -> ImportSummary:
         try:
@@ -97,16 +148,22 @@ class Importer:
     def import_file(self, path: str) -> None:
         self.summary.files += 1
         try:
-            for item in prefetched(read_records(path, self.on_bytes, blocks=True)):
-                if isinstance(item, Block):
-                    self._take_block(item)
-                else:
-                    self._take(item)
-                if len(self.writer) >= self.batch_size:
-                    self._flush()
+            read = grouped(read_records(path, self.on_bytes, blocks=True))
+            for group in prefetched(read):
+                for item in group:
+                    if isinstance(item, Block):
+                        self._take_block(item)
+                    else:
+                        self._take(item)
+                    if len(self.writer) >= self.batch_size:
+                        self._flush()
         except (OSError, ValueError) as exc:
             self.summary.unreadable.append(path)
             self._error(Record(path, 0, ""), f"cannot read file: {exc}")
+        finally:
+            for shape, not_posts in self._not_posts.items():
+                self.writer.add_error(not_posts.row(shape))
+            self._not_posts = {}
 
     def _take_block(self, block: Block) -> None:
         """Many JSON lines: v1.1 statuses in bulk, every other line one by one."""
@@ -134,15 +191,25 @@ class Importer:
             return
         try:
             fmt, conversion = convert(record.obj)
+        except UnknownFormatError as exc:
+            shape = not_an_object(record.obj)
+            if shape is None:
+                self._error(record, str(exc), type(exc).__name__)
+            else:
+                self._not_a_post(record, str(exc), shape[1])
+            return
         except SocialsightError as exc:
             self._error(record, str(exc), type(exc).__name__)
             return
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self._error(record, f"cannot convert record: {exc!r}")
+        except Exception as exc:  # a converter's bug must not stop the import
+            log.warning("cannot convert %s:%s: %r", record.source, record.line, exc)
+            self._error(record, f"cannot convert record: {exc!r}", type(exc).__name__)
             return
         self.summary.formats[fmt] += 1
         if conversion.control:
             self.summary.control += 1
+        elif not conversion.posts and not conversion.problems:
+            conversion.problems.append(f"a {fmt} record that holds no post")
         for problem in conversion.problems:
             self._error(record, problem)
         for post in conversion.posts:
@@ -152,6 +219,13 @@ class Importer:
                 post["raw_json"] = record.raw
             post["_source"], post["_line"] = record.source, record.line
             self.writer.add(post)
+
+    def _not_a_post(self, record: Record, reason: str, shape: str) -> None:
+        self.summary.bad += 1
+        group = self._not_posts.get(shape)
+        if group is None:
+            group = self._not_posts[shape] = NotPosts(record, reason)
+        group.add(record.line)
 
     def _error(self, record: Record, reason: str, error_class: str = InputError.__name__) -> None:
         self.summary.bad += 1
@@ -192,6 +266,32 @@ def with_languages(posts: pa.Table) -> pa.Table:
     filled = [v if v or not t else detect_language(t) for v, t in zip(values, texts, strict=True)]
     index = posts.schema.get_field_index("lang")
     return posts.set_column(index, "lang", pa.array(filled, lang.type))
+
+
+def grouped(items: Iterator[Record | Block], count: int = GROUP_RECORDS,
+            size: int = GROUP_BYTES) -> Iterator[list[Record | Block]]:
+    """``items`` in lists of up to ``count`` records or ``size`` bytes (a block: alone),
+    so that records small and many do not cross threads one at a time. An exception
+    comes after the records read before it."""
+    group: list[Record | Block] = []
+    held = 0
+    source = iter(items)
+    while True:
+        try:
+            item = next(source)
+        except StopIteration:
+            break
+        except BaseException:
+            if group:
+                yield group
+            raise
+        group.append(item)
+        held += len(item.raw) if isinstance(item, Record) else size
+        if len(group) >= count or held >= size:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:

@@ -17,9 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socialsight.errors import InputError
 from socialsight.lake.schema import ERRORS, PARTITION, TWEET_ROWS, partitioned
 from socialsight.lake.store import Lake, split_by_partition
-from socialsight.posts.canonical import Post, partition_of
+from socialsight.posts.canonical import Post, checked_time, partition_of
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +88,40 @@ class ErrorRow:
 
     @property
     def error_id(self) -> str:
-        key = f"{self.stage}\x1f{self.source}\x1f{self.line}\x1f{self.post_id}\x1f{self.raw}"
+        parts = (self.stage, self.source, self.line, self.post_id, self.raw)
+        key = "\x1f".join(_text(part) for part in parts)
         return hashlib.blake2b(key.encode(errors="replace"), digest_size=12).hexdigest()
 
     def as_row(self) -> dict[str, Any]:
-        raw = self.raw if self.raw is None or len(self.raw) <= RAW_LIMIT else self.raw[:RAW_LIMIT]
+        """The row of ``errors``; any value of any field fits (what does not is left out)."""
+        raw = None if self.raw is None else _text(self.raw[:RAW_LIMIT])
         return {
-            "error_id": self.error_id, "stage": self.stage, "source": self.source,
-            "line": self.line, "post_id": self.post_id, "reason": self.reason,
-            "error_class": self.error_class, "transient": self.transient, "raw": raw,
+            "error_id": self.error_id, "stage": _text(self.stage), "source": _text(self.source),
+            "line": _bigint(self.line), "post_id": _bigint(self.post_id),
+            "reason": _text(self.reason), "error_class": _text(self.error_class),
+            "transient": bool(self.transient), "raw": raw,
             "occurred_at": self.occurred_at, PARTITION: self.occurred_at.strftime("%Y-%m-%d"),
         }
+
+
+def _bigint(value: Any) -> int | None:
+    """``value`` when it fits a bigint column; None otherwise (an id out of range, say)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < 1 << 63:
+        return value
+    return None
+
+
+def _text(value: Any) -> str:
+    """``value`` as text Parquet can hold (lone surrogates replaced)."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an int of more digits than Python writes out
+        text = f"<{type(value).__name__} too long to write>"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 @dataclass
@@ -213,22 +237,35 @@ class PostWriter:
     @staticmethod
     def _to_arrow(posts: list[Post], errors: list[ErrorRow]) -> pa.Table:
         """Posts as an Arrow table; a post whose fields do not fit becomes an error row."""
-        for post in posts:
-            post[PARTITION] = partition_of(post["timestamp_ms"])
-        try:
-            return pa.Table.from_pylist(posts, schema=TWEET_ROWS)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            pass
-        good = []
+        dated = []
         for post in posts:
             try:
+                post[PARTITION] = partition_of(checked_time(post.get("timestamp_ms")))
+            except InputError as exc:
+                errors.append(_rejected(post, f"cannot be dated: {exc}"))
+                continue
+            dated.append(post)
+        try:
+            return pa.Table.from_pylist(dated, schema=TWEET_ROWS)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError, RecursionError):
+            pass
+        good = []
+        for post in dated:
+            try:
                 pa.Table.from_pylist([post], schema=TWEET_ROWS)
-            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-                errors.append(ErrorRow(
-                    stage="import", source=str(post.get("_source", "")), line=post.get("_line"),
-                    post_id=post.get("id"), raw=post.get("raw_json"),
-                    reason=f"post {post.get('id')} has a field of the wrong type: {exc}",
-                ))
+            except (pa.ArrowException, TypeError, ValueError, OverflowError,
+                    RecursionError) as exc:
+                errors.append(_rejected(post, f"has a field of the wrong type: {exc}"))
                 continue
             good.append(post)
         return pa.Table.from_pylist(good, schema=TWEET_ROWS)
+
+
+def _rejected(post: Post, why: str) -> ErrorRow:
+    """The error row of a post that cannot be written."""
+    raw = post.get("raw_json")
+    return ErrorRow(
+        stage="import", source=str(post.get("_source", "")), line=_bigint(post.get("_line")),
+        post_id=_bigint(post.get("id")), raw=raw if isinstance(raw, str) else None,
+        reason=f"post {_text(post.get('id'))[:40]} {why}",
+    )

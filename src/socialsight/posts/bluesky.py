@@ -226,7 +226,8 @@ def entities(record: JSON, text: str) -> JSON:
 
 def _embed_of(record: JSON, table: dict[str, tuple[str, ...]]) -> Any:
     embed = record.get("embed")
-    if not isinstance(embed, dict) or embed.get("$type") not in table:
+    if not isinstance(embed, dict) or not isinstance(embed.get("$type"), str) or (
+            embed["$type"] not in table):
         return None
     return _dig(embed, table[embed["$type"]])
 
@@ -325,7 +326,7 @@ def _commit(event: JSON) -> tuple[str, int, JSON] | None:
     commit = event.get("commit")
     if not isinstance(commit, dict):
         raise _fail("a commit event without a 'commit' object")
-    if commit.get("operation") not in OPERATIONS:
+    if not isinstance(commit.get("operation"), str) or commit["operation"] not in OPERATIONS:
         raise _fail(f"unknown commit operation {commit.get('operation')!r}")
     return did, time_us, commit
 

@@ -11,6 +11,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from socialsight.errors import InputError
+
 Post = dict[str, Any]
 
 PLATFORMS = ("x", "bluesky", "mastodon", "file")
@@ -19,6 +21,8 @@ PLATFORMS = ("x", "bluesky", "mastodon", "file")
 # decades to come, so a derived id never collides with a real tweet id.
 _DERIVED_BASE = 1 << 62
 _DERIVED_MASK = _DERIVED_BASE - 1
+# A post id is a positive bigint (tweets.id): 1 .. 2**63 - 1.
+MAX_ID = (1 << 63) - 1
 
 
 def derived_id(platform: str, native_id: str) -> int:
@@ -81,7 +85,37 @@ def v1_time_of_iso(value: Any) -> str | None:
 
 def partition_of(ms: int) -> str:
     """The ``dt`` partition (UTC date) of epoch milliseconds."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
+
+
+def checked_time(ms: Any) -> int:
+    """``ms`` when it is a post's time: epoch milliseconds of a UTC date in years
+    1 to 9999 (a partition can be named after it); InputError otherwise."""
+    if not isinstance(ms, int) or isinstance(ms, bool):
+        raise InputError(f"post has no time (epoch milliseconds): {ms!r}")
+    try:
+        partition_of(ms)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise InputError(f"post time out of range (years 1 to 9999): {ms} ms") from exc
+    return ms
+
+
+def checked_id(value: Any, what: str) -> int:
+    """A post id (an int or a numeric string) in 1 .. 2**63 - 1; InputError otherwise."""
+    number = as_int(value)
+    if number is None:
+        raise InputError(f"{what} has no numeric id")
+    if not 0 < number <= MAX_ID:
+        shown = str(number) if abs(number) < 10**30 else "of more than 30 digits"
+        raise InputError(f"{what} id {shown} is out of range (1 to 2^63-1)")
+    return number
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (input may put anything
+    where an object belongs)."""
+    return value if isinstance(value, dict) else {}
 
 
 def as_int(value: Any) -> int | None:
@@ -91,7 +125,10 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # digits int() does not take (superscripts), or too many
+            return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None

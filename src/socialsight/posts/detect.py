@@ -63,10 +63,26 @@ FORMATS: tuple[Format, ...] = (
 )
 
 
+# JSON values that are never posts, by their Python type: (one, many).
+NOT_OBJECTS: dict[type, tuple[str, str]] = {
+    int: ("a number", "numbers"), float: ("a number", "numbers"),
+    str: ("a string", "strings"), bool: ("true or false", "true/false values"),
+    type(None): ("null", "nulls"), list: ("an array", "arrays"),
+}
+
+
+def not_an_object(obj: Any) -> tuple[str, str] | None:
+    """What ``obj`` is, (one, many), when it is not a JSON object; None when it is one."""
+    if isinstance(obj, dict):
+        return None
+    return NOT_OBJECTS.get(type(obj), (type(obj).__name__, type(obj).__name__))
+
+
 def detect(obj: Any) -> Format:
     """The format of one decoded JSON record."""
-    if not isinstance(obj, dict):
-        raise UnknownFormatError(f"expected a JSON object, got {type(obj).__name__}")
+    shape = not_an_object(obj)
+    if shape is not None:
+        raise UnknownFormatError(f"expected a JSON object, got {shape[0]}")
     for fmt in FORMATS:
         if fmt.matches(obj):
             return fmt

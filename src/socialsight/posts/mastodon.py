@@ -45,6 +45,7 @@ from socialsight.errors import InputError
 from socialsight.posts.canonical import (
     Post,
     as_int,
+    checked_time,
     derived_id,
     format_v1_time,
     parse_iso_time,
@@ -452,8 +453,8 @@ def _timestamp(status: JSON) -> int:
     if not isinstance(created, str):
         raise StatusError("status has no created_at")
     try:
-        return parse_iso_time(created)
-    except ValueError as exc:
+        return checked_time(parse_iso_time(created))
+    except (ValueError, InputError) as exc:
         raise StatusError(str(exc)) from exc
 
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialsight.errors import InputError
 from socialsight.posts import twitter_v2
-from socialsight.posts.canonical import Post, as_int
+from socialsight.posts.canonical import Post, as_dict, checked_id
 from socialsight.posts.twitter_v2 import JSON, Includes
 
 # Keys twarc2 adds to the geo object when it merges the place in.
@@ -41,7 +40,7 @@ def _add_place(inc: Includes, geo: Any) -> None:
 
 
 def _add_mentions(inc: Includes, tweet: JSON) -> None:
-    sources = (tweet.get("entities"), (tweet.get("note_tweet") or {}).get("entities"))
+    sources = (tweet.get("entities"), as_dict(tweet.get("note_tweet")).get("entities"))
     for entities in sources:
         mentions = entities.get("mentions") if isinstance(entities, dict) else None
         for mention in twitter_v2.dicts(mentions):
@@ -84,6 +83,5 @@ def gather(tweet: JSON, inc: Includes | None = None, depth: int = 0) -> Includes
 
 def from_twarc2(obj: dict[str, Any], platform: str = "x") -> Post:
     """One flattened twarc2 tweet as a canonical post; InputError when it has no id."""
-    if as_int(obj.get("id")) is None:
-        raise InputError("twarc2 tweet has no numeric id")
+    checked_id(obj.get("id"), "twarc2 tweet")
     return twitter_v2.to_post(obj, gather(obj), platform)

@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from socialsight.errors import InputError
-from socialsight.posts.canonical import Post, as_int, parse_v1_time
+from socialsight.posts.canonical import (
+    Post,
+    as_dict,
+    as_int,
+    checked_id,
+    checked_time,
+    parse_v1_time,
+)
 
 # Keys whose presence marks a v1.1 status.
 SIGNATURE = ("created_at", "user")
@@ -43,16 +50,16 @@ def full_text(status: dict[str, Any]) -> str:
     return str(status.get("text") or "")
 
 
-def _entities_of(status: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _entities_of(status: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     ext = status.get("extended_tweet")
     if isinstance(ext, dict) and isinstance(ext.get("entities"), dict):
-        return ext["entities"], ext.get("extended_entities")
-    return status.get("entities") or {}, status.get("extended_entities")
+        return ext["entities"], as_dict(ext.get("extended_entities"))
+    return as_dict(status.get("entities")), as_dict(status.get("extended_entities"))
 
 
 def _fix_media(media: Any) -> list[dict[str, Any]]:
     out = []
-    for item in media or []:
+    for item in media if isinstance(media, list) else []:
         if not isinstance(item, dict):
             continue
         m = dict(item)
@@ -65,7 +72,7 @@ def _fix_media(media: Any) -> list[dict[str, Any]]:
 
 def _fix_mentions(mentions: Any) -> list[dict[str, Any]]:
     out = []
-    for item in mentions or []:
+    for item in mentions if isinstance(mentions, list) else []:
         if isinstance(item, dict):
             m = dict(item)
             m["id"] = as_int(m.get("id_str") or m.get("id"))
@@ -82,15 +89,13 @@ def _embedded(status: Any) -> dict[str, Any] | None:
         "id": as_int(status.get("id_str") or status.get("id")),
         "text": full_text(status),
         "entities": entities,
-        "extended_entities": {"media": _fix_media((extended or {}).get("media"))},
+        "extended_entities": {"media": _fix_media(extended.get("media"))},
     }
 
 
 def from_v1(obj: dict[str, Any], platform: str = "x") -> Post:
     """One v1.1 status as a canonical post; raises InputError when it has no usable id."""
-    post_id = as_int(obj.get("id_str") or obj.get("id"))
-    if post_id is None:
-        raise InputError("status has no numeric id")
+    post_id = checked_id(obj.get("id_str") or obj.get("id"), "status")
     post = dict(obj)
     post["id"] = post_id
     post["id_str"] = str(post_id)
@@ -99,7 +104,7 @@ def from_v1(obj: dict[str, Any], platform: str = "x") -> Post:
     retweeted = obj.get("retweeted_status")
     quoted = obj.get("quoted_status")
     if isinstance(retweeted, dict):
-        author = (retweeted.get("user") or {}).get("screen_name") or ""
+        author = as_dict(retweeted.get("user")).get("screen_name") or ""
         post["text"] = f"RT @{author}: {full_text(retweeted)}"
         post["truncated"] = False
     else:
@@ -113,7 +118,7 @@ def from_v1(obj: dict[str, Any], platform: str = "x") -> Post:
         **entities,
         "user_mentions": _fix_mentions(entities.get("user_mentions")),
     }
-    ext = dict(extended or {})
+    ext = dict(extended)
     ext["media"] = _fix_media(ext.get("media"))
     post["extended_entities"] = ext
     post["retweeted_status"] = _embedded(retweeted)
@@ -131,5 +136,5 @@ def from_v1(obj: dict[str, Any], platform: str = "x") -> Post:
             ts = parse_v1_time(str(obj.get("created_at")))
         except ValueError as exc:
             raise InputError(str(exc)) from exc
-    post["timestamp_ms"] = ts
+    post["timestamp_ms"] = checked_time(ts)
     return post

@@ -23,7 +23,10 @@ from socialsight.errors import InputError
 from socialsight.posts.canonical import (
     Conversion,
     Post,
+    as_dict,
     as_int,
+    checked_id,
+    checked_time,
     format_v1_time,
     parse_iso_time,
     v1_time_of_iso,
@@ -180,18 +183,20 @@ def is_v2_tweet(obj: Any) -> bool:
 # --- pieces of a post ---------------------------------------------------------------
 
 
-def _timestamp(tweet: JSON, post_id: int) -> int | None:
+def _timestamp(tweet: JSON, post_id: int) -> int:
+    """Its ``created_at``, else the time in its snowflake id; InputError when neither."""
     created = tweet.get("created_at")
     if isinstance(created, str):
         try:
-            return parse_iso_time(created)
-        except ValueError:
+            return checked_time(parse_iso_time(created))
+        except (ValueError, InputError):
             pass
     if post_id >= _SNOWFLAKE_MIN:
         return (post_id >> 22) + SNOWFLAKE_EPOCH_MS
     if created is not None:
         raise InputError(f"not an ISO 8601 timestamp: {created!r}")
-    return None
+    raise InputError(f"tweet {post_id} has no created_at and its id holds no time "
+                     "(ask the X API for tweet.fields=created_at)")
 
 
 def _v1_time(value: Any) -> str | None:
@@ -267,8 +272,8 @@ def _entities(tweet: JSON, inc: Includes) -> JSON:
 def _media_links(tweet: JSON) -> dict[str, JSON]:
     """The ``pic.twitter.com`` url entities of a tweet, by the media_key they show."""
     links: dict[str, JSON] = {}
-    for source in (tweet.get("entities"), (tweet.get("note_tweet") or {}).get("entities")):
-        for item in dicts((source or {}).get("urls")):
+    for source in (tweet.get("entities"), as_dict(tweet.get("note_tweet")).get("entities")):
+        for item in dicts(as_dict(source).get("urls")):
             if isinstance(item.get("media_key"), str):
                 links.setdefault(item["media_key"], item)
     return links
@@ -321,7 +326,7 @@ def _place(place: JSON | None) -> JSON | None:
     if place is None:
         return None
     out = _rename(place, PLACE_FIELDS)
-    bbox = (place.get("geo") or {}).get("bbox")
+    bbox = as_dict(place.get("geo")).get("bbox")
     if isinstance(bbox, list) and len(bbox) == 4:
         west, south, east, north = bbox
         ring = [[west, south], [east, south], [east, north], [west, north]]
@@ -339,10 +344,7 @@ def _place_id(tweet: JSON) -> str | None:
 
 
 def _tweet_id(tweet: JSON) -> int:
-    post_id = as_int(tweet.get("id"))
-    if post_id is None:
-        raise InputError("v2 tweet has no numeric id")
-    return post_id
+    return checked_id(tweet.get("id"), "v2 tweet")
 
 
 def _retweet_text(original: JSON, inc: Includes) -> str:
@@ -407,7 +409,7 @@ def to_post(tweet: JSON, inc: Includes, platform: str = "x", embed: bool = True)
     post.update(_rename(tweet.get("public_metrics"), TWEET_METRICS))
     post.update(_text_fields(tweet, refs, inc))
     post["timestamp_ms"] = ts
-    post["created_at"] = None if ts is None else format_v1_time(ts)
+    post["created_at"] = format_v1_time(ts)
     post["user"] = _user(tweet.get("author_id"), inc.user(tweet.get("author_id")))
     post["entities"] = _entities(tweet, inc)
     original = inc.tweets.get(refs.get("retweeted", ""))
@@ -439,7 +441,7 @@ def _users_of(tweet: JSON) -> Iterable[str]:
 
 
 def _poll_ids(tweet: JSON) -> list[str]:
-    ids = (tweet.get("attachments") or {}).get("poll_ids")
+    ids = as_dict(tweet.get("attachments")).get("poll_ids")
     return [str(i) for i in ids] if isinstance(ids, list) else []
 
 
@@ -485,12 +487,40 @@ def _data(obj: JSON) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
+def describe_errors(body: Any) -> str:
+    """X's problem text: ``title: detail`` of the body and of each of its ``errors``."""
+    if not isinstance(body, dict):
+        return str(body)[:500]
+    parts = [": ".join(str(body[k]) for k in ("title", "detail") if body.get(k))]
+    errors = body.get("errors")
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            words = [error.get(k) for k in ("title", "message", "detail", "value")]
+            details = error.get("details")
+            words += [str(d) for d in details] if isinstance(details, list) else []
+            parts.append(": ".join(str(w) for w in words if w))
+    text = "; ".join(p for p in parts if p)
+    if text:
+        return text
+    try:
+        return orjson.dumps(body).decode()[:500]
+    except TypeError:  # nested too deep to write back
+        return "errors without a title or detail"
+
+
 def from_v2_response(obj: dict[str, Any], platform: str = "x") -> Conversion:
     """Every tweet of a v2 response page or stream line, joined with its includes.
 
     Tweets that cannot be read become problems; the response's partial ``errors``
-    (deleted or protected referenced tweets, say) are not posts and are skipped.
+    (deleted or protected referenced tweets, say) are not posts and are skipped. A
+    response with errors and no tweets is a problem that names the errors; one with
+    neither (an empty page) is a control message.
     """
+    if not _data(obj):
+        if obj.get("errors"):
+            reason = f"X API error, no tweets: {describe_errors(obj)}"
+            return Conversion(problems=[reason if len(reason) <= 1000 else reason[:999] + "…"])
+        return Conversion(control=True)
     inc = Includes.of(obj.get("includes"))
     extra: JSON = {k: obj[k] for k in ("matching_rules", "__twarc") if k in obj}
     conversion = Conversion()

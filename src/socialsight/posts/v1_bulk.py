@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 
 PARALLEL_ROWS = 2048
+# Times a partition can be named after (years 1 to 9999, UTC), in epoch milliseconds;
+# a line outside them is left to the per-record path, which says why.
+MIN_MS, MAX_MS = -62_135_596_800_000, 253_402_300_799_999
 
 _SCALARS = {
     pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
@@ -146,12 +149,13 @@ def _select_sql() -> str:
             "id": _int_of(f"{j}.user.id_str", f"{j}.user.id")}),
         "retweeted_status": _embedded_sql(rt),
         "quoted_status": _embedded_sql(f"{j}.quoted_status"),
-        PARTITION: "strftime(make_timestamp(_ts * 1000), '%Y-%m-%d')",
+        PARTITION: (f"CASE WHEN _ts BETWEEN {MIN_MS} AND {MAX_MS} "
+                    "THEN strftime(make_timestamp(_ts * 1000), '%Y-%m-%d') END"),
     })
     for key in ("in_reply_to_status_id", "in_reply_to_user_id", "quoted_status_id"):
         cols[key] = _int_of(f"{j}.{key}_str", f"{j}.{key}")
     body = ",\n  ".join(f'{expr} AS "{name}"' for name, expr in cols.items())
-    accept = (f"_id IS NOT NULL AND _ts IS NOT NULL AND {j}.created_at IS NOT NULL "
+    accept = (f"_id > 0 AND _ts BETWEEN {MIN_MS} AND {MAX_MS} AND {j}.created_at IS NOT NULL "
               f"AND {j}.user.id IS NOT NULL AND "
               f"({j}.text IS NOT NULL OR {j}.full_text IS NOT NULL "
               f"OR {j}.extended_tweet IS NOT NULL)")

@@ -48,7 +48,7 @@ import orjson
 
 from socialsight.errors import ConfigError
 from socialsight.posts.canonical import as_int
-from socialsight.posts.twitter_v2 import from_v2_response, is_v2_response
+from socialsight.posts.twitter_v2 import describe_errors, from_v2_response, is_v2_response
 from socialsight.sources.base import Item, Problem, Source
 
 log = logging.getLogger(__name__)
@@ -108,19 +108,6 @@ class XRequestRefused(ConfigError):
         errors = self.body.get("errors") if isinstance(self.body, dict) else None
         return any(isinstance(e, dict) and parameter in (e.get("parameters") or {})
                    for e in errors or [])
-
-
-def describe_errors(body: Any) -> str:
-    """X's problem text: ``title: detail`` of the body and of each of its ``errors``."""
-    if not isinstance(body, dict):
-        return str(body)[:500]
-    parts = [": ".join(str(body[k]) for k in ("title", "detail") if body.get(k))]
-    for error in body.get("errors") or []:
-        if isinstance(error, dict):
-            words = [error.get(k) for k in ("title", "message", "detail", "value")]
-            words += [str(d) for d in error.get("details") or []]
-            parts.append(": ".join(str(w) for w in words if w))
-    return "; ".join(p for p in parts if p) or orjson.dumps(body).decode()[:500]
 
 
 @dataclass(frozen=True)

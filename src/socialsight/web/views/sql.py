@@ -23,6 +23,7 @@ from socialsight.errors import InputError
 from socialsight.explore.console import MAX_SQL, console_page, csv_stream, run_sql
 from socialsight.query.dialect import DIALECTS
 from socialsight.web.app import EngineDep, lakeside, render
+from socialsight.web.body import read_body
 
 router = APIRouter()
 CSV_HEADERS = {"Content-Disposition": 'attachment; filename="socialsight-query.csv"',
@@ -69,7 +70,7 @@ RUN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"
 async def sql_run(request: Request, engine: EngineDep) -> dict[str, Any]:
     """Run ``{"sql": ..., "dialect": "athena"}``: columns, the first rows, the row count
     (null when there are more rows than the page shows)."""
-    body = await _read_body(request)
+    body = await read_body(request, MAX_BODY, f"the SQL is longer than {MAX_SQL:,} characters")
     try:
         payload = json.loads(body or b"null")
     except ValueError as exc:
@@ -83,17 +84,6 @@ async def sql_run(request: Request, engine: EngineDep) -> dict[str, Any]:
     result: dict[str, Any] = await run_in_threadpool(
         run_sql, engine, payload["sql"], dialect, serve.sql_max_rows, serve.sql_max_cell_bytes)
     return result
-
-
-async def _read_body(request: Request) -> bytes:
-    """The request's body, refused as soon as it is longer than any allowed SQL can be."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InputError(f"the SQL is longer than {MAX_SQL:,} characters")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.get("/api/sql.csv", response_class=StreamingResponse, dependencies=[SameSite])
