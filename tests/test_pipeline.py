@@ -71,6 +71,19 @@ def test_bad_lines_are_error_rows_and_collection_goes_on(tmp_path):
     assert any("not JSON" in e["reason"] for e in errors)
 
 
+def test_a_followed_folder_reads_its_jsonl_files_and_a_byte_order_mark_is_no_bad_record(tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + orjson.dumps(status(1, "first")) + b"\n")
+    write_jsonl(folder / "b.jsonl", [status(2, "second")])
+    (folder / "notes.txt").write_text("not a feed")
+    lake = Lake(str(tmp_path / "lake"))
+    asyncio.run(Collector(lake, [FollowFiles(str(folder), follow=False)],
+                          CollectSettings()).run(asyncio.Event()))
+    assert tweet_ids(tmp_path / "lake") == [1, 2]
+    assert lake.read("errors").num_rows == 0
+
+
 def test_run_once_collects_and_analyses_everything(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("SOCIALSIGHT_ENRICH_WORKERS", "1")
     feed = write_jsonl(tmp_path / "feed.jsonl", [

@@ -11,7 +11,6 @@ offset, and the stream goes on.
 from __future__ import annotations
 
 import asyncio
-import glob
 import os
 from collections.abc import AsyncIterator
 
@@ -20,7 +19,7 @@ import orjson
 from socialsight.errors import SocialsightError
 from socialsight.posts.detect import convert
 from socialsight.sources.base import Item, Problem, Source
-from socialsight.sources.files import MAX_RECORD_BYTES
+from socialsight.sources.files import BOM, MAX_RECORD_BYTES, folder_files
 
 CHUNK = 1 << 20
 LINES_PER_ITEM = 500
@@ -42,7 +41,7 @@ class FollowFiles(Source):
 
     def _files(self) -> list[str]:
         if os.path.isdir(self.path):
-            return sorted(glob.glob(os.path.join(self.path, "*.jsonl")))
+            return folder_files(self.path, ("*.jsonl",))
         return [self.path] if os.path.exists(self.path) else []
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
@@ -82,6 +81,8 @@ class FollowFiles(Source):
                 for line in lines:
                     at = position
                     position += len(line) + 1
+                    if at == 0:  # a UTF-8 byte-order mark is not part of the first record
+                        line = line.removeprefix(BOM)
                     self._take(line, f"{path}@{at}", item)
                 if len(pending) > MAX_RECORD_BYTES:
                     item.problems.append(Problem(
