@@ -80,7 +80,7 @@ def models_alone(device: str, batch: int, photos: list[bytes], threads: int) -> 
 def whole_analysis(device: str, workers: int, batch: int, photos: list[bytes]) -> float:
     """Photos/s of the enrich worker pool on every photo (decode and all the models)."""
     from socialsight.config import VisionSettings
-    from socialsight.enrich import Analyser
+    from socialsight.scale.local import Analyser
 
     settings = VisionSettings(device=device, batch_size=batch)  # type: ignore[arg-type]
     analyser = Analyser(settings, 50_000_000, workers)
@@ -92,7 +92,7 @@ def whole_analysis(device: str, workers: int, batch: int, photos: list[bytes]) -
         elapsed = time.perf_counter() - started
     finally:
         analyser.close()
-    failed = [r["errors"] for r in results if r["errors"]]
+    failed = [r.errors for r in results if r.errors]
     if failed:
         print(f"  ({len(failed)} photos with errors, first: {failed[0]})")
     return len(photos) / elapsed

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from socialsight.explore.overview import pipeline_status
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine
 from tests.conftest import loopback_server, status, write_jsonl
@@ -243,6 +244,15 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
     listed = cli("errors")
     assert "8 errors" in listed.output and "HTTP 503" not in listed.output
     assert "HTTP 503" in cli("errors", "--all").output
+    # the dashboard's overview lists the same errors as still wrong
+    engine = Engine(Lake(str(tmp_path / "lake")))
+    try:
+        pipeline = pipeline_status(engine)
+    finally:
+        engine.close()
+    assert sum(e["errors"] for e in pipeline["errors"]) == 8
+    assert pipeline["photos_failed"] == 8
+    assert not any("HTTP 503" in e["reason"] for e in pipeline["recent_errors"])
 
 
 def test_a_killed_enrich_resumes_with_nothing_lost_or_doubled(tmp_path, photos, cli):
@@ -309,19 +319,20 @@ def test_errors_lists_one_stage_and_refuses_a_stage_that_does_not_exist(cli, tmp
 
 def test_a_dead_analysis_process_costs_no_photo():
     from socialsight.config import VisionSettings
-    from socialsight.enrich import Analyser
+    from socialsight.scale.local import Analyser
 
     coffee = (_skimage_data() / "coffee.png").read_bytes()
     analyser = Analyser(VisionSettings(), 50_000_000, workers=2)
     try:
-        assert not next(analyser.map([coffee]))["errors"]  # the workers are up
+        assert not next(analyser.map([coffee])).errors  # the workers are up
         assert analyser._pool is not None
         for pid in list(analyser._pool._processes):  # as the OOM killer would
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.5)
         results = list(analyser.map([coffee, coffee]))
-        assert [r["errors"] for r in results] == [[], []]
-        assert "Coffee" in {lb["name"] for lb in results[0]["image_labels"]["labels"]}
+        assert [r.errors for r in results] == [[], []]
+        labels = results[0].image_labels
+        assert labels is not None and "Coffee" in {lb["name"] for lb in labels["labels"]}
     finally:
         analyser.close()
 

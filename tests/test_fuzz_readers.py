@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialsight.errors import SocialsightError
-from socialsight.lake.writer import ErrorRow, PostWriter
+from socialsight.lake.errors import ErrorRow
+from socialsight.lake.writer import PostWriter
 from socialsight.posts.canonical import MAX_ID, checked_time
 from socialsight.posts.detect import convert
 from tests.conftest import HERE, status

@@ -81,8 +81,8 @@ def test_ray_executor_writes_the_same_lake_as_the_local_one(
     assert result.exit_code == 0, result.output
 
     with monkeypatch.context() as patch:  # only the cluster's actors may analyse
-        patch.setattr("socialsight.enrich.analyse_bytes", _fail_here)
-        patch.setattr("socialsight.enrich.analyse_posts", _fail_here)
+        patch.setattr("socialsight.scale.local.analyse_photos", _fail_here)
+        patch.setattr("socialsight.scale.local.analyse_texts", _fail_here)
         result = cli("enrich", "--lake", str(on_ray), "--executor", "ray", "--workers", "2")
         assert result.exit_code == 0, result.output
         assert "photos written" in result.output
@@ -157,7 +157,7 @@ def test_address_and_the_local_executor_do_not_go_together(cli, tmp_path):
 
 def test_a_killed_actor_costs_no_photo(tmp_path, monkeypatch):
     from socialsight.config import load_settings
-    from socialsight.scale.ray_executor import RayAnalyser
+    from socialsight.scale.ray import RayAnalyser
     from tests.test_enrich import _skimage_data
 
     monkeypatch.chdir(tmp_path)
@@ -170,8 +170,9 @@ def test_a_killed_actor_costs_no_photo(tmp_path, monkeypatch):
         pid = ray.get(actor.ready.remote())
         os.kill(pid, signal.SIGKILL)  # as the OOM killer would
         results = list(analyser.map([coffee, coffee]))
-        assert [r["errors"] for r in results] == [[], []]
-        assert "Coffee" in {lb["name"] for lb in results[0]["image_labels"]["labels"]}
+        assert [r.errors for r in results] == [[], []]
+        labels = results[0].image_labels
+        assert labels is not None and "Coffee" in {lb["name"] for lb in labels["labels"]}
         assert ray.get(actor.ready.remote()) != pid  # a new process took over
     finally:
         analyser.close()

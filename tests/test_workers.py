@@ -140,7 +140,7 @@ def test_workers_outlive_the_thread_that_started_them():
     # Linux signals a process when the *thread* that started it ends: workers started on
     # a short-lived thread must stay, as long as this process is there.
     from socialsight.config import VisionSettings
-    from socialsight.enrich import Analyser
+    from socialsight.scale.local import Analyser
 
     analyser = Analyser(VisionSettings(), 1_000, workers=2)
     assert analyser._pool is not None

@@ -26,7 +26,8 @@ from rich.text import Text
 
 from socialsight import __version__
 from socialsight.config import load_settings
-from socialsight.errors import SocialsightError
+from socialsight.errors import ConfigError, SocialsightError
+from socialsight.lake.stages import Stage
 
 console = Console()
 err_console = Console(stderr=True)
@@ -101,8 +102,18 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    log_level: Annotated[str, typer.Option(
+        "--log-level", envvar="SOCIALSIGHT_LOG_LEVEL",
+        help="Show log messages at this level and above, on stderr: debug, info, warning, "
+        "error or critical.")] = "warning",
 ) -> None:
+    from socialsight.logs import configure
+
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    try:
+        configure(log_level, err_console)
+    except ConfigError as exc:
+        raise _fail(escape(str(exc)), 2) from exc
 
 
 @app.command("import")
@@ -154,7 +165,7 @@ def import_(
 
 
 # The stages an error row can have (``errors.stage``), as their writers name them.
-ERROR_STAGES = ("import", "collect", "fetch", "decode", "analyse", "analyse-text")
+ERROR_STAGES = tuple(Stage)
 
 
 @app.command()
@@ -169,21 +180,14 @@ def errors(
     ] = False,
 ) -> None:
     """List what could not be read or analysed: where, and why."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from socialsight.enrich import resolved_ids
+    from socialsight.lake.errors import unresolved
 
     if stage is not None and stage not in ERROR_STAGES:
         raise _fail(f"no stage {stage!r}: choose one of {', '.join(ERROR_STAGES)}", 2)
     settings = load_settings(config, lake=lake)
     store = _existing_lake(settings.lake)
-    rows = store.read("errors")
-    fixed = set() if show_all else resolved_ids(store)
-    if fixed:
-        rows = rows.filter(pc.invert(pc.is_in(rows["error_id"], pa.array(sorted(fixed)))))
-    if stage:
-        rows = rows.filter(pc.equal(rows["stage"], stage))
+    rows = unresolved(store, stage=None if stage is None else Stage(stage),
+                      include_resolved=show_all)
     if rows.num_rows == 0:
         console.print("no errors recorded")
         return
@@ -218,8 +222,8 @@ def query(
     views: media_image_labels_query, media_image_labels_face_query, celeb_view — also
     as socialanalyticsblog.<name>. SQL is Athena/Presto/Trino by default.
     """
+    from socialsight.api import open_lake, seed_queries
     from socialsight.query import output as out
-    from socialsight.query.engine import Engine, seed_queries
 
     settings = load_settings(config, lake=lake)
     text = _sql_from(sql, file, seed, seed_queries())
@@ -229,17 +233,12 @@ def query(
         raise _fail("--format parquet needs -o PATH", 2)
     if output is not None and fmt == "table":  # a file: as its name says, else CSV
         fmt = {".json": "json", ".parquet": "parquet"}.get(output.suffix.lower(), "csv")
-    engine = Engine(_existing_lake(settings.lake), settings.query.timeout_seconds,
-                    settings.query)
-    try:
-        # Rows are read batch by batch: a result of any size is written in little memory.
-        with engine.stream(text, dialect or settings.query.dialect) as rows:
-            if fmt == "table":
-                _print_first(rows, settings.query.max_rows)
-                return
-            written = out.write(rows.schema, rows, fmt, output)
-    finally:
-        engine.close()
+    # Rows are read batch by batch: a result of any size is written in little memory.
+    with open_lake(settings=settings) as handle, handle.stream(text, dialect) as rows:
+        if fmt == "table":
+            _print_first(rows, settings.query.max_rows)
+            return
+        written = out.write(rows.schema, rows, fmt, output)
     if output is not None:
         err_console.print(f"{written:,} rows written to {output}")
 
@@ -293,10 +292,7 @@ def analyze(
     """
     import orjson
 
-    from socialsight.lake.store import Lake
-    from socialsight.media.photo import load_photo
-    from socialsight.people import Gallery, recognise
-    from socialsight.vision.analyze import analyze as run_analysis
+    from socialsight.api import photo_result
 
     if fmt not in ("rekognition", "lake"):
         raise _fail(f"unknown format {fmt!r}: choose rekognition or lake", 2)
@@ -304,13 +300,8 @@ def analyze(
     vision = settings.vision.model_copy(update={
         k: v for k, v in (("min_confidence", min_confidence), ("max_labels", max_labels),
                           ("gate", gate)) if v is not None})
-    image = load_photo(photo, settings.fetch)
-    result = run_analysis(image, vision)
-    labels = result.image_labels()
-    labels["celebrityrecognition"] = recognise(
-        Gallery.load(Lake(settings.lake)), labels["facedetails"], result.embeddings)
-    body = (result.rekognition(labels["celebrityrecognition"]) if fmt == "rekognition"
-            else labels)
+    result = photo_result(photo, settings=settings.model_copy(update={"vision": vision}))
+    body = result.rekognition() if fmt == "rekognition" else result.image_labels()
     sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
     if result.errors:
         raise typer.Exit(1)
@@ -495,7 +486,8 @@ def retry(
     """
     import time
 
-    from socialsight.enrich import Enricher, failed_photos, failed_posts
+    from socialsight.enrich import Enricher
+    from socialsight.lake.errors import failed_photos, failed_posts
     from socialsight.lake.store import Lake
 
     settings = _enrich_settings(config, lake, workers, None)
@@ -526,7 +518,7 @@ def _enrich_settings(config: Path | None, lake: str | None, workers: int | None,
     if executor is not None:
         settings.enrich.executor = executor
     if settings.enrich.executor == "ray":
-        from socialsight.scale.ray_executor import check
+        from socialsight.scale.ray import check
 
         check(settings)  # a missing Ray or a dead address: one line now, not mid-run
     return settings
@@ -663,13 +655,12 @@ def analyze_text(
     """
     import orjson
 
-    from socialsight.language.analyze import analyse_texts
+    from socialsight.api import analyze_text as run_analysis
 
     if text == "-":
         text = sys.stdin.read()
-    result = analyse_texts([text], [lang], key_phrases)[0]
-    sys.stdout.buffer.write(orjson.dumps(result.comprehend(), option=orjson.OPT_INDENT_2)
-                            + b"\n")
+    result = run_analysis(text, lang, key_phrases)
+    sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 @app.command()
@@ -714,18 +705,20 @@ def serve(
         help="Address to listen on. Default 127.0.0.1 (this machine only); any other "
         "address needs --token.", show_default=False)] = None,
     port: Annotated[int | None, typer.Option(
-        help="Port to listen on. Default 8000.", show_default=False)] = None,
+        help="Port to listen on, 1 to 65535 (0: any free port). Default 8000.",
+        show_default=False)] = None,
     token: Annotated[str | None, typer.Option(
-        help="Access token (16+ characters) the browser asks for once; scripts send "
-        "'Authorization: Bearer TOKEN'. Better in SOCIALSIGHT_SERVE_TOKEN than on the "
-        "command line, where other users can see it.", show_default=False)] = None,
+        help="Access token (16+ characters other than spaces) the browser asks for once; "
+        "scripts send 'Authorization: Bearer TOKEN'. Better in SOCIALSIGHT_SERVE_TOKEN than "
+        "on the command line, where other users can see it.", show_default=False)] = None,
 ) -> None:
     """Open the dashboard on the lake: charts, photo grids, faces, people and SQL.
 
     Every page takes the same filters (dates, platform, words or #hashtag) and has a
     JSON twin under /api (see /api/docs). The same address answers boto3's
-    Rekognition and Comprehend calls (endpoint_url; see docs/aws-api.md). It listens on
-    127.0.0.1 unless told otherwise, and then only with a token. Stop it with Ctrl-C.
+    Rekognition and Comprehend calls (endpoint_url; see docs/aws-api.md), with or
+    without a lake: until there is one, the pages say which command makes it. It listens
+    on 127.0.0.1 unless told otherwise, and then only with a token. Stop it with Ctrl-C.
     """
     from socialsight.lake.store import Lake
     from socialsight.web.app import missing_lake

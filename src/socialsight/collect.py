@@ -28,8 +28,9 @@ import orjson
 
 from socialsight.config import CollectSettings
 from socialsight.ingest import detect_language
+from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
-from socialsight.lake.writer import BatchResult, ErrorRow, PostWriter
+from socialsight.lake.writer import BatchResult, PostWriter
 from socialsight.sources.base import Item, Source
 
 log = logging.getLogger(__name__)

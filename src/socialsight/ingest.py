@@ -22,8 +22,9 @@ import fsspec
 import pyarrow as pa
 
 from socialsight.errors import InputError, SocialsightError, UnknownFormatError
+from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
-from socialsight.lake.writer import BatchResult, ErrorRow, PostWriter
+from socialsight.lake.writer import BatchResult, PostWriter
 from socialsight.posts.detect import convert, not_an_object
 from socialsight.posts.v1_bulk import BulkConverter
 from socialsight.sources.files import STDIN, Block, Record, input_files, read_records

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow.compute as pc
+
 from socialsight.explore.filters import PLATFORMS, Filters
+from socialsight.lake.errors import PHOTO_STAGES, unresolved
+from socialsight.lake.photos import OTHER_MEDIA_SQL, PHOTOS_SQL
 from socialsight.query.engine import Engine
 
 # Buckets an hour wide while the posts span at most this many days, a day wide after.
 HOURLY_UP_TO_DAYS = 3
-PHOTO_STAGES = ("fetch", "decode", "analyse")
+RECENT_ERRORS = 10
 
 
 def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
@@ -18,8 +22,9 @@ def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
     hourly = engine.rows(
         f"WITH {ctes} SELECT date_trunc('hour', make_timestamp(timestamp_ms * 1000)) AS t, "
         "platform, count(*) AS posts, "
-        "count(*) FILTER (WHERE len(extended_entities.media) > 0) AS posts_with_photos, "
-        "coalesce(sum(len(extended_entities.media)), 0) AS photos "
+        f"count(*) FILTER (WHERE {PHOTOS_SQL} > 0) AS posts_with_photos, "
+        f"coalesce(sum({PHOTOS_SQL}), 0) AS photos, "
+        f"coalesce(sum({OTHER_MEDIA_SQL}), 0) AS videos "
         "FROM posts GROUP BY ALL ORDER BY t, platform", params)
     analysed = engine.rows(
         f"WITH {ctes} SELECT count(*) AS n FROM photos" if filters.params()
@@ -36,6 +41,7 @@ def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
             "posts_with_photos": with_photos,
             "photo_share": round(with_photos / posts, 4) if posts else None,
             "photos": sum(int(row["photos"]) for row in hourly),
+            "videos_and_gifs": sum(int(row["videos"]) for row in hourly),  # not analysed
             "analysed_photos": int(analysed),
         },
         "unit": unit,
@@ -72,23 +78,14 @@ def _platforms(hourly: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def pipeline_status(engine: Engine) -> dict[str, Any]:
     """The whole lake's backlog and errors (the filters do not apply: it is the pipeline's)."""
-    from socialsight.enrich import resolved_ids
-
     counts = engine.rows(
         "SELECT (SELECT count(*) FROM tweets) AS posts, "
         "(SELECT count(*) FROM tweet_sentiments) AS posts_analysed, "
-        "(SELECT coalesce(sum(len(extended_entities.media)), 0) FROM tweets) AS photos, "
+        f"(SELECT coalesce(sum({PHOTOS_SQL}), 0) FROM tweets) AS photos, "
+        f"(SELECT coalesce(sum({OTHER_MEDIA_SQL}), 0) FROM tweets) AS videos, "
         "(SELECT count(*) FROM media_rekognition) AS photos_analysed")[0]
-    resolved = sorted(resolved_ids(engine.lake))
-    errors = engine.rows(
-        "SELECT stage, count(*) AS errors, max(occurred_at) AS last FROM errors "
-        "WHERE NOT list_contains($resolved, error_id) GROUP BY ALL ORDER BY errors DESC",
-        {"resolved": resolved})
-    recent = engine.rows(
-        "SELECT occurred_at, stage, source, reason FROM errors "
-        "WHERE NOT list_contains($resolved, error_id) ORDER BY occurred_at DESC LIMIT 10",
-        {"resolved": resolved})
-    failed_photos = sum(int(e["errors"]) for e in errors if e["stage"] in PHOTO_STAGES)
+    errors, recent = _errors(engine)
+    failed_photos = sum(e["errors"] for e in errors if e["stage"] in PHOTO_STAGES)
     photos, analysed = int(counts["photos"]), int(counts["photos_analysed"])
     return {
         "posts": int(counts["posts"]),
@@ -97,7 +94,19 @@ def pipeline_status(engine: Engine) -> dict[str, Any]:
         "photos_analysed": analysed,
         "photos_failed": failed_photos,
         "photos_waiting": max(0, photos - analysed - failed_photos),
-        "errors": [{**e, "last": e["last"].isoformat() if e["last"] else None}
-                   for e in errors],
-        "recent_errors": [{**e, "occurred_at": e["occurred_at"].isoformat()} for e in recent],
+        "videos_and_gifs": int(counts["videos"]),  # counted, not analysed
+        "errors": errors,
+        "recent_errors": recent,
     }
+
+
+def _errors(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The errors not fixed since: how many per stage (most first) and the latest few."""
+    rows = unresolved(engine.lake, ["occurred_at", "stage", "source", "reason"])
+    by_stage = rows.group_by("stage").aggregate([("stage", "count"), ("occurred_at", "max")])
+    errors = sorted(({"stage": r["stage"], "errors": int(r["stage_count"]),
+                      "last": r["occurred_at_max"].isoformat() if r["occurred_at_max"] else None}
+                     for r in by_stage.to_pylist()), key=lambda e: -e["errors"])
+    latest = rows.take(pc.sort_indices(rows, [("occurred_at", "descending")])[:RECENT_ERRORS])
+    recent = [{**r, "occurred_at": r["occurred_at"].isoformat()} for r in latest.to_pylist()]
+    return errors, recent

@@ -1,5 +1,7 @@
-"""Scaling out: the analysis of ``socialsight enrich`` on a Ray cluster (:mod:`.ray_executor`).
+"""What runs the analyses of ``socialsight enrich``: :mod:`.base` (the protocol),
+:mod:`.local` (worker processes) and :mod:`.ray` (actors on a Ray cluster).
 
-Nothing here is imported by the base install: Ray is an extra
-(``pip install 'socialsight[ray]'``), imported only when ``enrich.executor = "ray"``.
+Both executors stand only on :mod:`socialsight.enrich.analysis`. Nothing here is
+imported by the base install: Ray is an extra (``pip install 'socialsight[ray]'``),
+imported only when ``enrich.executor = "ray"``.
 """

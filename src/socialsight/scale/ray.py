@@ -3,9 +3,9 @@
 The driver (``enrich`` or ``run``) keeps doing everything else — the plan, fetching,
 the photo store, the analysis cache, every lake commit and marker — so the lake it
 writes is the one the ``local`` executor writes. Only the two analysis functions the
-local worker processes call, :func:`socialsight.enrich.analyse_bytes` and
-:func:`socialsight.enrich.analyse_posts`, run on the cluster, in one long-lived actor
-per worker: each loads its models on first use and keeps them for the whole run.
+local worker processes call, :func:`socialsight.enrich.analysis.analyse_photos` and
+:func:`socialsight.enrich.analysis.analyse_texts`, run on the cluster, in one long-lived
+actor per worker: each loads its models on first use and keeps them for the whole run.
 
 Each batch of photos is cut into a few chunks per actor (fewer round trips, and the
 fast actors take more chunks); the text of a batch of posts into one chunk per actor.
@@ -38,11 +38,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from socialsight.config import Settings, VisionSettings
-from socialsight.enrich import (
-    PostBatch,
-    analyse_bytes,
-    analyse_many,
-    analyse_posts,
+from socialsight.enrich.analysis import (
+    Failure,
+    PhotoAnalysis,
+    TextAnalysis,
+    analyse_photos,
+    analyse_texts,
     failed_analysis,
 )
 from socialsight.errors import ConfigError
@@ -128,28 +129,28 @@ class AnalysisActor:
         check_device(self.vision.device)
         return os.getpid()
 
-    def photos(self, photos: list[bytes]) -> list[dict[str, Any]]:
+    def photos(self, photos: list[bytes]) -> list[PhotoAnalysis]:
         """Each photo's analysis, their models run in batches (``vision.batch_size``);
         an exception is that photo's error, not the chunk's."""
         try:
-            return analyse_many(photos, self.vision, self.max_pixels)
+            return analyse_photos(photos, self.vision, self.max_pixels)
         except Exception:  # one analysis of many: find the culprit photo by photo
             log.warning("a batch of photos failed; analysing it one photo at a time")
         out = []
         for data in photos:
             try:
-                out.append(analyse_bytes(data, self.vision, self.max_pixels))
+                out += analyse_photos([data], self.vision, self.max_pixels)
             except Exception as exc:
-                out.append(failed_analysis("analyse", f"{type(exc).__name__}: {exc}"))
+                out.append(failed_analysis("analyse", Failure.of(exc).reason))
         return out
 
-    def posts(self, texts: list[str | None], langs: list[str | None]) -> list[dict[str, Any]]:
+    def posts(self, texts: list[str | None], langs: list[str | None]) -> list[TextAnalysis]:
         """Each post's text analysis."""
-        return analyse_posts(texts, langs, self.key_phrases)
+        return analyse_texts(texts, langs, self.key_phrases)
 
 
 class RayAnalyser:
-    """The :class:`socialsight.enrich.Executor` that runs the analyses on Ray actors."""
+    """The :class:`socialsight.scale.base.Executor` that runs the analyses on Ray actors."""
 
     def __init__(self, settings: Settings) -> None:
         self._ray = import_ray()
@@ -189,7 +190,7 @@ class RayAnalyser:
         log.info("analysing on %d Ray actors (processes %s), %g GPUs each", count, pids, gpus)
         return actors
 
-    def map(self, photos: Sequence[bytes]) -> Iterator[dict[str, Any]]:
+    def map(self, photos: Sequence[bytes]) -> Iterator[PhotoAnalysis]:
         """Each photo's analysis, in order; a crash is that photo's error, not the run's."""
         size = max(1, -(-len(photos) // (len(self.actors) * CHUNKS_PER_ACTOR)))
         chunks = [list(photos[i:i + size]) for i in range(0, len(photos), size)]
@@ -203,7 +204,7 @@ class RayAnalyser:
             else:
                 yield from [failed_analysis("analyse", self._reason(result))] * len(chunk)
 
-    def _one_by_one(self, photos: list[bytes]) -> list[dict[str, Any]]:
+    def _one_by_one(self, photos: list[bytes]) -> list[PhotoAnalysis]:
         out = []
         for result in self._dispatch("photos", [([data],) for data in photos]):
             if isinstance(result, list):
@@ -214,18 +215,19 @@ class RayAnalyser:
                 out.append(failed_analysis("analyse", self._reason(result)))
         return out
 
-    def map_posts(self, batch: PostBatch) -> list[dict[str, Any] | str]:
-        """Each post's text analysis, or the error that stopped its share of the batch."""
-        size = max(1, -(-len(batch) // len(self.actors)))
-        chunks = [(batch.texts[i:i + size], batch.langs[i:i + size])
-                  for i in range(0, len(batch), size)]
-        out: list[dict[str, Any] | str] = []
-        for (texts, _), result in zip(chunks, self._dispatch("posts", chunks), strict=True):
+    def map_posts(self, texts: Sequence[str | None],
+                  langs: Sequence[str | None]) -> list[TextAnalysis | Failure]:
+        """Each post's text analysis, or the failure that stopped its share of the batch."""
+        size = max(1, -(-len(texts) // len(self.actors)))
+        chunks = [(list(texts[i:i + size]), list(langs[i:i + size]))
+                  for i in range(0, len(texts), size)]
+        out: list[TextAnalysis | Failure] = []
+        for (share, _), result in zip(chunks, self._dispatch("posts", chunks), strict=True):
             if isinstance(result, list):
                 out += result
             else:
                 reason = CRASHED if self._crashed(result) else self._reason(result)
-                out += [reason] * len(texts)
+                out += [Failure(reason)] * len(share)
         return out
 
     def _dispatch(self, method: str, jobs: Sequence[tuple[Any, ...]]) -> list[Any]:

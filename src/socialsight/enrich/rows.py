@@ -1,0 +1,116 @@
+"""The lake's rows of an analysis: ``media_rekognition`` for a photo of a post, the
+text tables for a post, and the ``errors`` rows of what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from socialsight.enrich.analysis import Failure, PhotoAnalysis, TextAnalysis
+from socialsight.enrich.plan import PhotoRef, PostBatch
+from socialsight.errors import MediaError
+from socialsight.lake.errors import ErrorRow, Stage
+from socialsight.lake.schema import (
+    MEDIA_REKOGNITION,
+    PARTITION,
+    TWEET_ENTITIES,
+    TWEET_KEYPHRASES,
+    TWEET_SENTIMENTS,
+    partitioned,
+)
+from socialsight.media.fetch import Failure as FetchFailure
+
+MEDIA_ROWS = partitioned(MEDIA_REKOGNITION)
+SENTIMENT_ROWS = partitioned(TWEET_SENTIMENTS)
+ANALYSIS_ERROR = "AnalysisError"  # error_class of a model that failed on a photo or post
+
+
+def stage_of(analysis: str) -> Stage:
+    """The errors stage of one of a photo's ``analysis_errors``."""
+    return Stage(analysis) if analysis in (Stage.FETCH, Stage.DECODE) else Stage.ANALYSE
+
+
+def photo_row(ref: PhotoRef, item: Any, sha: str, analysis: PhotoAnalysis | None,
+              celebrities: dict[str, Any] | None = None,
+              ) -> tuple[dict[str, Any], list[ErrorRow]]:
+    """The ``media_rekognition`` row of one photo of one post, and its error rows.
+
+    ``item`` is what the fetch gave (a photo, or a :class:`~socialsight.media.fetch.Failure`);
+    ``celebrities`` the ``celebrityrecognition`` of the analysed photo."""
+    row: dict[str, Any] = {
+        "tweetid": ref.tweetid, "mediaid": ref.mediaid, "text": ref.text,
+        "media_url": ref.url, PARTITION: ref.dt, "image_labels": None, "sha256": None,
+        "width": None, "height": None, "model_versions": None, "analysis_errors": [],
+        "face_embeddings": None,
+    }
+    if isinstance(item, FetchFailure):
+        stage = Stage.FETCH
+        row["analysis_errors"] = [{"analysis": str(stage), "error": str(item.error)}]
+        return row, [ErrorRow(stage=stage, source=ref.url, reason=str(item.error),
+                              post_id=ref.tweetid, error_class=type(item.error).__name__,
+                              transient=item.error.transient)]
+    assert analysis is not None
+    labels = analysis.image_labels
+    if labels is not None:
+        labels = dict(labels)
+        labels["celebrityrecognition"] = celebrities
+    row.update(image_labels=labels, sha256=sha, width=analysis.width,
+               height=analysis.height, model_versions=analysis.model_versions,
+               face_embeddings=analysis.embeddings,
+               analysis_errors=[{"analysis": a, "error": e} for a, e in analysis.errors])
+    errs = [ErrorRow(stage=stage_of(a), source=ref.url, reason=f"{a}: {e}",
+                     post_id=ref.tweetid,
+                     error_class=MediaError.__name__ if a == Stage.DECODE else ANALYSIS_ERROR)
+            for a, e in analysis.errors]
+    return row, errs
+
+
+def photo_error_ids(row: dict[str, Any]) -> list[str]:
+    """The ids of the error rows a media_rekognition row's analysis errors were logged as."""
+    stages = dict.fromkeys(stage_of(e["analysis"]) for e in row["analysis_errors"] or [])
+    return [ErrorRow(stage=stage, source=row["media_url"], reason="",
+                     post_id=row["tweetid"]).error_id for stage in stages]
+
+
+def post_error_id(tweetid: int) -> str:
+    """The id of the error row of a post whose text analysis failed."""
+    return ErrorRow(stage=Stage.ANALYSE_TEXT, source=f"post {tweetid}", reason="",
+                    post_id=tweetid).error_id
+
+
+def text_tables(batch: PostBatch, results: Sequence[TextAnalysis | Failure], model: str,
+                ) -> tuple[dict[str, pa.Table], list[ErrorRow]]:
+    """The text tables of a batch of posts (sentiments, entities, key phrases), and the
+    error rows of the posts whose analysis failed."""
+    sentiments, entities, phrases, errors = [], [], [], []
+    for tweetid, original, result in zip(batch.ids, batch.texts, results, strict=True):
+        row: dict[str, Any] = {
+            "tweetid": tweetid, "originaltext": original, PARTITION: batch.dt, "model": model}
+        if isinstance(result, Failure):
+            row.update(text=None, sentiment=None, lang=None, langscore=None,
+                       skipped=f"error: {result.reason}")
+            errors.append(ErrorRow(stage=Stage.ANALYSE_TEXT, source=f"post {tweetid}",
+                                   reason=result.reason, post_id=tweetid,
+                                   error_class=ANALYSIS_ERROR))
+            sentiments.append(row)
+            continue
+        scores = result.sentiment or (None,) * 5
+        row.update(text=result.text, lang=result.lang, langscore=result.lang_score,
+                   skipped=result.skipped, sentiment=scores[0], sentimentposscore=scores[1],
+                   sentimentnegscore=scores[2], sentimentneuscore=scores[3],
+                   sentimentmixedscore=scores[4])
+        sentiments.append(row)
+        entities += [{"tweetid": tweetid, "entity": text, "type": kind, "score": score,
+                      "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
+                     for text, kind, score, begin, end in result.entities]
+        phrases += [{"tweetid": tweetid, "keyphrase": text, "score": None,
+                     "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
+                    for text, begin, end in result.key_phrases]
+    return {
+        "tweet_sentiments": pa.Table.from_pylist(sentiments, schema=SENTIMENT_ROWS),
+        "tweet_entities": pa.Table.from_pylist(entities, schema=partitioned(TWEET_ENTITIES)),
+        "tweet_keyphrases": pa.Table.from_pylist(phrases,
+                                                 schema=partitioned(TWEET_KEYPHRASES)),
+    }, errors

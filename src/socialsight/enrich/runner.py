@@ -1,0 +1,317 @@
+"""The run of ``socialsight enrich`` and of ``socialsight retry``: :class:`Enricher`.
+
+Photos go through in batches of ``enrich.batch_photos``: a batch's distinct URLs are
+fetched (on an asyncio loop on its own thread) while the previous batch is analysed;
+each photo is kept once in the photo store, read from the analysis cache where it was
+analysed before, and analysed by the executor (:mod:`socialsight.scale`) otherwise;
+its rows and error rows are committed as one atomic batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from socialsight.config import Settings
+from socialsight.enrich.analysis import PhotoAnalysis, pack_version
+from socialsight.enrich.cache import AnalysisCache
+from socialsight.enrich.plan import PhotoRef, Plan, PostBatch, dt_of
+from socialsight.enrich.rows import (
+    MEDIA_ROWS,
+    SENTIMENT_ROWS,
+    photo_error_ids,
+    photo_row,
+    post_error_id,
+    text_tables,
+)
+from socialsight.errors import LakeError
+from socialsight.lake.errors import ErrorLog, ErrorRow, mark_resolved
+from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION
+from socialsight.lake.store import Lake
+from socialsight.media.fetch import Failure, Fetcher, Photo
+from socialsight.media.store import PhotoStore
+
+if TYPE_CHECKING:
+    from socialsight.scale.base import Executor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EnrichSummary:
+    photos: int = 0  # rows written
+    analysed: int = 0  # distinct photos run through the models
+    cached: int = 0  # distinct photos whose analysis was already known
+    failed: int = 0  # rows with at least one analysis error
+    posts: int = 0  # posts whose text was analysed
+    posts_failed: int = 0  # of which the analysis failed
+    files_done: int = 0
+
+
+class _Loop:
+    """An asyncio loop on its own thread, so fetching overlaps with analysing."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="socialsight-fetch",
+                                       daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Any) -> cf.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class Enricher:
+    """Analyses photos into one lake; one instance per run."""
+
+    def __init__(self, lake: Lake, settings: Settings,
+                 on_photos: Callable[[int], None] | None = None,
+                 keep_workers: bool = False) -> None:
+        self.lake, self.settings = lake, settings
+        self.keep_workers = keep_workers  # for repeated runs: close() ends the workers
+        self.stop = threading.Event()  # set it to end a run after the batch in hand
+        self.on_photos = on_photos
+        self.store = PhotoStore(lake)
+        self.cache = AnalysisCache(lake, pack_version(settings.vision))
+        self.summary = EnrichSummary()
+        self._gallery: Any = None
+        self._pending_errors: list[ErrorRow] = []
+        self._pool_analyser: Executor | None = None
+        self.on_posts: Callable[[int], None] | None = None
+        self._errors = ErrorLog(lake)
+
+    def run(self, plan: Plan | None = None, lock: bool = True) -> EnrichSummary:
+        """Analyse everything ``plan`` (default: the lake's whole plan) lists: the text
+        of every post first, then every photo. ``lock``: take the lake's writer lock
+        (off when the caller holds it)."""
+        with self.lake.lock() if lock else contextlib.nullcontext():
+            plan = plan or Plan(self.lake)
+            step = self.settings.enrich.batch_posts
+            batches = [(path, refs[i:i + self.batch_size])
+                       for path, refs in plan.files
+                       for i in range(0, max(len(refs), 1), self.batch_size)]
+            try:
+                for posts in plan.posts.values():
+                    for start in range(0, len(posts), step):
+                        if self.stop.is_set():
+                            return self.summary
+                        self.lake.commit(self._analyse_posts(posts.slice(start, start + step)))
+                self._run_batches(batches, on_file_done=plan.mark_done)
+            finally:
+                if not self.keep_workers:
+                    self._close_analyser()
+        return self.summary
+
+    def close(self) -> None:
+        """End the worker processes (after runs with ``keep_workers``)."""
+        self._close_analyser()
+
+    def _analyser(self) -> Executor:
+        # Imported here, not above: socialsight.scale stands on socialsight.enrich.analysis,
+        # whose import runs this package's __init__ (and so this module) first.
+        from socialsight.scale.base import make_executor
+
+        if self._pool_analyser is None:
+            self._pool_analyser = make_executor(self.settings)
+        return self._pool_analyser
+
+    def _close_analyser(self) -> None:
+        if self._pool_analyser is not None:
+            self._pool_analyser.close()
+            self._pool_analyser = None
+
+    def _analyse_posts(self, batch: PostBatch) -> dict[str, pa.Table]:
+        """Sentiment, entities, key phrases and language of a batch of posts: the tables
+        to commit (with the error rows gathered so far)."""
+        from socialsight.language.analyze import MODEL_VERSIONS
+
+        results = self._analyser().map_posts(batch.texts, batch.langs)
+        tables, errors = text_tables(batch, results, MODEL_VERSIONS["sentiment"])
+        posts = tables["tweet_sentiments"].num_rows
+        self._pending_errors += errors
+        self.summary.posts += posts
+        self.summary.posts_failed += len(errors)
+        if self.on_posts is not None:
+            self.on_posts(posts)
+        return {**tables, "errors": self._error_table()}
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.enrich.batch_photos
+
+    def _run_batches(self, batches: list[tuple[str, list[PhotoRef]]],
+                     on_file_done: Callable[[str], None] | None = None,
+                     ) -> list[pa.Table]:
+        if not batches:
+            return []
+        loop = _Loop()
+        fetcher = Fetcher(self.settings.fetch)
+        written: list[pa.Table] = []
+        try:
+            loop.submit(fetcher.__aenter__()).result()
+            pending = self._fetch(loop, fetcher, batches[0][1]) if batches else None
+            for index, (path, refs) in enumerate(batches):
+                if self.stop.is_set():
+                    break
+                fetched = pending.result() if pending is not None else []
+                nxt = batches[index + 1] if index + 1 < len(batches) else None
+                pending = self._fetch(loop, fetcher, nxt[1]) if nxt else None
+                rows, errors = self._analyse(refs, fetched)
+                self._pending_errors += errors
+                if on_file_done is None:  # the caller commits (retry rewrites files)
+                    written.append(rows)
+                    continue
+                self._commit(rows)
+                if nxt is None or nxt[0] != path:
+                    on_file_done(path)
+                    self.summary.files_done += 1
+        finally:
+            loop.submit(fetcher.__aexit__()).result()
+            loop.close()
+        return written
+
+    def _fetch(self, loop: _Loop, fetcher: Fetcher, refs: list[PhotoRef],
+               ) -> cf.Future[list[Photo | Failure]]:
+        urls = list(dict.fromkeys(r.url for r in refs))
+        return loop.submit(fetcher.fetch_many(urls))
+
+    def _analyse(self, refs: list[PhotoRef], fetched: list[Photo | Failure],
+                 ) -> tuple[pa.Table, list[ErrorRow]]:
+        by_url: dict[str, Photo | Failure] = {}
+        urls = list(dict.fromkeys(r.url for r in refs))
+        for url, item in zip(urls, fetched, strict=True):
+            by_url[url] = item
+        results: dict[str, PhotoAnalysis] = {}  # sha256 → analysis
+        shas: dict[str, str] = {}  # url → sha256
+        todo: dict[str, bytes] = {}
+        for url, item in by_url.items():
+            if isinstance(item, Failure):
+                continue
+            sha = shas[url] = item.sha256
+            if sha in results or sha in todo:
+                continue
+            try:
+                self.store.put(item.data, item.mime)
+            except LakeError as exc:
+                log.warning("%s", exc)
+            cached = self.cache.get(sha)
+            if cached is not None:
+                results[sha] = cached
+                self.summary.cached += 1
+            else:
+                todo[sha] = item.data
+        analyses = self._analyser().map(list(todo.values())) if todo else iter(())
+        for sha, analysis in zip(todo, analyses, strict=True):
+            results[sha] = analysis
+            self.summary.analysed += 1
+            try:
+                self.cache.put(sha, analysis)
+            except OSError as exc:
+                log.warning("cannot cache the analysis of %s: %s", sha[:12], exc)
+        rows, errors = [], []
+        for ref in refs:
+            sha = shas.get(ref.url, "")
+            found = results.get(sha)
+            row, errs = photo_row(ref, by_url[ref.url], sha, found, self._celebrities(found))
+            rows.append(row)
+            errors += errs
+        if self.on_photos is not None:
+            self.on_photos(len(refs))
+        self.summary.photos += len(rows)
+        self.summary.failed += sum(1 for r in rows if r["analysis_errors"])
+        return pa.Table.from_pylist(rows, schema=MEDIA_ROWS), errors
+
+    def _celebrities(self, analysis: PhotoAnalysis | None) -> dict[str, Any] | None:
+        """The ``celebrityrecognition`` of an analysed photo: the known people in it."""
+        if analysis is None or analysis.image_labels is None:
+            return None
+        from socialsight import people
+
+        if self._gallery is None:
+            self._gallery = people.Gallery.load(self.lake)
+        return people.recognise(self._gallery, analysis.image_labels.get("facedetails") or [],
+                                analysis.embeddings)
+
+    def _error_table(self) -> pa.Table:
+        """The error rows gathered since the last call that the lake does not hold yet."""
+        table = self._errors.fresh(self._pending_errors)
+        self._pending_errors = []
+        self._errors.logged(table)
+        return table
+
+    def _retry_posts(self) -> list[str]:
+        """Analyse again the posts whose text analysis failed; returns the fixed error ids."""
+        resolved: list[str] = []
+        for path in self.lake.files("tweet_sentiments"):
+            table = self.lake.read_file(path)
+            skipped = table.column("skipped").to_pylist()
+            failed = [i for i, why in enumerate(skipped) if why and why.startswith("error:")]
+            if not failed:
+                continue
+            rows = table.to_pylist()
+            batch = PostBatch(dt_of(path), [rows[i]["tweetid"] for i in failed],
+                              [rows[i]["originaltext"] for i in failed], [None] * len(failed))
+            tables = self._analyse_posts(batch)
+            new = {r["tweetid"]: r for r in tables.pop("tweet_sentiments").to_pylist()}
+            for i in failed:
+                tweetid = rows[i]["tweetid"]
+                rows[i] = new[tweetid]
+                if not (rows[i]["skipped"] or "").startswith("error:"):
+                    resolved.append(post_error_id(tweetid))
+            self.lake.commit(tables)
+            self.lake.rewrite(path, pa.Table.from_pylist(rows, schema=SENTIMENT_ROWS))
+        return resolved
+
+    def _commit(self, rows: pa.Table) -> None:
+        self.lake.commit({"media_rekognition": rows, "errors": self._error_table()})
+
+    def retry(self) -> EnrichSummary:
+        """Analyse again every photo whose row has an analysis error; rewrite those files."""
+        with self.lake.lock():
+            jobs = []
+            for path in self.lake.files("media_rekognition"):
+                table = self.lake.read_file(path)
+                counts = pc.fill_null(pc.list_value_length(table.column("analysis_errors")), 0)
+                failed = [i for i, n in enumerate(counts.to_pylist()) if n]
+                if failed:
+                    dt = dt_of(path)
+                    rows = table.take(failed).to_pylist()
+                    refs = [PhotoRef(r["tweetid"], r["mediaid"], r["media_url"], r["text"], dt)
+                            for r in rows]
+                    jobs.append((path, table, failed, rows, refs))
+            batches = [(path, refs[i:i + self.batch_size])
+                       for path, _, _, _, refs in jobs
+                       for i in range(0, len(refs), self.batch_size)]
+            try:
+                resolved = self._retry_posts()
+                results = iter(self._run_batches(batches))
+            finally:
+                self._close_analyser()
+            for path, table, failed, old_rows, refs in jobs:
+                fresh: list[dict[str, Any]] = []
+                while len(fresh) < len(refs):
+                    fresh += next(results).drop_columns([PARTITION]).to_pylist()
+                merged = table.to_pylist()
+                for index, old, new in zip(failed, old_rows, fresh, strict=True):
+                    merged[index] = new
+                    if not new["analysis_errors"]:
+                        resolved += photo_error_ids(old)
+                self.lake.rewrite(path, pa.Table.from_pylist(merged, schema=MEDIA_REKOGNITION))
+            self.lake.commit({"errors": self._error_table()})
+            if resolved:
+                mark_resolved(self.lake, resolved)
+        return self.summary
