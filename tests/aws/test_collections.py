@@ -56,6 +56,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Lake, Callable[[], Any]]]:
         thread.join(10)
 
 
+@pytest.mark.slow
 def test_a_collection_round_trip(served):
     lake, client = served
     rekognition = client()
@@ -188,6 +189,7 @@ def test_index_faces_keeps_the_largest_faces_up_to_max_faces(served):
 
 
 @pytest.mark.s3
+@pytest.mark.slow
 def test_collections_live_in_an_s3_lake_too(monkeypatch):
     import s3fs
 

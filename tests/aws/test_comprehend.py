@@ -190,3 +190,80 @@ def test_features_that_do_not_exist_here_say_so(comprehend: Any) -> None:
         comprehend.detect_entities(Bytes=b"%PDF-1.4", DocumentReaderConfig={
             "DocumentReadAction": "TEXTRACT_DETECT_DOCUMENT_TEXT"})
     assert "Bytes" in str(excinfo.value)
+
+
+def long_text(size: int, seed: int = 0) -> str:
+    """Paragraphs of real-looking posts, ``size`` bytes (ASCII) or just under."""
+    sentences = [POSITIVE.replace("😍 ", ""), NEGATIVE, PEOPLE,
+                 "The new Foot Locker store in Boston opened on Monday with 300 people "
+                 "waiting outside.",
+                 "Barack Obama spoke at Harvard University about the climate in 2024."]
+    out: list[str] = []
+    length, i = 0, seed
+    while length < size:
+        piece = sentences[i % len(sentences)] + ("\n\n" if i % 7 == 6 else " ")
+        out.append(piece)
+        length += len(piece)
+        i += 1
+    return "".join(out)[:size].rstrip()
+
+
+def test_a_long_text_is_read_whole_with_offsets_into_it(comprehend: Any) -> None:
+    text = long_text(60_000) + " " + PEOPLE
+    found = call(comprehend, "DetectEntities", Text=text, LanguageCode="en")["Entities"]
+    for entity in found:
+        assert text[entity["BeginOffset"]:entity["EndOffset"]] == entity["Text"]
+    cooks = [e["BeginOffset"] for e in found if e["Text"] == "Tim Cook"]
+    assert len(cooks) >= text.count("Tim Cook") - 1  # one may straddle a cut
+    assert cooks[-1] == text.rindex("Tim Cook")  # the last, 60 KB in
+    phrases = call(comprehend, "DetectKeyPhrases", Text=text, LanguageCode="en")
+    for phrase in phrases["KeyPhrases"]:
+        assert text[phrase["BeginOffset"]:phrase["EndOffset"]] == phrase["Text"]
+
+
+@pytest.mark.slow
+def test_the_biggest_batch_aws_allows_stays_in_bounded_memory(tmp_path: Any) -> None:
+    """25 texts of 100 KB (AWS's limits) once took 9.7 GB and 5 minutes: now the server
+    reads them in bounded pieces. Its address space is capped so a regression fails
+    here instead of exhausting the machine; its peak resident memory must stay < 2 GiB."""
+    import os
+    import re
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    import boto3
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALSIGHT_")}
+    (tmp_path / "lake").mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "socialsight", "serve", "--lake", str(tmp_path / "lake"),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, preexec_fn=cap)
+    try:
+        assert proc.stdout is not None
+        said = ""
+        while "http://" not in said and proc.poll() is None:
+            said += proc.stdout.readline()
+        url = re.search(r"http://[^\s/]+", said)
+        assert url, said
+        client = boto3.client(
+            "comprehend", endpoint_url=url.group(0), region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"max_attempts": 1}, read_timeout=1800))
+        texts = [long_text(100_000, seed) for seed in range(25)]
+        answer = client.batch_detect_entities(TextList=texts, LanguageCode="en")
+        assert answer["ErrorList"] == []
+        assert [r["Index"] for r in answer["ResultList"]] == list(range(25))
+        assert all(r["Entities"] for r in answer["ResultList"])
+        with open(f"/proc/{proc.pid}/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        assert peak < 2 << 20, f"the server peaked at {peak >> 10} MiB"  # kB
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[0]
+    assert "failed" not in rest and "Traceback" not in rest, rest

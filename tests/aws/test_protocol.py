@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -165,6 +167,30 @@ def test_operations_run_off_the_event_loop(aws_server: str,
         others_answered.set()
         waiting.join(60)
     assert result["Languages"] == []
+
+
+def test_at_most_aws_concurrency_operations_run_at_once(
+        aws_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests beyond serve.aws_concurrency wait their turn: many clients cannot
+    multiply the memory one analysis takes."""
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    def slow(params: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        time.sleep(0.3)  # long enough for the other requests to arrive
+        with lock:
+            running[0] -= 1
+        return {"Languages": []}
+
+    monkeypatch.setitem(comprehend.OPERATIONS, "DetectDominantLanguage", slow)
+    with server(aws_lake, aws_concurrency=2) as url, ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: post(
+            url, "Comprehend_20171127.DetectDominantLanguage", b'{"Text": "hi"}'), range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert running[1] == 2
 
 
 def test_another_host_name_is_refused_on_loopback(aws_server: str) -> None:

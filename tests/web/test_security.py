@@ -99,3 +99,36 @@ def test_serve_refuses_a_public_address_without_a_token(demo_lake: Lake) -> None
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
     assert run.returncode == 1
     assert "set a token" in run.stderr
+
+
+def test_an_empty_token_means_none(demo_lake: Lake) -> None:
+    open_app = TestClient(create_app(demo_lake, dashboard_settings(demo_lake, token="")),
+                          base_url="http://localhost")
+    assert open_app.get("/api/overview").status_code == 200
+    with pytest.raises(ConfigError, match="set a token"):
+        create_app(demo_lake, dashboard_settings(demo_lake, host="0.0.0.0", token=""))
+
+
+@pytest.mark.parametrize("token", [" " * 16, " " * 40, "short token\t\t\t\t\t\t\t\t"])
+def test_a_token_needs_16_characters_that_are_not_spaces(demo_lake: Lake, token: str) -> None:
+    with pytest.raises(ConfigError, match="16 characters that are not spaces"):
+        create_app(demo_lake, dashboard_settings(demo_lake, host="0.0.0.0", token=token))
+    with pytest.raises(ConfigError, match="16 characters that are not spaces"):
+        create_app(demo_lake, dashboard_settings(demo_lake, token=token))
+
+
+@pytest.mark.parametrize(("host", "base_url"), [
+    ("127.0.0.2", "http://127.0.0.2:8000"),
+    ("127.0.0.1", "http://127.0.0.1:8000"),
+    ("::1", "http://[::1]:8000"),
+    ("localhost", "http://localhost:8000"),
+])
+def test_the_address_it_listens_on_is_a_host_it_answers(demo_lake: Lake, host: str,
+                                                         base_url: str) -> None:
+    browser = TestClient(create_app(demo_lake, dashboard_settings(demo_lake, host=host)),
+                         base_url=base_url)
+    assert browser.get("/api/overview").status_code == 200
+    # still no other name: a rebinding page's own host is refused
+    assert browser.get("/api/overview", headers={"Host": "evil.example"}).status_code == 421
+    assert browser.get("/api/overview",
+                       headers={"Host": "127.0.0.2.evil.example"}).status_code == 421

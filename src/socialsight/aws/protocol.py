@@ -8,7 +8,9 @@ This is what boto3 speaks to Rekognition and Comprehend; pointed at ``socialsigh
    first, then while it streams in);
 3. the signature (:mod:`socialsight.aws.sigv4`, and the policy in its docstring);
 4. the operation of the target, on the JSON object of the body, in a worker thread
-   (the models are CPU-bound: the event loop keeps serving other requests);
+   (the models are CPU-bound: the event loop keeps serving other requests), at most
+   ``serve.aws_concurrency`` at once: the others wait their turn, holding only their
+   body, so that many requests cannot multiply the memory one analysis takes;
 5. its answer as ``application/x-amz-json-1.1`` with an ``x-amzn-RequestId``.
 
 Errors come back as AWS sends them, so boto3 raises ``client.exceptions.<Code>``::
@@ -28,10 +30,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from socialsight.aws import comprehend, rekognition, sigv4
 from socialsight.aws.core import AwsContext, AwsError, Operation
@@ -73,16 +76,19 @@ def mount(app: FastAPI, ctx: AwsContext) -> None:
         log.warning("the AWS API refuses every request on %s: set serve.aws_access_key_id "
                     "and serve.aws_secret_access_key to let signed requests in", serve.host)
 
+    turns = anyio.CapacityLimiter(serve.aws_concurrency)
+
     @app.post("/", include_in_schema=False)
     async def aws(request: Request) -> Response:
         request_id = str(uuid.uuid4())
         try:
-            return _answer(await _handle(request, ctx, loopback), request_id)
+            return _answer(await _handle(request, ctx, loopback, turns), request_id)
         except AwsError as exc:
             return _error(exc, request_id)
 
 
-async def _handle(request: Request, ctx: AwsContext, loopback: bool) -> bytes:
+async def _handle(request: Request, ctx: AwsContext, loopback: bool,
+                  turns: anyio.CapacityLimiter) -> bytes:
     target = request.headers.get("x-amz-target", "")
     prefix, _, name = target.partition(".")
     service = SERVICES.get(prefix)
@@ -102,7 +108,7 @@ async def _handle(request: Request, ctx: AwsContext, loopback: bool) -> bytes:
                        "The request has no X-Amz-Target header naming an operation")
     params = parse_body(body)
     try:
-        result = await run_in_threadpool(operation, params, ctx)
+        result = await anyio.to_thread.run_sync(operation, params, ctx, limiter=turns)
         return orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
     except AwsError:
         raise
@@ -117,7 +123,7 @@ async def read_body(request: Request, service: Service | None) -> bytes:
     limit = service.max_body if service else UNKNOWN_MAX_BODY
     code = service.too_large if service else "RequestEntityTooLargeException"
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(code, limit, int(declared))
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -281,8 +281,8 @@ def embeddings(image: Image.Image, found: list[FaceDetail],
 def face_details(found: list[FaceDetail], attributes: Any) -> list[dict[str, Any]]:
     """``FaceDetails`` cut to what ``Attributes`` asks for (DEFAULT when absent)."""
     asked = ["DEFAULT"] if attributes is None else attributes
-    if not isinstance(asked, list) or any(
-            a not in ATTRIBUTE_FIELDS and a not in ("DEFAULT", "ALL") for a in asked):
+    if not isinstance(asked, list) or any(not isinstance(a, str) or (
+            a not in ATTRIBUTE_FIELDS and a not in ("DEFAULT", "ALL")) for a in asked):
         raise _invalid(f"Attributes must list DEFAULT, ALL or {', '.join(ATTRIBUTE_FIELDS)}")
     keep = set(DEFAULT_FIELDS) | {ATTRIBUTE_FIELDS[a] for a in asked if a in ATTRIBUTE_FIELDS}
     if "ALL" in asked:
@@ -324,7 +324,10 @@ def detect_text(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     least = _number(words, "MinConfidence", 0.0, 0, 100)
     min_height = _number(words, "MinBoundingBoxHeight", 0.0, 0, 1)
     min_width = _number(words, "MinBoundingBoxWidth", 0.0, 0, 1)
-    regions = [_region(r) for r in filters.get("RegionsOfInterest") or []]
+    regions = filters.get("RegionsOfInterest") or []
+    if not isinstance(regions, list):
+        raise _invalid("Filters.RegionsOfInterest must be a list of regions")
+    regions = [_region(r) for r in regions]
     image, _ = read_image(body, ctx)
     found = text_mod.detect_text(image, s.min_confidence, s.threads)
     rows = Analysis(*image.size, text=found, looked_for_text=True).rekognition()
@@ -343,14 +346,19 @@ def _region(region: Any) -> tuple[float, float, float, float]:
     """A region of interest as (left, top, right, bottom): its box, or its polygon's."""
     if isinstance(region, dict) and isinstance(region.get("BoundingBox"), dict):
         b = region["BoundingBox"]
-        left, top = float(b.get("Left", 0)), float(b.get("Top", 0))
-        return left, top, left + float(b.get("Width", 0)), top + float(b.get("Height", 0))
-    if isinstance(region, dict) and isinstance(region.get("Polygon"), list) and region[
-            "Polygon"]:
-        xs = [float(p.get("X", 0)) for p in region["Polygon"]]
-        ys = [float(p.get("Y", 0)) for p in region["Polygon"]]
+        left, top = _coordinate(b, "Left"), _coordinate(b, "Top")
+        return left, top, left + _coordinate(b, "Width"), top + _coordinate(b, "Height")
+    polygon = region.get("Polygon") if isinstance(region, dict) else None
+    if isinstance(polygon, list) and polygon and all(isinstance(p, dict) for p in polygon):
+        xs = [_coordinate(p, "X") for p in polygon]
+        ys = [_coordinate(p, "Y") for p in polygon]
         return min(xs), min(ys), max(xs), max(ys)
-    raise _invalid("a region of interest needs a BoundingBox or a Polygon")
+    raise _invalid("a region of interest needs a BoundingBox or a Polygon of points")
+
+
+def _coordinate(shape: dict[str, Any], key: str) -> float:
+    """A box's or a point's ``key``: a number (0 when absent), relative to the image."""
+    return _number(shape, key, 0.0, -1e9, 1e9)
 
 
 def _inside(point: tuple[float, float], region: tuple[float, float, float, float]) -> bool:
@@ -451,7 +459,7 @@ def delete_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
 
 def _quality(body: dict[str, Any], default: str) -> tuple[int, float]:
     name = body.get("QualityFilter", default)
-    if name not in QUALITY_FILTERS:
+    if not isinstance(name, str) or name not in QUALITY_FILTERS:
         raise _invalid(f"QualityFilter must be one of {', '.join(QUALITY_FILTERS)}")
     return QUALITY_FILTERS[name]
 

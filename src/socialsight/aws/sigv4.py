@@ -159,7 +159,7 @@ def verify(request: Request, keys: dict[str, str], now: datetime | None = None,
                        f"Credential should be scoped to correct service: '{service}'.", 403)
     expected = signature(secret, credential, amz_date,
                          canonical_request(request, signed.signed_headers))
-    if not hmac.compare_digest(expected, signed.signature):
+    if not hmac.compare_digest(expected.encode(), signed.signature.encode()):
         raise AwsError("InvalidSignatureException",
                        "The request signature we calculated does not match the signature "
                        "you provided. Check your AWS Secret Access Key and signing method.",

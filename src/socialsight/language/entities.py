@@ -18,6 +18,7 @@ offsets point into the post's own text.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,12 @@ TYPES: dict[str, str] = {
 }
 PHRASE_HEAD = {"NOUN", "PROPN"}
 PHRASE_BODY = {"ADJ", "NOUN", "PROPN", "NUM"}
+CHUNK_CHARS = 5_000  # a longer text is read in pieces of at most this many characters
+GROUP_CHARS = 20_000  # characters of text the pipeline reads at once
+# Where a chunk may end, best first, and how far into the chunk (a share of it) at least.
+BREAKS = ((re.compile(r"\n[^\S\n]*\n\s*"), 0.5),
+          (re.compile(r"[.!?\u2026\u3002][\"'\u201d\u2019)\]]*\s+"), 0.5),
+          (re.compile(r"\s+"), 0.0))
 
 
 @dataclass(frozen=True)
@@ -88,11 +95,68 @@ def pipeline(key_phrases: bool = True) -> Any:
 
 def analyse(texts: list[str], key_phrases: bool = True,
             ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
-    """Entities and key phrases of each post (English), with offsets into its text."""
+    """Entities and key phrases of each post (English), with offsets into its text.
+
+    A long text is read in :func:`chunks` of at most :data:`CHUNK_CHARS` (cut between
+    paragraphs or sentences), and the pipeline holds at most :data:`GROUP_CHARS` of
+    text at once: the beam's time grows faster than a text's length, and its memory
+    with all the text it is given (a batch of 25 texts of 100 KB took 10 GB at once).
+    """
     if not texts:
         return []
     nlp = pipeline(key_phrases)
     blanks = [masked(t) for t in texts]
+    parts = [(i, s, e) for i, text in enumerate(texts) for s, e in chunks(text)]
+    out: list[tuple[list[Entity], list[KeyPhrase]]] = [([], []) for _ in texts]
+    for group in _groups(parts):
+        found = _analyse(nlp, [texts[i][s:e] for i, s, e in group],
+                         [blanks[i][s:e] for i, s, e in group], key_phrases)
+        for (i, s, _), (ents, phrases) in zip(group, found, strict=True):
+            out[i][0].extend(Entity(x.text, x.type, x.score, x.begin + s, x.end + s)
+                             for x in ents)
+            out[i][1].extend(KeyPhrase(x.text, x.begin + s, x.end + s) for x in phrases)
+    return out
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """``[start, end)`` pieces of ``text``, each at most ``size`` characters, that cover it:
+    cut after a paragraph, else after a sentence, else at a space (one piece when short)."""
+    out, start = [], 0
+    while len(text) - start > size:
+        end = start + _cut(text[start:start + size])
+        out.append((start, end))
+        start = end
+    out.append((start, len(text)))
+    return out
+
+
+def _cut(window: str) -> int:
+    """Where to end a chunk of ``window`` (its full length when nothing better is found)."""
+    for pattern, least in BREAKS:
+        last = 0
+        for match in pattern.finditer(window):
+            last = match.end()
+        if last and last >= least * len(window):
+            return last
+    return len(window)
+
+
+def _groups(parts: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
+    """The chunks in runs of at most GROUP_CHARS characters (a longer chunk alone)."""
+    groups: list[list[tuple[int, int, int]]] = [[]]
+    size = 0
+    for part in parts:
+        length = part[2] - part[1]
+        if groups[-1] and size + length > GROUP_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(part)
+        size += length
+    return groups
+
+
+def _analyse(nlp: Any, texts: list[str], blanks: list[str], key_phrases: bool,
+             ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
     docs = [nlp.make_doc(b) for b in blanks]
     for name, component in nlp.pipeline:
         if name != "ner":

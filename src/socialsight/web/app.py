@@ -6,7 +6,10 @@ JSON twin under ``/api`` that returns the very dict its template is rendered fro
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import posixpath
+import shlex
 import threading
 import time
 from collections import OrderedDict
@@ -63,6 +66,24 @@ def chart_library() -> Path:
     return path
 
 
+def missing_lake(lake: Lake) -> str | None:
+    """What to tell people while ``lake`` has not been made yet (None once it has).
+
+    ``serve`` starts without a lake: the AWS API needs none, and its collections alone
+    do not make one. The dashboard's pages say this instead.
+    """
+    from socialsight.aws.collections import FOLDER as COLLECTIONS
+
+    with contextlib.suppress(OSError):
+        if lake.fs.exists(lake.root) and any(
+                posixpath.basename(path.rstrip("/")) != COLLECTIONS
+                for path in lake.fs.ls(lake.root, detail=False)):
+            return None
+    where = shlex.quote(lake.url)
+    return (f"There is no lake at {lake.url} yet: make one with `socialsight demo --lake "
+            f"{where}` (sample posts) or `socialsight import FILE --lake {where}`.")
+
+
 class Lakeside:
     """The lake, its query engine and photos, as the app's requests share them."""
 
@@ -77,6 +98,15 @@ class Lakeside:
         self._cache: OrderedDict[tuple[str, str, str], tuple[int | None, float, Any]] = \
             OrderedDict()
         self._cache_lock = threading.Lock()
+        self._made = False
+
+    def missing(self) -> str | None:
+        """What to tell a visitor while the lake has not been made (None once it has)."""
+        if self._made:
+            return None
+        message = missing_lake(self.lake)
+        self._made = message is None
+        return message
 
     def cached(self, compute: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         """``compute(engine, *args)``, remembered until the lake changes.
@@ -122,6 +152,13 @@ class Lakeside:
 def lakeside(request: Request) -> Lakeside:
     side: Lakeside = request.app.state.lakeside
     return side
+
+
+def need_lake(request: Request) -> None:
+    """The pages' dependency: a 503 that names the command to run while there is no lake."""
+    message = lakeside(request).missing()
+    if message:
+        raise HTTPException(503, message)
 
 
 def engine(request: Request) -> Engine:
@@ -225,7 +262,7 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
         return response
 
     for router in ALL:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(need_lake)])
     protocol.mount(app, AwsContext(settings, lake))  # boto3's Rekognition and Comprehend
     _errors(app)
     return app

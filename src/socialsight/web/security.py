@@ -39,7 +39,6 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def is_loopback(host: str) -> bool:
@@ -51,10 +50,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def strong(secret: str) -> bool:
+    """At least MIN_TOKEN characters that are not spaces."""
+    return sum(not c.isspace() for c in secret) >= MIN_TOKEN
+
+
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to listen beyond loopback without a (long enough) token."""
-    if token is not None and len(token) < MIN_TOKEN:
-        raise ConfigError(f"the dashboard's token must be at least {MIN_TOKEN} characters")
+    """Refuse to listen beyond loopback without a (long enough) token; empty is none."""
+    if token and not strong(token):
+        raise ConfigError(f"the dashboard's token must have at least {MIN_TOKEN} characters "
+                          "that are not spaces (--token or SOCIALSIGHT_SERVE_TOKEN); leave it "
+                          "empty for no token")
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"listening on {host} lets other machines in: set a token first "
@@ -62,16 +68,17 @@ def check_bind(host: str, token: str | None) -> None:
 
 
 def check_aws_keys(key_id: str | None, secret: str | None) -> None:
-    """The AWS API's key pair: both or neither, an id fit for a SigV4 scope, a long secret."""
+    """The AWS API's key pair: both or neither (empty is none), an id fit for a SigV4
+    scope, a long secret."""
     if bool(key_id) != bool(secret):
         raise ConfigError("set serve.aws_access_key_id and serve.aws_secret_access_key "
                           "together (SOCIALSIGHT_SERVE_AWS_ACCESS_KEY_ID and "
                           "SOCIALSIGHT_SERVE_AWS_SECRET_ACCESS_KEY), or neither")
     if key_id and (not key_id.isprintable() or "/" in key_id or " " in key_id):
         raise ConfigError("serve.aws_access_key_id may not hold spaces or '/'")
-    if secret is not None and len(secret) < MIN_TOKEN:
-        raise ConfigError(
-            f"serve.aws_secret_access_key must be at least {MIN_TOKEN} characters")
+    if secret and not strong(secret):
+        raise ConfigError(f"serve.aws_secret_access_key must have at least {MIN_TOKEN} "
+                          "characters that are not spaces")
 
 
 def is_aws_request(request: Request) -> bool:
@@ -90,8 +97,9 @@ class Guard:
     """The middleware: host check, same-origin writes, and the token when there is one."""
 
     def __init__(self, host: str, token: str | None) -> None:
-        self.token = token
-        # Behind loopback only loopback names; beyond it any host (the token guards it).
+        self.token = token or None
+        # Behind loopback only loopback names and addresses (the one it listens on among
+        # them); beyond loopback any host (the token guards it).
         self.any_host = not is_loopback(host)
 
     async def __call__(self, request: Request,
@@ -115,9 +123,11 @@ class Guard:
 
 
 def _loopback_host_header(request: Request) -> bool:
+    """The Host header names loopback: ``localhost`` or an address (``127.0.0.2``,
+    ``[::1]``); any other name may be a rebinding page's."""
     host = request.headers.get("host", "")
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name.lower() in LOOPBACK_NAMES
+    name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+    return is_loopback(name)
 
 
 def _same_origin(request: Request) -> bool:
