@@ -689,7 +689,7 @@ def demo(
             f"{st.enrich.photos} photos"))
     console.print(f"collected {status.collect.posts} posts; analysed {status.enrich.posts} "
                   f"posts and {status.enrich.photos} photos into {store.url}\n")
-    engine = Engine(store)
+    engine = Engine(store, settings.query.timeout_seconds, settings.query)
     for name in QUERIES:
         sql = seed_queries()[name]
         title = sql.splitlines()[0].removeprefix("--").strip()

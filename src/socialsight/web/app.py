@@ -141,7 +141,8 @@ class Lakeside:
                 self._empty and now - self._checked > RECHECK_SECONDS
                 and any(self.lake.has_data(t) for t in self._empty)):
             # A new engine rather than a refresh: requests still running keep the old one.
-            self._engine = Engine(self.lake, self.settings.serve.sql_timeout_seconds)
+            self._engine = Engine(self.lake, self.settings.serve.sql_timeout_seconds,
+                                  self.settings.query)
             self._engine_version = self.lake.version()
             self._empty = {t for t in TABLES if not self.lake.has_data(t)}
         if self._empty and now - self._checked > RECHECK_SECONDS:

@@ -106,7 +106,7 @@ class Guard:
                        call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if not self.any_host and not _loopback_host_header(request):
             return JSONResponse({"error": "this dashboard answers on localhost only"}, 421)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not same_origin(request):
             return JSONResponse({"error": "cross-origin writes are refused"}, 403)
         path = request.url.path
         if self.token and not path.startswith(OPEN_PATHS) and not is_aws_request(
@@ -130,11 +130,22 @@ def _loopback_host_header(request: Request) -> bool:
     return is_loopback(name)
 
 
-def _same_origin(request: Request) -> bool:
+OTHER_SITES = ("cross-site", "same-site")  # Sec-Fetch-Site values of another site's page
+
+
+def same_origin(request: Request) -> bool:
+    """False when the request carries an Origin that is not this site's."""
     origin = request.headers.get("origin")
     if origin is None:
         return True  # not a browser's cross-site request (browsers send Origin on POST)
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def from_this_site(request: Request) -> bool:
+    """False when a browser says another site's page made the request (Origin or
+    Sec-Fetch-Site): for GETs that do work, which the same-origin write check misses."""
+    fetched_from = request.headers.get("sec-fetch-site", "").lower()
+    return fetched_from not in OTHER_SITES and same_origin(request)
 
 
 def _quote(value: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from itertools import chain
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -24,6 +23,7 @@ from socialsight.explore.console import MAX_SQL, console_page, csv_stream, run_s
 from socialsight.query.dialect import DIALECTS
 from socialsight.web.app import EngineDep, lakeside, render
 from socialsight.web.body import read_body
+from socialsight.web.security import from_this_site
 
 router = APIRouter()
 CSV_HEADERS = {"Content-Disposition": 'attachment; filename="socialsight-query.csv"',
@@ -32,15 +32,11 @@ CSV_HEADERS = {"Content-Disposition": 'attachment; filename="socialsight-query.c
 MAX_BODY = 4 * MAX_SQL + 4096
 SqlParam = Annotated[str | None, Query(description="The SQL (Athena dialect by default).")]
 DialectParam = Annotated[str | None, Query(description="athena, presto, trino or duckdb.")]
-OTHER_SITES = ("cross-site", "same-site")  # Sec-Fetch-Site values of another site's page
 
 
 def same_site_only(request: Request) -> None:
     """Refuse a request that runs SQL when a browser says another site's page made it."""
-    fetched_from = request.headers.get("sec-fetch-site", "").lower()
-    origin = request.headers.get("origin")
-    if fetched_from in OTHER_SITES or (
-            origin is not None and urlsplit(origin).netloc != request.headers.get("host", "")):
+    if not from_this_site(request):
         raise HTTPException(403, "SQL runs only from this dashboard's own pages: a request "
                             "from another site was refused")
 
