@@ -11,6 +11,7 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
@@ -107,6 +108,9 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(0.05)
         elif path == "/busy.jpg":
             self._send(503, b"busy", "text/plain", {"Retry-After": "1"})
+        elif path == "/busy-until.jpg":  # Retry-After as an HTTP date, 5 s from now
+            self._send(503, b"busy", "text/plain",
+                       {"Retry-After": formatdate(time.time() + 5, usegmt=True)})
         elif path == "/pause.jpg":
             time.sleep(0.5)
             self._send(200, JPEG)
@@ -208,6 +212,14 @@ def test_retries_and_their_waits_count_against_the_deadline(server):
     assert Handler.hits["/busy.jpg"] == 1  # the 1 s Retry-After did not fit in 0.5 s
 
 
+
+def test_retry_after_as_an_http_date_is_honoured(server):
+    Handler.hits.pop("/busy-until.jpg", None)
+    failure = one(f"http://{server}/busy-until.jpg", retries=10, total_timeout_seconds=0.5)
+    assert isinstance(failure, Failure) and "gave up on" in str(failure.error)
+    assert Handler.hits["/busy-until.jpg"] == 1  # waited as asked, not retried at once
+
+@pytest.mark.slow
 def test_waiting_for_a_turn_at_a_busy_host_costs_no_deadline(server):
     # Six photos of one host, one at a time, 0.5 s each: the last starts after 2.5 s.
     results = fetch([f"http://{server}/pause.jpg?{i}" for i in range(6)], per_host=1,

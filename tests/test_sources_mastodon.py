@@ -27,7 +27,8 @@ import pytest
 
 from socialsight.lake.schema import TWEET_ROWS
 from socialsight.posts.canonical import derived_id, partition_of
-from socialsight.posts.mastodon import StatusError, from_status, render
+from socialsight.posts.html import render
+from socialsight.posts.mastodon import StatusError, from_status
 from socialsight.sources.base import Item
 from socialsight.sources.mastodon import (
     MastodonPublicMedia,

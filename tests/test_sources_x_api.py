@@ -23,19 +23,20 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import pytest
 
+from socialsight.config import load_settings
 from socialsight.errors import ConfigError
 from socialsight.sources.base import Item
+from socialsight.sources.spec import parse
 from socialsight.sources.x_api import (
     RULES_PATH,
     SEARCH_PATH,
     STREAM_PATH,
-    Backoff,
     Pacing,
+    Schedule,
     StreamRule,
     XRequestRefused,
     XSearch,
     XStream,
-    bearer_token,
 )
 from tests.conftest import loopback_server
 
@@ -389,11 +390,39 @@ def stream(x: FakeX, clock: Clock, **kwargs: Any) -> XStream:
 # --- the token ----------------------------------------------------------------------------
 
 
-def test_bearer_token_comes_from_the_environment() -> None:
-    assert bearer_token({"X_BEARER_TOKEN": " abc \n"}) == "abc"
-    assert bearer_token({"X_BEARER_TOKEN": "abc", "SOCIALSIGHT_X_BEARER_TOKEN": "xyz"}) == "xyz"
+@pytest.fixture
+def no_token_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    monkeypatch.chdir(tmp_path)  # no socialsight.toml
+    for name in ("X_BEARER_TOKEN", "SOCIALSIGHT_X_BEARER_TOKEN",
+                 "SOCIALSIGHT_COLLECT_X_BEARER_TOKEN", "SOCIALSIGHT_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_bearer_token_comes_from_the_settings_or_the_environment(
+        no_token_env: pytest.MonkeyPatch) -> None:
+    no_token_env.setenv("X_BEARER_TOKEN", " abc \n")
+    assert parse("x:search:kindle", load_settings().collect).token == "abc"
+    no_token_env.setenv("SOCIALSIGHT_X_BEARER_TOKEN", "xyz")
+    assert parse("x:search:kindle", load_settings().collect).token == "xyz"
+    no_token_env.setenv("SOCIALSIGHT_COLLECT_X_BEARER_TOKEN", "from-setting")
+    assert parse("x:stream:kindle", load_settings().collect).token == "from-setting"
+    no_token_env.delenv("SOCIALSIGHT_COLLECT_X_BEARER_TOKEN")
+    no_token_env.delenv("SOCIALSIGHT_X_BEARER_TOKEN")
+    no_token_env.setenv("X_BEARER_TOKEN", "  ")
     with pytest.raises(ConfigError, match="X_BEARER_TOKEN"):
-        bearer_token({"X_BEARER_TOKEN": "  "})
+        parse("x:search:kindle", load_settings().collect)
+
+
+def test_the_token_is_never_printed(no_token_env: pytest.MonkeyPatch) -> None:
+    secret = "AAAA-very-secret-bearer-token"
+    no_token_env.setenv("X_BEARER_TOKEN", secret)
+    settings = load_settings()
+    assert secret not in repr(settings) and secret not in str(settings)
+    assert secret not in settings.model_dump_json()
+    with pytest.raises(ConfigError) as refused:
+        parse("x:nonsense", settings.collect)
+    assert secret not in str(refused.value)
 
 
 def test_a_source_without_a_token_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -418,7 +447,7 @@ def test_a_refused_token_stops_the_source(x: FakeX) -> None:
 
 def test_backoff_follows_x_guidance() -> None:
     clock = Clock()
-    backoff = Backoff(clock.pacing())
+    backoff = Schedule(clock.pacing())
     assert [backoff.network() for _ in range(3)] == [0.25, 0.5, 0.75]
     assert [backoff.http() for _ in range(8)] == [5, 10, 20, 40, 80, 160, 320, 320]
     assert [backoff.rate(None) for _ in range(3)] == [60, 120, 240]

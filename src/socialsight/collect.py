@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 import orjson
 
 from socialsight.config import CollectSettings
-from socialsight.ingest import detect_language
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
 from socialsight.lake.writer import BatchResult, PostWriter
+from socialsight.posts.intake import prepare
 from socialsight.sources.base import Item, Source
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,7 @@ class Collector:
 
     def _take(self, key: str, item: Item) -> None:
         for post in item.posts:
-            post.setdefault("_source", key)
-            if not post.get("lang") and post.get("text"):
-                post["lang"] = detect_language(post["text"])
-            self.writer.add(post)
+            self.writer.add(prepare(post, key))
             self._bytes += len(post.get("raw_json") or "")
         for problem in item.problems:
             self.writer.add_error(ErrorRow(

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -34,6 +34,26 @@ def _split(value: Any) -> Any:
 
 # A list that the environment gives as one comma-separated string.
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+
+
+def _secret_from_env(*names: str) -> SecretStr | None:
+    """The first of these environment variables that is set, as a secret (names that
+    users set before the secret became a setting)."""
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return SecretStr(value)
+    return None
+
+
+def _blank_is_none(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+# A token or password: never printed (``**********``); blank means none.
+Secret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
 
 
 class IngestSettings(BaseModel):
@@ -103,6 +123,24 @@ class CollectSettings(BaseModel):
         "wss://jetstream2.us-east.bsky.network/subscribe",
         description="The Jetstream websocket that bluesky: sources read.")
     x_base_url: str = Field("https://api.x.com", description="The X API that x: sources call.")
+    x_bearer_token: Secret = Field(
+        default_factory=lambda: _secret_from_env("SOCIALSIGHT_X_BEARER_TOKEN", "X_BEARER_TOKEN"),
+        description="The X app's Bearer Token that x: sources send (default: the "
+        "SOCIALSIGHT_X_BEARER_TOKEN or X_BEARER_TOKEN environment variable).")
+    x_poll_seconds: float = Field(
+        60.0, gt=0, description="Seconds between two polls of an x:search: source.")
+    mastodon_token: Secret = Field(
+        default_factory=lambda: _secret_from_env("SOCIALSIGHT_MASTODON_TOKEN"),
+        description="The access token that mastodon: sources send, which many instances "
+        "require for streaming (default: the SOCIALSIGHT_MASTODON_TOKEN environment variable).")
+    mastodon_poll_seconds: float = Field(
+        30.0, gt=0, description="Seconds between two polls of a Mastodon timeline where "
+        "streaming is refused.")
+    backoff_seconds: float = Field(
+        1.0, gt=0, description="First wait before a bluesky: or mastodon: source reconnects "
+        "after a failure; it doubles with each failure.")
+    max_backoff_seconds: float = Field(
+        60.0, gt=0, description="Longest wait before a bluesky: or mastodon: source reconnects.")
 
 
 class LanguageSettings(BaseModel):

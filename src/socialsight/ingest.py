@@ -19,13 +19,13 @@ from queue import Full, Queue
 from typing import Any, TypeVar
 
 import fsspec
-import pyarrow as pa
 
 from socialsight.errors import InputError, SocialsightError, UnknownFormatError
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
 from socialsight.lake.writer import BatchResult, PostWriter
 from socialsight.posts.detect import convert, not_an_object
+from socialsight.posts.intake import prepare, with_languages
 from socialsight.posts.v1_bulk import BulkConverter
 from socialsight.sources.files import STDIN, Block, Record, input_files, read_records
 
@@ -214,12 +214,7 @@ class Importer:
         for problem in conversion.problems:
             self._error(record, problem)
         for post in conversion.posts:
-            if not post.get("lang") and post.get("text"):
-                post["lang"] = detect_language(post["text"])
-            if post.get("raw_json") is None:
-                post["raw_json"] = record.raw
-            post["_source"], post["_line"] = record.source, record.line
-            self.writer.add(post)
+            self.writer.add(prepare(post, record.source, record.line, record.raw))
 
     def _not_a_post(self, record: Record, reason: str, shape: str) -> None:
         self.summary.bad += 1
@@ -247,26 +242,6 @@ class Importer:
             self._pending = None
             self.summary.add(result)
             self.summary.bad += result.rejected
-
-
-def detect_language(text: str) -> str | None:
-    """The language of a post the platform did not tag (fills ``tweets.lang``)."""
-    from socialsight.language.languages import language
-    from socialsight.language.prepare import readable
-
-    return language(readable(text))[0]
-
-
-def with_languages(posts: pa.Table) -> pa.Table:
-    """``posts`` with ``lang`` detected where the platform gave none."""
-    lang = posts.column("lang")
-    if not lang.null_count:
-        return posts
-    values = lang.to_pylist()
-    texts = posts.column("text").to_pylist()
-    filled = [v if v or not t else detect_language(t) for v, t in zip(values, texts, strict=True)]
-    index = posts.schema.get_field_index("lang")
-    return posts.set_column(index, "lang", pa.array(filled, lang.type))
 
 
 def grouped(items: Iterator[Record | Block], count: int = GROUP_RECORDS,

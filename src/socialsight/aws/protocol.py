@@ -38,7 +38,7 @@ from fastapi.responses import Response
 
 from socialsight.aws import comprehend, rekognition, sigv4
 from socialsight.aws.core import AwsContext, AwsError, Operation
-from socialsight.web.security import is_loopback
+from socialsight.net import is_loopback
 
 log = logging.getLogger(__name__)
 

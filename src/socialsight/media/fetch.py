@@ -31,6 +31,7 @@ from socialsight.config import FetchSettings
 from socialsight.errors import FetchError, MediaError, SocialsightError
 from socialsight.media.guard import AddressPolicy, Target
 from socialsight.media.sniff import describe, dimensions, sniff
+from socialsight.net import Backoff, retry_after
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,16 +126,17 @@ class Fetcher:
     async def fetch(self, url: str) -> Photo:
         """One photo; raises FetchError (worth retrying later) or MediaError (not)."""
         budget = Budget(url, self.settings.total_timeout_seconds)
-        attempt = 0
+        backoff = Backoff(self.settings.backoff_seconds)
         while True:
             try:
                 return await self._follow(url, budget)
             except FetchError as exc:
-                attempt += 1
-                if attempt > self.settings.retries or budget.left <= 0:
+                if backoff.tries >= self.settings.retries or budget.left <= 0:
                     raise
-                delay = getattr(exc, "retry_after", None) or self.settings.backoff_seconds * (
-                    2 ** (attempt - 1))
+                delay = backoff.next()
+                asked = getattr(exc, "retry_after", None)
+                if asked is not None and asked > 0:
+                    delay = asked
                 log.debug("retrying %s in %.1fs: %s", url, delay, exc)
                 await budget.spend(asyncio.sleep(min(delay, RETRY_AFTER_CAP)))
 
@@ -172,7 +174,7 @@ class Fetcher:
             return response.headers["location"]
         if status == 429 or status >= 500:
             error = FetchError(f"HTTP {status} from {target.url[:200]}")
-            error.retry_after = _retry_after(response)  # type: ignore[attr-defined]
+            error.retry_after = retry_after(response.headers)  # type: ignore[attr-defined]
             raise error
         if status != 200:
             raise MediaError(f"HTTP {status} from {target.url[:200]}")
@@ -211,8 +213,3 @@ def _host_header(target: Target) -> str:
     default = 443 if target.scheme == "https" else 80
     host = f"[{target.host}]" if ":" in target.host else target.host
     return host if target.port == default else f"{host}:{target.port}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None

@@ -22,6 +22,7 @@ import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from socialsight.config import CollectSettings
 from socialsight.posts.canonical import Post
 
 
@@ -48,6 +49,13 @@ class Source(abc.ABC):
     """A live source of posts. Subclasses set ``platform`` and implement :meth:`stream`."""
 
     platform: str = "file"
+
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> Source:
+        """The source that ``KIND:REST`` names on the command line or in
+        ``collect.sources`` (:mod:`socialsight.sources.spec`); ``rest`` is the part
+        after ``KIND:``, never blank."""
+        raise NotImplementedError(f"{cls.__name__} cannot be named in one word")
 
     @property
     @abc.abstractmethod

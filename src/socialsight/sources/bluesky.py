@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import re
 import time
 from collections.abc import AsyncGenerator, Iterable
@@ -40,6 +39,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 
+from socialsight.config import CollectSettings
+from socialsight.net import Backoff
 from socialsight.posts.bluesky import POST_COLLECTION, from_jetstream
 from socialsight.posts.canonical import Post
 from socialsight.sources.base import Item, Problem, Source
@@ -187,6 +188,14 @@ class Jetstream(Source):
         self.max_handles = max_handles
         self.handles: dict[str, str] = {}  # DID → handle, from identity events
 
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> Jetstream:
+        """``bluesky:FILTERS``: comma-separated words and ``#tags``, or ``*`` for every post."""
+        filters = [] if rest.strip() == "*" else [f.strip() for f in rest.split(",")
+                                                   if f.strip()]
+        return cls(filters, settings.bluesky_endpoint, backoff_initial=settings.backoff_seconds,
+                   backoff_max=settings.max_backoff_seconds)
+
     @property
     def key(self) -> str:
         return "bluesky:" + (",".join(self.filter.terms) or "*")
@@ -215,7 +224,7 @@ class Jetstream(Source):
 
         batch = _Batch(self.batch_size, self.batch_seconds, time_us=parse_cursor(cursor))
         batch.sent_time_us = batch.time_us
-        failures = 0
+        backoff = Backoff(self.backoff_initial, self.backoff_max, jitter=0.5)
         while True:
             url = self.url(batch.time_us)
             read_before = batch.time_us
@@ -245,12 +254,9 @@ class Jetstream(Source):
                     location=self.endpoint, transient=True))
             if batch.pending():
                 yield batch.take()
-            failures = 0 if batch.time_us != read_before else failures + 1
-            await asyncio.sleep(self._backoff(failures))
-
-    def _backoff(self, failures: int) -> float:
-        delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures, 30))
-        return delay * random.uniform(0.5, 1.0)
+            if batch.time_us != read_before:  # it read something: start over
+                backoff.reset()
+            await asyncio.sleep(backoff.next())
 
     async def _session(self, ws: Any, batch: _Batch) -> AsyncGenerator[Item, None]:
         """Items from one connection, until it closes (ConnectionClosed propagates)."""

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 
+from socialsight.config import CollectSettings
 from socialsight.errors import SocialsightError
 from socialsight.posts.detect import convert
 from socialsight.sources.base import Item, Problem, Source
@@ -34,6 +35,11 @@ class FollowFiles(Source):
         self.path = os.path.abspath(path)
         self.follow = follow
         self.poll_seconds = poll_seconds
+
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> FollowFiles:
+        """``file:PATH``: a JSON-lines file, or a folder of them, followed as it grows."""
+        return cls(rest)
 
     @property
     def key(self) -> str:

@@ -23,34 +23,34 @@ Connection failures back off exponentially from ``backoff_seconds`` to
 dropped and reopened. A malformed event or status becomes a :class:`Problem` and the
 stream goes on; ``delete`` events are read and ignored (the lake keeps what it has).
 
-The token comes from the ``token`` argument or the ``SOCIALSIGHT_MASTODON_TOKEN``
-environment variable; without one, streaming is tried once in a while and public
-timelines are polled.
+The token comes from the ``token`` argument or the setting ``collect.mastodon_token``
+(by default the ``SOCIALSIGHT_MASTODON_TOKEN`` environment variable); without one,
+streaming is tried once in a while and public timelines are polled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urljoin
 
 import httpx
 import orjson
 
-from socialsight.posts.canonical import Post, parse_iso_time
+from socialsight.config import CollectSettings
+from socialsight.errors import ConfigError
+from socialsight.net import Backoff, RateLimit, retry_after
+from socialsight.posts.canonical import Post
 from socialsight.posts.mastodon import StatusError, from_status, instance_host
 from socialsight.sources.base import Item, Problem, Source
 
 log = logging.getLogger(__name__)
 
-TOKEN_ENV = "SOCIALSIGHT_MASTODON_TOKEN"
 PAGE_LIMIT = 40  # the most statuses a timeline page gives
 MAX_RAW = 4096
 # Events that carry a Status; every other event (delete, notification, ...) is skipped.
@@ -140,29 +140,11 @@ class _Refused(Exception):
 
 
 @dataclass
-class _Backoff:
-    first: float
-    cap: float
-    current: float = 0.0
-
-    def next(self, hint: float | None = None) -> float:
-        """The next wait: ``hint`` (a server's Retry-After) when it has one, else the
-        backoff, doubled each time up to ``cap``."""
-        if hint is not None and hint > 0:
-            return hint
-        self.current = min(self.cap, self.current * 2 if self.current else self.first)
-        return self.current
-
-    def reset(self) -> None:
-        self.current = 0.0
-
-
-@dataclass
 class _State:
     """One run of :meth:`MastodonTimeline.stream`: cursor, backoff, rate-limit wait."""
 
     cursor: str | None
-    backoff: _Backoff
+    backoff: Backoff
     stream_after: float = 0.0  # monotonic time before which streaming is not tried
     rest_after: float = 0.0  # monotonic time before which the REST API is not called
 
@@ -170,27 +152,6 @@ class _State:
         for status_id in ids:
             self.cursor = newest(self.cursor, status_id)
         return self.cursor
-
-
-def _wait_from_headers(headers: httpx.Headers) -> float | None:
-    """Seconds until a rate limit resets, from Retry-After or X-RateLimit-Reset."""
-    retry_after = headers.get("retry-after")
-    if retry_after:
-        if retry_after.strip().isdigit():
-            return float(retry_after)
-        try:
-            return parsedate_to_datetime(retry_after).timestamp() - time.time()
-        except (TypeError, ValueError):
-            pass
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            at = float(reset) if reset.strip().replace(".", "", 1).isdigit() else (
-                parse_iso_time(reset) / 1000)
-        except ValueError:
-            return None
-        return at - time.time()
-    return None
 
 
 def _raw(text: str) -> str:
@@ -224,7 +185,10 @@ class MastodonTimeline(Source):
         text = instance.strip().rstrip("/")
         self.base_url = text if "://" in text else f"https://{text}"
         self.host = instance_host(text)
-        self.token = token if token is not None else (os.environ.get(TOKEN_ENV) or None)
+        if token is None:
+            secret = CollectSettings().mastodon_token
+            token = None if secret is None else secret.get_secret_value()
+        self.token = token or None
         self.poll_seconds = poll_seconds
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
@@ -244,7 +208,7 @@ class MastodonTimeline(Source):
     # --- the loop ---------------------------------------------------------------------
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Item]:
-        state = _State(cursor, _Backoff(self.backoff_seconds, self.max_backoff_seconds))
+        state = _State(cursor, Backoff(self.backoff_seconds, self.max_backoff_seconds))
         async with self._client() as client:
             while True:
                 if time.monotonic() >= state.stream_after:
@@ -272,7 +236,7 @@ class MastodonTimeline(Source):
             state.stream_after = time.monotonic() + self.stream_retry_seconds
             return
         except _Reconnect as exc:
-            wait = state.backoff.next(exc.wait)
+            wait = exc.wait if exc.wait is not None and exc.wait > 0 else state.backoff.next()
             log.warning("%s: %s; reconnecting in %.1f s", self.key, exc, wait)
         await asyncio.sleep(wait)
 
@@ -322,7 +286,7 @@ class MastodonTimeline(Source):
         reason = f"streaming answered {status}: {body.strip()}"
         if status == 200 or status in STREAM_REFUSED:
             raise _StreamUnavailable(reason)
-        wait = _wait_from_headers(response.headers) if status == 429 else None
+        wait = retry_after(response.headers) if status == 429 else None
         raise _Reconnect(reason, None if wait is None else min(wait, self.max_rate_wait))
 
     async def _stream_session(self, client: httpx.AsyncClient,
@@ -403,7 +367,7 @@ class MastodonTimeline(Source):
                    state: _State) -> httpx.Response | None:
         """A timeline page, waiting out rate limits and retrying what may pass; None
         when the instance stays unreachable (the caller tries again later)."""
-        backoff = _Backoff(self.backoff_seconds, self.max_backoff_seconds)
+        backoff = Backoff(self.backoff_seconds, self.max_backoff_seconds)
         for _attempt in range(6):
             await asyncio.sleep(max(0.0, state.rest_after - time.monotonic()))
             try:
@@ -427,16 +391,15 @@ class MastodonTimeline(Source):
             return response
         return None
 
-    def _rate_wait(self, response: httpx.Response, backoff: _Backoff) -> float:
-        wait = _wait_from_headers(response.headers)
+    def _rate_wait(self, response: httpx.Response, backoff: Backoff) -> float:
+        wait = retry_after(response.headers)
         if wait is None or wait <= 0:
             return backoff.next()
         return min(wait, self.max_rate_wait)
 
     def _note_limits(self, response: httpx.Response, state: _State) -> None:
-        if response.status_code != 429 and response.headers.get(
-                "x-ratelimit-remaining", "").strip() == "0":
-            wait = _wait_from_headers(response.headers)
+        if response.status_code != 429 and RateLimit.of(response.headers).remaining == 0:
+            wait = retry_after(response.headers)
             if wait is not None and wait > 0:
                 state.rest_after = time.monotonic() + min(wait, self.max_rate_wait)
 
@@ -477,6 +440,19 @@ class MastodonTag(MastodonTimeline):
         if not self.hashtag:
             raise ValueError("a Mastodon hashtag source needs a hashtag")
         self.timeline_path = f"/api/v1/timelines/tag/{quote(self.hashtag, safe='')}"
+
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> MastodonTag:
+        """``mastodon:HOST#TAG``; ``rest`` is ``HOST#TAG``."""
+        host, hash_, tag = rest.partition("#")
+        if not hash_ or not host.strip() or not tag.strip():
+            raise ConfigError(f"'mastodon:{rest}': write mastodon:HOST#TAG, e.g. "
+                              "mastodon:mastodon.social#books")
+        token = settings.mastodon_token
+        return cls(host.strip(), tag.strip(), token=token.get_secret_value() if token else "",
+                   poll_seconds=settings.mastodon_poll_seconds,
+                   backoff_seconds=settings.backoff_seconds,
+                   max_backoff_seconds=settings.max_backoff_seconds)
 
     @property
     def key(self) -> str:

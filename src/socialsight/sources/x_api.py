@@ -5,8 +5,9 @@ referenced tweets, places) and hand every response, or stream line, to
 :func:`socialsight.posts.twitter_v2.from_v2_response`; its posts and problems become
 one :class:`~socialsight.sources.base.Item`.
 
-Authentication is an app's Bearer Token (OAuth 2.0 app-only), read from
-``SOCIALSIGHT_X_BEARER_TOKEN`` or ``X_BEARER_TOKEN`` (:func:`bearer_token`).
+Authentication is an app's Bearer Token (OAuth 2.0 app-only), the setting
+``collect.x_bearer_token``: by default ``SOCIALSIGHT_X_BEARER_TOKEN`` or
+``X_BEARER_TOKEN`` from the environment (:func:`bearer_token`).
 
 Waiting follows X's guidance (docs.x.com, "Handling disconnections" and "Rate
 limits"); :class:`Pacing` holds the numbers:
@@ -37,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +46,9 @@ from typing import Any
 import httpx
 import orjson
 
+from socialsight.config import CollectSettings
 from socialsight.errors import ConfigError
+from socialsight.net import Backoff, RateLimit
 from socialsight.posts.canonical import as_int
 from socialsight.posts.twitter_v2 import describe_errors, from_v2_response, is_v2_response
 from socialsight.sources.base import Item, Problem, Source
@@ -54,7 +56,6 @@ from socialsight.sources.base import Item, Problem, Source
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.x.com"
-TOKEN_VARIABLES = ("SOCIALSIGHT_X_BEARER_TOKEN", "X_BEARER_TOKEN")
 USER_AGENT = "socialsight"
 
 SEARCH_PATH = "/2/tweets/search/recent"
@@ -84,16 +85,26 @@ FIELDS: dict[str, str] = {
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def bearer_token(environ: Mapping[str, str] | None = None) -> str:
-    """The app's Bearer Token: ``SOCIALSIGHT_X_BEARER_TOKEN``, else ``X_BEARER_TOKEN``."""
-    env = os.environ if environ is None else environ
-    for name in TOKEN_VARIABLES:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    raise ConfigError(
-        "the X API needs a bearer token: set X_BEARER_TOKEN (or SOCIALSIGHT_X_BEARER_TOKEN) "
-        "to your app's Bearer Token from the X developer portal")
+def bearer_token(settings: CollectSettings | None = None) -> str:
+    """The app's Bearer Token: the setting ``collect.x_bearer_token``, whose default is
+    ``SOCIALSIGHT_X_BEARER_TOKEN``, else ``X_BEARER_TOKEN``, from the environment."""
+    token = (settings or CollectSettings()).x_bearer_token
+    if token is None:
+        raise ConfigError(
+            "the X API needs a bearer token: set X_BEARER_TOKEN (or "
+            "SOCIALSIGHT_X_BEARER_TOKEN, or the setting collect.x_bearer_token) to your "
+            "app's Bearer Token from the X developer portal")
+    return token.get_secret_value()
+
+
+def from_spec(rest: str, settings: CollectSettings) -> Source:
+    """``search:QUERY`` or ``stream:RULE``, the part of an ``x:`` spec after ``x:``."""
+    mode, _, query = rest.partition(":")
+    if mode == "search" and query.strip():
+        return XSearch.from_spec(query, settings)
+    if mode == "stream" and query.strip():
+        return XStream.from_spec(query, settings)
+    raise ConfigError(f"'x:{rest}': write x:search:QUERY or x:stream:RULE")
 
 
 class XRequestRefused(ConfigError):
@@ -129,60 +140,32 @@ class Pacing:
     clock: Callable[[], float] = time.time
 
 
-class Backoff:
-    """X's reconnect schedule: linear for network errors, exponential for HTTP errors."""
+class Schedule:
+    """X's reconnect schedule, one :class:`~socialsight.net.Backoff` per kind of failure:
+    linear for network errors, exponential for HTTP errors and rate limits."""
 
     def __init__(self, pacing: Pacing) -> None:
-        self.pacing = pacing
-        self.tries = {"network": 0, "http": 0, "rate": 0}
+        p = self.pacing = pacing
+        self.network_errors = Backoff(p.network_step, p.network_max, linear=True)
+        self.http_errors = Backoff(p.http_first, p.http_max)
+        self.rate_limits = Backoff(p.rate_first, p.rate_max)
 
     def reset(self) -> None:
-        self.tries = dict.fromkeys(self.tries, 0)
-
-    def _next(self, kind: str) -> int:
-        self.tries[kind] += 1
-        return self.tries[kind]
+        for backoff in (self.network_errors, self.http_errors, self.rate_limits):
+            backoff.reset()
 
     def network(self) -> float:
-        p = self.pacing
-        return min(p.network_step * self._next("network"), p.network_max)
+        return self.network_errors.next()
 
     def http(self) -> float:
-        p = self.pacing
-        return min(p.http_first * 2 ** (self._next("http") - 1), p.http_max)
+        return self.http_errors.next()
 
     def rate(self, reset_at: float | None) -> float:
-        p = self.pacing
-        tries = self._next("rate")
+        """Until ``reset_at`` (epoch seconds) and a margin, else the next backoff."""
+        wait = self.rate_limits.next()
         if reset_at is not None:
-            return max(0.0, reset_at - p.clock()) + p.reset_margin
-        return min(p.rate_first * 2 ** (tries - 1), p.rate_max)
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """The ``x-rate-limit-*`` headers of one response."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: float | None = None  # epoch seconds
-
-    @classmethod
-    def of(cls, headers: httpx.Headers) -> RateLimit:
-        return cls(as_int(headers.get("x-rate-limit-limit")),
-                   as_int(headers.get("x-rate-limit-remaining")),
-                   _float(headers.get("x-rate-limit-reset")))
-
-    @property
-    def exhausted(self) -> bool:
-        return self.remaining == 0 and self.reset is not None
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None
+            return RateLimit(reset=reset_at).wait(self.pacing.clock()) + self.pacing.reset_margin
+        return wait
 
 
 class Api:
@@ -190,7 +173,7 @@ class Api:
 
     def __init__(self, base_url: str, token: str, pacing: Pacing) -> None:
         self.pacing = pacing
-        self.backoff = Backoff(pacing)
+        self.backoff = Schedule(pacing)
         self.limit = RateLimit()
         self.http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -209,7 +192,7 @@ class Api:
         """Wait for the window to reset when the last response said none is left."""
         if self.limit.exhausted and self.limit.reset is not None:
             limit, self.limit = self.limit, RateLimit()
-            wait = max(0.0, (limit.reset or 0) - self.pacing.clock()) + self.pacing.reset_margin
+            wait = limit.wait(self.pacing.clock()) + self.pacing.reset_margin
             await self.pause(wait, f"rate limit of {limit.limit} used up")
 
     def note(self, response: httpx.Response) -> None:
@@ -286,6 +269,12 @@ class XSearch(Source):
         self.max_results = max_results
         self.first_poll_pages = first_poll_pages
         self.pacing = pacing or Pacing()
+
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> XSearch:
+        """``x:search:QUERY``; ``rest`` is the query."""
+        return cls(rest, token=bearer_token(settings), base_url=settings.x_base_url,
+                   pacing=Pacing(poll_seconds=settings.x_poll_seconds))
 
     @property
     def key(self) -> str:
@@ -414,6 +403,11 @@ class XStream(Source):
         self.token = token or bearer_token()
         self.base_url = base_url
         self.pacing = pacing or Pacing()
+
+    @classmethod
+    def from_spec(cls, rest: str, settings: CollectSettings) -> XStream:
+        """``x:stream:RULE``; ``rest`` is the rule."""
+        return cls([rest], token=bearer_token(settings), base_url=settings.x_base_url)
 
     @property
     def key(self) -> str:
