@@ -12,6 +12,8 @@
         ├── MediaError          a photo that cannot be used (not an image, too big)
         │   └── RefusedURLError  a URL the fetch guard will not reach
         ├── LakeError           the lake cannot be read or written
+        │   ├── NotFoundError   what was asked for (a photo, a post, a person) is not there
+        │   └── LakeBusyError   another process holds the lake's writer lock
         └── QueryError          SQL that cannot run
             ├── SQLSyntaxError  SQL that does not parse (has line and column)
             └── ForbiddenQueryError  a statement that is not read-only
@@ -66,6 +68,14 @@ class RefusedURLError(MediaError):
 
 class LakeError(TerminalError):
     """The lake cannot be read or written."""
+
+
+class NotFoundError(LakeError):
+    """What was asked for (a photo, a post, a person) is not in the lake."""
+
+
+class LakeBusyError(LakeError):
+    """Another process holds the lake's writer lock: try again when it is done."""
 
 
 class QueryError(TerminalError):

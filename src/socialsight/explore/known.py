@@ -18,13 +18,12 @@ from urllib.parse import quote
 
 import numpy as np
 
-from socialsight.errors import InputError, LakeError
+from socialsight.errors import InputError, LakeBusyError, LakeError, NotFoundError
 from socialsight.explore.faces import face_card
 from socialsight.explore.filters import Filters, photo_card
 from socialsight.explore.paging import window
 from socialsight.people import Gallery, person_id, rematch
 from socialsight.query.engine import Engine
-from socialsight.web.photos import NotFound
 
 MAX_NAME = 100
 MAX_URLS = 5
@@ -54,10 +53,6 @@ UNKNOWN = (
     "AND NOT coalesce(list_contains(known, f.boundingbox), false) "
     "AND coalesce(embedded[face + 1], false))"
 )
-
-
-class LakeBusy(LakeError):
-    """The gallery changed, but another process holds the lake: past photos wait."""
 
 
 def people(engine: Engine, filters: Filters, page: int = 1,
@@ -130,7 +125,7 @@ def person(engine: Engine, filters: Filters, pid: str, page: int = 1,
     enrolled = {p["id"]: p for p in Gallery.load(engine.lake).people()}.get(pid)
     known = enrolled or _recognised(engine, pid)
     if known is None:
-        raise NotFound(f"no one known has the id {pid[:MAX_ID]!r}")
+        raise NotFoundError(f"no one known has the id {pid[:MAX_ID]!r}")
     ctes, params = filters.ctes()
     params = {**params, "id": pid}
     total = int(engine.rows(f"WITH {ctes}, {MATCHES} SELECT count(DISTINCT (tweetid, mediaid)) "
@@ -201,7 +196,7 @@ def forget(engine: Engine, pid: str) -> dict[str, Any]:
         gallery = Gallery.load(engine.lake)
         known = {p["id"]: p for p in gallery.people()}.get(pid)
         if known is None:
-            raise NotFound(f"no one enrolled has the id {pid[:MAX_ID]!r}")
+            raise NotFoundError(f"no one enrolled has the id {pid[:MAX_ID]!r}")
         removed = gallery.remove(pid)
         gallery.save(engine.lake)
         rows = _rematch(engine, f"{known['name']} is forgotten")
@@ -213,7 +208,7 @@ def _rematch(engine: Engine, done: str) -> int:
     try:
         return rematch(engine.lake)[1]
     except LakeError as exc:
-        raise LakeBusy(f"{done}, but past photos are not matched again yet ({exc}): run "
+        raise LakeBusyError(f"{done}, but past photos are not matched again yet ({exc}): run "
                        "`socialsight people rematch` when it is done") from exc
 
 

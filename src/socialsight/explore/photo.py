@@ -13,10 +13,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from socialsight.errors import InputError
+from socialsight.errors import InputError, NotFoundError
 from socialsight.explore.filters import PLATFORMS, Filters, photo_card
 from socialsight.query.engine import Engine
-from socialsight.web.photos import NotFound
 
 POST_ID = re.compile(r"[0-9]+")
 MAX_POST_DIGITS = 19
@@ -31,7 +30,7 @@ SCORES = ("positive", "negative", "neutral", "mixed")
 
 
 def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
-    """Everything the photo page shows; NotFound for a post or photo not in the lake."""
+    """Everything the photo page shows; NotFoundError for a post or photo not in the lake."""
     post_id = parse_post_id(tweetid)
     if not mediaid or len(mediaid) > MAX_MEDIA_ID:
         raise InputError(f"a photo id is 1 to {MAX_MEDIA_ID} characters")
@@ -39,7 +38,7 @@ def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
     photos = _photos_of(engine, post_id)
     row = next((p for p in photos if str(p["mediaid"]) == mediaid), None)
     if row is None:
-        raise NotFound(_missing(post, tweetid, mediaid))
+        raise NotFoundError(_missing(post, tweetid, mediaid))
     labels = row["image_labels"] or {}
     people = known_people(labels)
     faces = face_details(labels, people)
@@ -75,7 +74,7 @@ def parse_post_id(tweetid: str) -> int:
     if not POST_ID.fullmatch(tweetid or ""):
         raise InputError(f"a post id is digits only, not {tweetid[:40]!r}")
     if len(tweetid) > MAX_POST_DIGITS or int(tweetid) > INT64_MAX:
-        raise NotFound(f"no post {tweetid[:40]} in the lake")
+        raise NotFoundError(f"no post {tweetid[:40]} in the lake")
     return int(tweetid)
 
 
@@ -88,7 +87,7 @@ def _post(engine: Engine, post_id: int) -> dict[str, Any]:
         "quoted_status_id_str AS quote_of, in_reply_to_status_id_str AS reply_to "
         "FROM tweets WHERE id = $id LIMIT 1", {"id": post_id})
     if not rows:
-        raise NotFound(f"no post {post_id} in the lake")
+        raise NotFoundError(f"no post {post_id} in the lake")
     return rows[0]
 
 

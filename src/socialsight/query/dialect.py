@@ -19,9 +19,9 @@ time, the difference is recorded as DATA, never as an if-chain:
   e.g. ``integer_division`` so that ``7 / 2`` is ``3`` as in Presto.
 * ``UNNEST`` with several arrays (Presto zips them) becomes a lateral sub-query.
 
-``check_read_only`` admits exactly one statement that only reads; ``translate`` calls it
-first.  Syntax errors become ``SQLSyntaxError`` with a one-line message and the 1-based
-line and column in the user's original text.
+``check_read_only`` admits exactly one statement that only reads (the gate is
+``guard.py``); ``translate`` calls it first.  Syntax errors become ``SQLSyntaxError``
+with a one-line message and the 1-based line and column in the user's original text.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError, TokenError, UnsupportedError
+from sqlglot.errors import ErrorLevel, TokenError, UnsupportedError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.tokens import Token, TokenType
 
-from socialsight.errors import ForbiddenQueryError, QueryError, SQLSyntaxError
+from socialsight.errors import QueryError, SQLSyntaxError
+from socialsight.query import guard
 
 Schema = Mapping[str, Collection[str]]  # relation name → its column names
 
@@ -304,64 +304,22 @@ def _dialect(name: str) -> Dialect:
 
 
 # ---------------------------------------------------------------------------------------
-# Positions and syntax errors
+# Parsing (positions, syntax errors and the read-only gate are in guard.py)
 # ---------------------------------------------------------------------------------------
 
 
-def _line_col(sql: str, offset: int) -> tuple[int, int]:
-    offset = max(0, min(offset, len(sql)))
-    return sql.count("\n", 0, offset) + 1, offset - sql.rfind("\n", 0, offset)
-
-
-_OPENERS = (("--", "\n"), ("/*", "*/"), ("'", "'"), ('"', '"'), ("`", "`"))
-
-
-def _unterminated(sql: str) -> int:
-    """Offset of the quote or comment that never closes (for TokenError), else the end."""
-    i = 0
-    while i < len(sql):
-        opener = next(((o, c) for o, c in _OPENERS if sql.startswith(o, i)), None)
-        if opener is None:
-            i += 1
-            continue
-        close = sql.find(opener[1], i + len(opener[0]))
-        if close < 0:
-            return i if opener[0] != "--" else len(sql)
-        i = close + len(opener[1])
-    return len(sql)
-
-
-def _one_line(text: str) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    return " ".join(text.split())
-
-
-def _syntax_error(sql: str, error: Exception) -> SQLSyntaxError:
-    if isinstance(error, ParseError) and error.errors:
-        first = error.errors[0]
-        line, col = _line_col(sql, len(first.get("start_context") or ""))
-        text = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", str(first.get("description")))
-        near = first.get("highlight")
-        return SQLSyntaxError(_one_line(f"{text} near {near!r}" if near else text), line, col)
-    line, col = _line_col(sql, _unterminated(sql))
-    return SQLSyntaxError("unterminated string, quoted identifier or comment", line, col)
-
-
 def _parse(sql: str, dialect: str) -> exp.Expr:
-    try:
-        tree = sqlglot.parse_one(
-            sql, read=_dialect(dialect), error_message_context=len(sql) + 1
-        )
-    except (ParseError, TokenError) as error:
-        raise _syntax_error(sql, error) from None
-    return tree
+    return guard.parse(sql, _dialect(dialect))
 
 
 def _tokens(sql: str, dialect: str) -> list[Token]:
-    try:
-        return _dialect(dialect).tokenize(sql)
-    except TokenError as error:
-        raise _syntax_error(sql, error) from None
+    return guard.tokenize(sql, _dialect(dialect))
+
+
+def check_read_only(sql: str, dialect: str = "athena") -> None:
+    """Raise ForbiddenQueryError unless ``sql`` is exactly one statement that only reads
+    (:func:`socialsight.query.guard.check_read_only`, read with ``dialect``)."""
+    guard.check_read_only(sql, _dialect(dialect))
 
 
 def locate(sql: str, token: str) -> tuple[int, int] | None:
@@ -375,109 +333,9 @@ def locate(sql: str, token: str) -> tuple[int, int] | None:
         tokens = []
     for tok in tokens:
         if tok.token_type != TokenType.STRING and tok.text.lower() == wanted:
-            return _line_col(sql, tok.start)
+            return guard.line_col(sql, tok.start)
     match = re.search(rf"(?<![\w$]){re.escape(wanted)}(?![\w$])", sql, re.IGNORECASE)
-    return _line_col(sql, match.start()) if match else None
-
-
-# ---------------------------------------------------------------------------------------
-# Read-only gate
-# ---------------------------------------------------------------------------------------
-
-_QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES", "(", "FROM", "TABLE"})
-_META_STARTS = frozenset({"DESCRIBE", "DESC", "SHOW", "SUMMARIZE"})
-_EXPLAIN_WORDS = frozenset({"EXPLAIN", "ANALYZE", "ANALYSE", "VERBOSE"})
-
-_WRITES: tuple[type[exp.Expr], ...] = (
-    exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
-    exp.Command, exp.Into, exp.Copy, exp.Set, exp.Pragma, exp.TruncateTable, exp.Use,
-)
-_WRITE_WORDS = frozenset({
-    "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "COPY", "ATTACH",
-    "DETACH", "INSTALL", "LOAD", "SET", "RESET", "PRAGMA", "CALL", "EXPORT", "IMPORT",
-    "TRUNCATE", "INTO", "CHECKPOINT", "VACUUM", "USE", "GRANT", "REVOKE",
-})
-
-_ALLOWED = "only one read-only statement (SELECT, WITH, VALUES, DESCRIBE, SHOW, EXPLAIN) may run"
-
-
-def _refuse(kind: str) -> ForbiddenQueryError:
-    return ForbiddenQueryError(f"{kind} is not allowed: {_ALLOWED}")
-
-
-def _statements(tokens: list[Token]) -> list[list[Token]]:
-    statements: list[list[Token]] = [[]]
-    for tok in tokens:
-        if tok.token_type == TokenType.SEMICOLON:
-            statements.append([])
-        else:
-            statements[-1].append(tok)
-    return [s for s in statements if s]
-
-
-def _explained(sql: str, tokens: list[Token], dialect: str) -> list[Token]:
-    """The tokens after ``EXPLAIN [ANALYZE] [VERBOSE] [(options)]``, offsets kept.
-
-    sqlglot reads the text after a command keyword as one string, so the rest is blanked
-    out of the original and tokenized again.
-    """
-    rest = tokens
-    while rest and rest[0].text.upper() in _EXPLAIN_WORDS:
-        blanked = re.sub(r"[^\n]", " ", sql[: rest[0].end + 1]) + sql[rest[0].end + 1 :]
-        rest = [t for t in _tokens(blanked, dialect) if t.token_type != TokenType.SEMICOLON]
-    options = len(rest) > 1 and rest[0].token_type == TokenType.L_PAREN
-    if options and rest[1].text.upper() not in _QUERY_STARTS:
-        close = next((i for i, t in enumerate(rest) if t.token_type == TokenType.R_PAREN), -2)
-        rest = rest[close + 1 :]
-    return rest
-
-
-def _blank(sql: str, tokens: list[Token]) -> str:
-    """Only the text of ``tokens``; the rest blanked so offsets and lines stay the same."""
-    start, end = tokens[0].start, tokens[-1].end + 1
-    return re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
-
-
-def _check_query(sql: str, tokens: list[Token], dialect: str) -> None:
-    try:
-        tree = _parse(_blank(sql, tokens), dialect)
-    except SQLSyntaxError:
-        if dialect != "duckdb":
-            raise
-        # sqlglot does not know every DuckDB statement: fall back to a keyword scan.
-        word = next((t.text.upper() for t in tokens if t.text.upper() in _WRITE_WORDS), None)
-        if word:
-            raise _refuse(word) from None
-        return
-    if not isinstance(tree, exp.Query | exp.Values):
-        raise _refuse(tree.key.upper())
-    write = tree.find(*_WRITES)
-    if write is not None:
-        raise _refuse(write.key.upper())
-
-
-def _check_statement(sql: str, tokens: list[Token], dialect: str) -> None:
-    first = tokens[0].text.upper()
-    if first == "EXPLAIN":
-        rest = _explained(sql, tokens, dialect)
-        if not rest:
-            raise _refuse("EXPLAIN without a statement")
-        _check_statement(sql, rest, dialect)
-    elif first in _QUERY_STARTS:
-        _check_query(sql, tokens, dialect)
-    elif first not in _META_STARTS:
-        raise _refuse(first)
-
-
-def check_read_only(sql: str, dialect: str = "athena") -> None:
-    """Raise ForbiddenQueryError unless ``sql`` is exactly one statement that only reads."""
-    statements = _statements(_tokens(sql, dialect))
-    if not statements:
-        raise ForbiddenQueryError(f"no statement found: {_ALLOWED}")
-    if len(statements) > 1:
-        kinds = ", ".join(s[0].text.upper() for s in statements)
-        raise ForbiddenQueryError(f"{len(statements)} statements ({kinds}): {_ALLOWED}")
-    _check_statement(sql, statements[0], dialect)
+    return guard.line_col(sql, match.start()) if match else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -507,7 +365,7 @@ def _build(builder: Builder, node: exp.Anonymous, sql: str) -> exp.Expr:
         return builder(list(node.expressions))
     except (ValueError, TypeError, IndexError):
         start = node.meta.get("start")
-        line, col = (None, None) if start is None else _line_col(sql, start)
+        line, col = (None, None) if start is None else guard.line_col(sql, start)
         raise SQLSyntaxError(f"wrong number of arguments to {node.name}", line, col) from None
 
 
@@ -670,7 +528,7 @@ def _to_duckdb(tree: exp.Expr) -> str:
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE, comments=False)
     except UnsupportedError as error:
-        raise QueryError(_one_line(f"cannot translate to DuckDB: {error}")) from None
+        raise QueryError(guard.one_line(f"cannot translate to DuckDB: {error}")) from None
 
 
 def _strip(sql: str) -> str:
@@ -701,7 +559,7 @@ def translate(sql: str, dialect: str = "athena", schema: Schema | None = None) -
     if dialect == "duckdb":
         return _strip(sql)
     word = _first_word(sql, dialect)
-    if word in _META_STARTS:
+    if word in guard.META_STARTS:
         return _rewrite_meta(" ".join(_strip(sql).split()))
     if word == "EXPLAIN":
         return _translate_explain(sql, dialect, schema)
@@ -710,11 +568,11 @@ def translate(sql: str, dialect: str = "athena", schema: Schema | None = None) -
 
 def _translate_explain(sql: str, dialect: str, schema: Schema) -> str:
     tokens = _tokens(sql, dialect)
-    rest = _explained(sql, tokens, dialect)
+    rest = guard.explained(sql, tokens, _dialect(dialect))
     head = sql[: rest[0].start].upper()
     analyze = re.search(r"\bANALY[SZ]E\b", head) is not None
-    inner = _blank(sql, rest)
+    inner = guard.blank(sql, rest)
     prefix = "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
-    if rest[0].text.upper() in _META_STARTS:
+    if rest[0].text.upper() in guard.META_STARTS:
         return prefix + _rewrite_meta(" ".join(inner.split()))
     return prefix + _translate_query(inner, dialect, schema)

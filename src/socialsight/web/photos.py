@@ -13,7 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from socialsight.errors import LakeError
+from socialsight.errors import NotFoundError
 from socialsight.lake.store import Lake
 from socialsight.media.store import EXTENSIONS, PhotoStore
 
@@ -21,10 +21,6 @@ SIZES = (160, 320, 640, 1280)  # the widths a thumbnail may have
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CACHE_ITEMS = 512
 BLUR_WIDTH = 48  # the blurred image is this wide before it is scaled back up
-
-
-class NotFound(LakeError):
-    """No photo by that name in the store."""
 
 
 class Photos:
@@ -39,11 +35,11 @@ class Photos:
     def original(self, sha256: str) -> tuple[bytes, str]:
         """The stored bytes and their media type."""
         if not SHA256.fullmatch(sha256):
-            raise NotFound("a photo is named by its sha256: 64 hex digits")
+            raise NotFoundError("a photo is named by its sha256: 64 hex digits")
         for mime in EXTENSIONS:
             if self.store.has(sha256, mime):
                 return self.store.get(sha256, mime), mime
-        raise NotFound(f"photo {sha256[:12]} is not in the lake")
+        raise NotFoundError(f"photo {sha256[:12]} is not in the lake")
 
     def get(self, sha256: str, size: int | None = None, blur: bool = False) -> tuple[bytes, str]:
         """The photo at ``size`` pixels wide at most (None: as stored), blurred or not."""

@@ -1,22 +1,10 @@
-"""One module per page family; ``ALL`` is every router, in the navigation's order."""
+"""The handlers that change something or stream, beyond the page table's GET routes
+(:mod:`socialsight.web.pages`): enrolling and forgetting people, running SQL."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from socialsight.web.views import (
-    buzz,
-    faces,
-    labels,
-    overview,
-    people,
-    photo,
-    sentiment,
-    sql,
-    suspect,
-)
+from socialsight.web.views import people, sql
 
-ALL: tuple[APIRouter, ...] = (
-    overview.router, buzz.router, labels.router, faces.router, suspect.router,
-    people.router, sentiment.router, photo.router, sql.router,
-)
+ALL: tuple[APIRouter, ...] = (people.router, sql.router)

@@ -1,4 +1,5 @@
-"""People: who is recognised where; enrolling faces from the lake, and forgetting people."""
+"""People: enrolling faces from the lake, and forgetting people (the pages that show
+who is recognised where are in the page table)."""
 
 from __future__ import annotations
 
@@ -7,48 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from socialsight.errors import InputError
-from socialsight.explore.known import LakeBusy, enrol, forget, people, person
-from socialsight.people import GalleryBusy
+from socialsight.explore.known import enrol, forget
 from socialsight.query.engine import Engine
-from socialsight.web.app import FiltersDep, PageDep, PerPageDep, cached, lakeside, render
 from socialsight.web.body import read_body
+from socialsight.web.deps import lakeside
 
 router = APIRouter()
 MAX_BODY = 64 * 1024
 Change = Callable[[Engine, Any], dict[str, Any]]  # a change of the gallery
-
-
-@router.get("/api/people")
-def people_json(request: Request, chosen: FiltersDep, page: PageDep,
-                size: PerPageDep) -> dict[str, Any]:
-    """Known people with their photos, posts and faces; a page of faces no one matches."""
-    return cached(request, people, chosen, page, size)
-
-
-@router.get("/people", response_class=HTMLResponse, include_in_schema=False)
-def people_page(request: Request, chosen: FiltersDep, page: PageDep,
-                size: PerPageDep) -> HTMLResponse:
-    data = cached(request, people, chosen, page, size)
-    return render(request, "people.html", data, "people", "People", chosen)
-
-
-@router.get("/api/people/{pid}")
-def person_json(request: Request, chosen: FiltersDep, pid: str, page: PageDep,
-                size: PerPageDep) -> dict[str, Any]:
-    """One known person and a page of the photos they are recognised in."""
-    return cached(request, person, chosen, pid, page, size)
-
-
-@router.get("/people/{pid}", response_class=HTMLResponse, include_in_schema=False)
-def person_page(request: Request, chosen: FiltersDep, pid: str, page: PageDep,
-                size: PerPageDep) -> HTMLResponse:
-    data = cached(request, person, chosen, pid, page, size)
-    return render(request, "person.html", data, "people", data["person"]["name"], chosen)
 
 
 @router.post("/api/people")
@@ -76,12 +47,7 @@ async def forget_json(request: Request, pid: str) -> dict[str, Any]:
 
 
 async def _changing(change: Change, request: Request, argument: Any) -> dict[str, Any]:
-    """Run a change of the gallery off the event loop; a busy lake is a 409."""
-    try:
-        result: dict[str, Any] = await run_in_threadpool(
-            change, lakeside(request).engine, argument)
-    except LakeBusy as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except GalleryBusy as exc:  # another process is writing: nothing changed
-        raise HTTPException(409, f"the people gallery is not changed: {exc}") from exc
+    """Run a change of the gallery off the event loop (a busy lake is a 409: see
+    ``app.ERROR_STATUS``)."""
+    result: dict[str, Any] = await run_in_threadpool(change, lakeside(request).engine, argument)
     return result

@@ -14,15 +14,15 @@ from itertools import chain
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from socialsight.errors import InputError
 from socialsight.explore.console import MAX_SQL, console_page, csv_stream, run_sql
 from socialsight.query.dialect import DIALECTS
-from socialsight.web.app import EngineDep, lakeside, render
 from socialsight.web.body import read_body
+from socialsight.web.deps import EngineDep, lakeside
 from socialsight.web.security import from_this_site
 
 router = APIRouter()
@@ -44,16 +44,11 @@ def same_site_only(request: Request) -> None:
 SameSite = Depends(same_site_only)
 
 
-def _page_data(request: Request, sql: str | None, dialect: str | None) -> dict[str, Any]:
+def page_data(request: Request, sql: str | None, dialect: str | None) -> dict[str, Any]:
+    """The console's page data: the seed's queries, the dialects, the row and time limits
+    (its routes, GET /sql and GET /api/sql, are in the page table)."""
     serve = lakeside(request).settings.serve
     return console_page(sql, dialect, serve.sql_max_rows, serve.sql_timeout_seconds)
-
-
-@router.get("/api/sql")
-def sql_console_json(request: Request, sql: SqlParam = None,
-                     dialect: DialectParam = None) -> dict[str, Any]:
-    """The console's page data: the seed's queries, the dialects, the row and time limits."""
-    return _page_data(request, sql, dialect)
 
 
 RUN_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -98,8 +93,3 @@ def sql_csv_form(engine: EngineDep, sql: Annotated[str, Form()] = "",
                  dialect: Annotated[str, Form()] = "") -> StreamingResponse:
     """The same, from the console's form (SQL too long for a URL)."""
     return sql_csv(engine, sql, dialect or None)
-
-
-@router.get("/sql", response_class=HTMLResponse, include_in_schema=False)
-def sql_page(request: Request, sql: SqlParam = None, dialect: DialectParam = None) -> HTMLResponse:
-    return render(request, "sql.html", _page_data(request, sql, dialect), "sql", "SQL console")
