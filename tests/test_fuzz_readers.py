@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialsight.errors import SocialsightError
+from socialsight.intake.writer import PostWriter
 from socialsight.lake.errors import ErrorRow
-from socialsight.lake.writer import PostWriter
 from socialsight.posts.canonical import MAX_ID, checked_time
 from socialsight.posts.detect import convert
 from tests.conftest import HERE, status
@@ -108,6 +108,7 @@ def mutated(draw: st.DrawFn, name: str | None = None) -> Any:
 # --- converters ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BASES))
 @FUZZ
 @given(data=st.data())
@@ -299,6 +300,7 @@ def _expected_lines(data: bytes) -> list[tuple[int, bool]] | None:
     return out
 
 
+@pytest.mark.slow
 @FUZZ
 @given(made=json_file())
 def test_every_reader_gives_each_record_once_in_bounded_memory(

@@ -288,8 +288,8 @@ def test_ids_outside_1_to_2_63_are_error_rows_and_the_batch_is_kept(cli, tmp_pat
 
 
 def test_the_error_row_writer_takes_any_value(lake):
+    from socialsight.intake.writer import PostWriter
     from socialsight.lake.errors import ErrorRow
-    from socialsight.lake.writer import PostWriter
 
     writer = PostWriter(lake)
     writer.add({**status(9, "x"), "timestamp_ms": None, "_source": "f", "_line": 2**70})

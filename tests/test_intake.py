@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from socialsight.posts.intake import prepare, with_languages
+from socialsight.intake.prepare import prepare, with_languages
 
 ENGLISH = "The weather is lovely today and we are going to the beach with the children."
 GERMAN = "Das Wetter ist heute wunderschön und wir gehen mit den Kindern an den Strand."

@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 import orjson
 
 from socialsight.config import CollectSettings
+from socialsight.intake.prepare import prepare
+from socialsight.intake.writer import BatchResult, PostWriter
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
-from socialsight.lake.writer import BatchResult, PostWriter
-from socialsight.posts.intake import prepare
 from socialsight.sources.base import Item, Source
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 import fsspec
 
 from socialsight.errors import InputError, SocialsightError, UnknownFormatError
+from socialsight.intake.prepare import prepare, with_languages
+from socialsight.intake.writer import BatchResult, PostWriter
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
-from socialsight.lake.writer import BatchResult, PostWriter
 from socialsight.posts.detect import convert, not_an_object
-from socialsight.posts.intake import prepare, with_languages
 from socialsight.posts.v1_bulk import BulkConverter
 from socialsight.sources.files import STDIN, Block, Record, input_files, read_records
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from socialsight.collect import Collector, CollectStats
 from socialsight.config import Settings
 from socialsight.enrich import Enricher, EnrichSummary
+from socialsight.intake.writer import BatchResult
 from socialsight.lake.store import Lake
-from socialsight.lake.writer import BatchResult
 from socialsight.sources.base import Source
 
 log = logging.getLogger(__name__)
