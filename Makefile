@@ -39,10 +39,13 @@ demo: $(VENV)/.base
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
+	# the layers of docs/architecture.md and no import cycles (.importlinter)
+	$(BIN)/lint-imports
 
 test: lint
 	tools/install-browser
-	$(BIN)/pytest
+	# one worker per core (pytest-xdist); each worker builds its own session fixtures
+	$(BIN)/pytest -n auto
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench.run

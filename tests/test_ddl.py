@@ -328,6 +328,7 @@ def _assert_same_rows(sql: str, duck: pa.Table, spark_rows: list[Any], columns: 
 @pytest.mark.spark
 @needs_java
 @pytest.mark.parametrize("name", sorted(seed_queries()))
+@pytest.mark.slow
 def test_spark_answers_every_seed_query_as_duckdb_does(spark, demo_lake, name):
     sql = seed_queries()[name]
     duck = Engine(demo_lake).execute(sql).table
@@ -339,6 +340,7 @@ def test_spark_answers_every_seed_query_as_duckdb_does(spark, demo_lake, name):
 @pytest.mark.spark
 @needs_java
 @pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.slow
 def test_spark_views_hold_what_duckdb_views_hold(spark, demo_lake, view):
     sql = f"SELECT * FROM socialanalyticsblog.{view}"
     duck = Engine(demo_lake).execute(sql).table
@@ -349,6 +351,7 @@ def test_spark_views_hold_what_duckdb_views_hold(spark, demo_lake, view):
 
 @pytest.mark.spark
 @needs_java
+@pytest.mark.slow
 def test_spark_sees_every_partition_and_column_of_the_lake(spark, demo_lake):
     for table in ("tweets", "tweet_sentiments", "tweet_entities", "media_rekognition",
                   "tweet_keyphrases"):

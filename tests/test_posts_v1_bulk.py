@@ -55,7 +55,9 @@ def assert_same_rows(bulk: BulkConverter, lines: list[str]) -> None:
 
 
 def test_real_v1_tweets_convert_exactly_as_the_adapter_does(bulk, shared_v1):
-    for path in sorted(shared_v1.glob("*.jsonl")):
+    paths = sorted(shared_v1.glob("*.jsonl"))
+    assert paths, f"no *.jsonl in {shared_v1}"
+    for path in paths:
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         assert_same_rows(bulk, lines)
 

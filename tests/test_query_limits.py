@@ -59,6 +59,7 @@ def test_a_statement_past_the_gate_still_cannot_write_the_lake(lake: Lake) -> No
 
 
 @pytest.mark.s3
+@pytest.mark.slow
 def test_an_s3_lake_cannot_be_written_past_the_gate_either(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import s3fs

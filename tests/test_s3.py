@@ -59,6 +59,7 @@ def seed_answers(lake: str) -> dict[str, list[str]]:
         engine.close()
 
 
+@pytest.mark.slow
 def test_import_enrich_query_and_errors_on_s3_answer_as_a_local_lake_does(
         cli, tmp_path, photos, enrich_env, s3_server, bucket):  # noqa: F811
     posts = write_jsonl(tmp_path / "posts.jsonl", [
@@ -107,6 +108,7 @@ def test_import_enrich_query_and_errors_on_s3_answer_as_a_local_lake_does(
     assert objects(s3_server, bucket) == keys  # nothing rewritten, nothing added
 
 
+@pytest.mark.slow
 def test_a_batch_cut_off_mid_publish_is_hidden_until_the_next_writer_finishes_it(
         cli, tmp_path, s3_server, bucket, monkeypatch):
     from socialsight.ingest import import_files

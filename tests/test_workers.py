@@ -113,6 +113,7 @@ def kill_and_watch(command: list[str], env: dict[str, str], log: Path) -> None:
         proc.wait()
 
 
+@pytest.mark.slow
 def test_enrich_workers_die_with_enrich_killed_by_kill_9(cli, tmp_path, hanging):
     posts = write_jsonl(tmp_path / "posts.jsonl", [
         status(1, "What a lovely morning in Paris!"),
@@ -126,6 +127,7 @@ def test_enrich_workers_die_with_enrich_killed_by_kill_9(cli, tmp_path, hanging)
                     "--lake", str(tmp_path / "lake")], env, tmp_path / "enrich.log")
 
 
+@pytest.mark.slow
 def test_run_workers_die_with_run_killed_by_kill_9(tmp_path):
     feed = write_jsonl(tmp_path / "feed.jsonl", [
         status(1, "What a lovely morning in Paris!"),
@@ -136,6 +138,7 @@ def test_run_workers_die_with_run_killed_by_kill_9(tmp_path):
                     "2", "--lake", str(tmp_path / "lake")], env, tmp_path / "run.log")
 
 
+@pytest.mark.slow
 def test_workers_outlive_the_thread_that_started_them():
     # Linux signals a process when the *thread* that started it ends: workers started on
     # a short-lived thread must stay, as long as this process is there.

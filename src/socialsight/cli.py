@@ -721,7 +721,7 @@ def serve(
     on 127.0.0.1 unless told otherwise, and then only with a token. Stop it with Ctrl-C.
     """
     from socialsight.lake.store import Lake
-    from socialsight.web.app import missing_lake
+    from socialsight.web.deps import missing_lake
     from socialsight.web.server import serve as run_server
 
     settings = load_settings(config, lake=lake)

@@ -256,6 +256,7 @@ def own_page(browser: Any, demo_lake: Lake, tmp_path: Path) -> Iterator[Any]:
     assert not errors, f"the page reported errors: {errors}"
 
 
+@pytest.mark.slow
 def test_enrolling_from_the_page(own_page: Any) -> None:
     page = own_page
     page.goto("/people")
