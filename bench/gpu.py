@@ -38,7 +38,7 @@ def photo_bytes(count: int) -> list[bytes]:
 
 
 def gpu_name() -> str | None:
-    from socialsight.vision import runtime
+    from socialsight.models import runtime
 
     runtime.use_device("auto")
     if not runtime.on_gpu():
@@ -59,7 +59,8 @@ def models_alone(device: str, batch: int, photos: list[bytes], threads: int) -> 
 
     from PIL import Image
 
-    from socialsight.vision import labels, moderation, runtime
+    from socialsight.models import runtime
+    from socialsight.vision import labels, moderation
 
     runtime.use_device(device)
     images = [Image.open(io.BytesIO(d)).convert("RGB") for d in photos]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.conftest import status, write_jsonl
+from tests.test_enrich import _skimage_data, enrich_env, photos, rows  # noqa: F401
 from tests.test_media_fetch import server  # noqa: F401 (the loopback photo server)
+from tests.test_people import portrait  # noqa: F401 (a second photo of the astronaut)
 from tests.test_vision_labels import package_photo
 
 
@@ -92,3 +95,25 @@ def test_a_cut_off_or_missing_photo_is_a_one_line_error(cli, tmp_path):
     assert result.exit_code == 1 and "cannot decode" in result.stderr
     missing = cli("analyze", str(tmp_path / "nope.jpg"))
     assert missing.exit_code == 1 and "No such file" in missing.stderr
+
+
+def test_known_people_are_the_same_in_analyze_and_in_the_enriched_row(
+        cli, tmp_path, photos, enrich_env, portrait):  # noqa: F811
+    """celebrityrecognition is composed once: null where faces were not looked for (the
+    coffee, no person), the same match where they were (the astronaut, enrolled)."""
+    assert cli("people", "add", "Eileen Collins", str(portrait)).exit_code == 0
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "Launch day!", photos=[f"{photos}/astronaut.png"]),
+        status(2, "Coffee", photos=[f"{photos}/coffee.png"]),
+    ])
+    cli("import", str(posts))
+    assert cli("enrich").exit_code == 0
+    astronaut, coffee = rows(tmp_path / "lake")
+    for row, name in ((astronaut, "astronaut.png"), (coffee, "coffee.png")):
+        result = cli("analyze", str(_skimage_data() / name), "--format", "lake")
+        assert result.exit_code == 0, result.output
+        analyzed = json.loads(result.stdout)["celebrityrecognition"]
+        assert row["image_labels"]["celebrityrecognition"] == analyzed
+    assert coffee["image_labels"]["celebrityrecognition"] is None
+    match = astronaut["image_labels"]["celebrityrecognition"]["celebrityfaces"]
+    assert [m["name"] for m in match] == ["Eileen Collins"]

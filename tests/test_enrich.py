@@ -112,6 +112,7 @@ def label_names(row: dict[str, Any]) -> set[str]:
     return {label["name"] for label in row["image_labels"]["labels"]}
 
 
+@pytest.mark.slow
 def test_enrich_fills_media_rekognition_and_the_seed_queries_read_it(
         cli, tmp_path, photos, enrich_env):
     posts = write_jsonl(tmp_path / "posts.jsonl", [
@@ -255,6 +256,7 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
     assert not any("HTTP 503" in e["reason"] for e in pipeline["recent_errors"])
 
 
+@pytest.mark.slow
 def test_a_killed_enrich_resumes_with_nothing_lost_or_doubled(tmp_path, photos, cli):
     names = ["coffee.png", "chelsea.png", "rocket.jpg", "astronaut.png", "page.png",
              "motorcycle_left.png"]
@@ -317,6 +319,7 @@ def test_errors_lists_one_stage_and_refuses_a_stage_that_does_not_exist(cli, tmp
     assert "import, collect, fetch, decode, analyse, analyse-text" in wrong.output
 
 
+@pytest.mark.slow
 def test_a_dead_analysis_process_costs_no_photo():
     from socialsight.config import VisionSettings
     from socialsight.scale.local import Analyser
@@ -382,7 +385,7 @@ def test_enrich_reads_every_posts_text_into_the_text_tables(cli, tmp_path, enric
 def test_a_failed_text_analysis_is_an_error_row_that_retry_fixes(
         cli, tmp_path, enrich_env, monkeypatch):
     from socialsight.language import sentiment
-    from socialsight.vision import runtime
+    from socialsight.models import runtime
 
     posts = write_jsonl(tmp_path / "posts.jsonl", [
         status(1, "What a wonderful launch in Houston today!"),

@@ -70,6 +70,7 @@ def _files(lake_dir: Path) -> list[str]:
                   for f in (lake_dir / name).rglob("*.parquet"))
 
 
+@pytest.mark.slow
 def test_ray_executor_writes_the_same_lake_as_the_local_one(
         cli, tmp_path, photos, enrich_env, monkeypatch):  # noqa: F811
     posts = write_jsonl(tmp_path / "posts.jsonl", _posts(photos))
@@ -120,7 +121,7 @@ def _closed_port() -> int:
     (f"127.0.0.1:{_closed_port()}", "cannot reach the Ray cluster at 127.0.0.1:"),
     ("ray://127.0.0.1", "invalid Ray address 'ray://127.0.0.1'"),
     ("head-node", "invalid Ray address 'head-node'"),
-])
+], ids=["closed-port", "ray-scheme", "bare-host"])  # ids fixed: pytest-xdist's workers agree
 def test_a_bad_address_is_one_line_before_anything_runs(
         cli, tmp_path, photos, enrich_env, address, message):  # noqa: F811
     posts = write_jsonl(tmp_path / "posts.jsonl", [
@@ -155,6 +156,7 @@ def test_address_and_the_local_executor_do_not_go_together(cli, tmp_path):
     assert "--executor ray" in result.output
 
 
+@pytest.mark.slow
 def test_a_killed_actor_costs_no_photo(tmp_path, monkeypatch):
     from socialsight.config import load_settings
     from socialsight.scale.ray import RayAnalyser
@@ -179,9 +181,10 @@ def test_a_killed_actor_costs_no_photo(tmp_path, monkeypatch):
     assert not ray.is_initialized()  # the cluster it started is shut down
 
 
+@pytest.mark.slow
 def test_actors_asked_for_a_gpu_they_do_not_have_stop_the_run_in_one_line(
         cli, tmp_path, photos, enrich_env, monkeypatch):  # noqa: F811
-    from socialsight.vision import runtime
+    from socialsight.models import runtime
 
     if runtime.on_gpu():
         pytest.skip("this machine has a GPU")

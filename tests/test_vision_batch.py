@@ -18,7 +18,8 @@ from PIL import Image
 from socialsight.config import VisionSettings
 from socialsight.enrich import analyse_bytes, analyse_many
 from socialsight.errors import ConfigError
-from socialsight.vision import labels, runtime
+from socialsight.models import runtime
+from socialsight.vision import labels
 from socialsight.vision.analyze import analyze, analyze_batch, batch_size
 
 PHOTOS = Path(__file__).resolve().parents[1] / "examples" / "demo" / "photos"
@@ -35,6 +36,7 @@ def photo(name: str) -> Image.Image:
     return Image.open(PHOTOS / name)
 
 
+@pytest.mark.slow
 def test_a_batch_gives_each_photo_what_it_gets_alone():
     settings = VisionSettings(batch_size=4)
     alone = [analyze(photo(n), VisionSettings(batch_size=1)) for n in NAMES]

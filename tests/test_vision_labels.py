@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from socialsight.errors import ConfigError
-from socialsight.vision import runtime
+from socialsight.models import runtime
 from socialsight.vision.labels import detect_labels
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from socialsight.errors import ConfigError
-from socialsight.vision import runtime
+from socialsight.models import runtime
 from socialsight.vision.labels import class_scores, scores_by_name
 from socialsight.vision.moderation import HINTS, explicit_score, moderation_labels
 from tests.test_vision_labels import package_photo

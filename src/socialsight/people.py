@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialsight.errors import InputError, LakeError
+from socialsight.errors import InputError, LakeBusyError, LakeError
 from socialsight.lake.store import Lake
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-class GalleryBusy(LakeError):
+class GalleryBusy(LakeBusyError):
     """Another process holds the lake's writer lock: the gallery is not changed."""
 
 
@@ -221,6 +221,18 @@ def recognise(gallery: Gallery, facedetails: list[dict[str, Any]] | None,
                       "face": _face(detail)})
     return {"celebrityfaces": known, "unrecognizedfaces": unknown,
             "orientationcorrection": None}
+
+
+def attach(labels: dict[str, Any], embeddings: Sequence[Sequence[float] | None] | None,
+           gallery: Gallery) -> dict[str, Any]:
+    """A photo's ``image_labels`` with its ``celebrityrecognition``: the gallery's people
+    among its faces, null where faces were not looked for (``facedetails`` null).
+
+    The one place it is composed: ``socialsight enrich``, ``socialsight analyze`` and
+    RecognizeCelebrities all call it, so the lake and the tools answer alike.
+    """
+    return labels | {"celebrityrecognition": recognise(gallery, labels.get("facedetails"),
+                                                       embeddings)}
 
 
 # --- enrolment ---------------------------------------------------------------------------

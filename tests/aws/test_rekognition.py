@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -284,3 +285,45 @@ def test_an_s3_object_is_read_from_the_s3_endpoint(tmp_path, monkeypatch, rekogn
         with pytest.raises(rekognition.exceptions.InvalidS3ObjectException):
             rekognition.detect_labels(
                 Image={"S3Object": {"Bucket": bucket, "Name": "in/missing.png"}})
+
+
+def test_each_call_runs_only_the_models_it_needs(rekognition):
+    from socialsight.vision import body_parts
+    from socialsight.vision.analyze import runs
+
+    data = photo("astronaut.png")
+    nudenet = {"objects", "body_parts"} if body_parts.available() else set()
+    calls = {
+        # the Text, Person and Face labels need the text and face detectors, gated
+        "detect_labels": {"labels", "objects", "text", "faces"},
+        # open_nsfw takes the classifier's hints (and nudenet looks where there is a person)
+        "detect_moderation_labels": {"labels", "moderation"} | nudenet,
+        "detect_text": {"text"},
+        "detect_faces": {"faces", "face_attributes"},
+        "recognize_celebrities": {"faces", "face_attributes", "embeddings"},
+    }
+    for call, needed in calls.items():
+        before = runs()
+        getattr(rekognition, call)(Image=image(data))
+        assert set(runs() - before) == needed, call
+
+
+@pytest.mark.parametrize("name", ["astronaut.png", "page.png"])
+def test_each_call_answers_what_socialsight_analyze_prints(rekognition, cli, tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(photo(name))
+    result = cli("analyze", str(path))
+    assert result.exit_code == 0, result.output
+    analyzed = orjson.loads(result.stdout)
+    data = photo(name)
+    moderation = rekognition.detect_moderation_labels(Image=image(data))["ModerationLabels"]
+    assert [{k: v for k, v in m.items() if k != "TaxonomyLevel"} for m in moderation] == \
+        analyzed["ModerationLabels"]
+    labels = rekognition.detect_labels(Image=image(data))["Labels"]
+    assert lower(labels) == lower(analyzed["Labels"])
+    if analyzed["TextDetections"] is not None:
+        text = rekognition.detect_text(Image=image(data))["TextDetections"]
+        assert lower(text) == lower(analyzed["TextDetections"])
+    if analyzed["FaceDetails"] is not None:
+        faces = rekognition.detect_faces(Image=image(data), Attributes=["ALL"])["FaceDetails"]
+        assert faces and lower(faces) == lower(analyzed["FaceDetails"])

@@ -414,7 +414,8 @@ def show(face: dict[str, Any]) -> str:
 def verify(out_dir: Path, written: list[Path]) -> None:
     """Compare with tflite and dlib, then describe the faces in the sample photos."""
     sys.path.insert(0, str(REPO_ROOT / "src"))
-    from socialsight.vision import face_attributes, runtime
+    from socialsight.models import runtime
+    from socialsight.vision import face_attributes
     from socialsight.vision.faces import detect_faces
 
     # The files just written are the ones to check, whatever runtime.py pins.

@@ -58,22 +58,15 @@ from socialsight.aws.collections import (
 )
 from socialsight.aws.core import AwsContext, AwsError, Operation
 from socialsight.config import FetchSettings, VisionSettings
-from socialsight.errors import MediaError, SocialsightError
+from socialsight.errors import MediaError
 from socialsight.lake.store import STORAGE_OPTIONS
 from socialsight.media.photo import decode
 from socialsight.media.sniff import pil_reason, sniff
-from socialsight.vision import body_parts, face_attributes, objects
-from socialsight.vision import faces as faces_mod
-from socialsight.vision import labels as labels_mod
-from socialsight.vision import moderation as moderation_mod
-from socialsight.vision import text as text_mod
 from socialsight.vision.analyze import (
     LABEL_MODEL_VERSION,
     MODEL_VERSIONS,
-    PERSON_GATE,
     Analysis,
-    analyze,
-    merge_moderation,
+    Analyzer,
     model_versions,
 )
 from socialsight.vision.faces import FaceDetail
@@ -225,57 +218,35 @@ def read_image(body: dict[str, Any], ctx: AwsContext) -> tuple[Image.Image, byte
 
 # --- what the models see -----------------------------------------------------------------
 
+# Failures an answer survives: a face's attributes unknown, or its embedding None.
+SECONDARY = frozenset({"face attributes", "known people"})
+
+
+def analysis(image: Image.Image, s: VisionSettings, wanted: set[str],
+             gate: bool | None = None, moderation_confidence: float = 50.0) -> Analysis:
+    """:meth:`Analyzer.run` of one photo, as ``socialsight analyze`` runs it; a model that
+    fails (other than a face's attributes or embedding) fails the call."""
+    result = Analyzer(s, moderation_confidence).run([image], wanted, gate)[0]
+    failed = [f"{a}: {e}" for a, e in result.errors if a not in SECONDARY]
+    if failed:
+        raise RuntimeError("; ".join(failed))
+    return result
+
 
 def labels(image: Image.Image, s: VisionSettings) -> list[Label]:
-    """The labels ``analyze`` gives (the same steps, gated alike), without what only
-    faces need."""
-    return analyze(image, s, details=False).labels
-
-
-def moderation(image: Image.Image, s: VisionSettings,
-               min_confidence: float) -> list[moderation_mod.ModerationLabel]:
-    """The moderation labels ``analyze`` gives, at ``min_confidence``."""
-    threads, directory = s.threads, s.models_dir
-    scores = labels_mod.scores_by_name(labels_mod.class_scores(image, threads, directory),
-                                       directory)
-    found = moderation_mod.moderation_labels(
-        moderation_mod.explicit_score(image, threads, directory), scores, min_confidence)
-    if body_parts.available():
-        person = not s.gate or any(o.name == "Person" for o in objects.detect_objects(
-            image, min(s.min_confidence, PERSON_GATE), threads, directory))
-        if person:
-            parts = body_parts.moderation_labels(body_parts.detect_body_parts(image, threads),
-                                                 min_confidence)
-            found = merge_moderation(found, parts)
-    return found
+    """The labels ``analyze`` gives (gated alike), running only what labels need."""
+    return analysis(image, s, {"labels"}).labels
 
 
 def faces(image: Image.Image, s: VisionSettings) -> list[FaceDetail]:
-    """Every face with its attributes (as ``analyze`` describes them)."""
-    found = faces_mod.detect_faces(image, threads=s.threads, directory=s.models_dir)
-    for face in found:
-        try:
-            face.extra = face_attributes.describe(image, face, s.threads, s.models_dir)
-        except Exception as exc:  # as in analyze: the face stays, its attributes unknown
-            log.warning("face attributes failed: %s", exc)
-    return found
+    """Every face with its attributes (as ``analyze`` describes them), looked for always."""
+    return analysis(image, s, {"faces", "attributes"}, gate=False).faces
 
 
 def embeddings(image: Image.Image, found: list[FaceDetail],
                s: VisionSettings) -> list[list[float] | None]:
     """One embedding per face (rounded as ``enrich`` stores them); None where it fails."""
-    from socialsight.vision.embeddings import embed
-
-    out: list[list[float] | None] = []
-    for face in found:
-        try:
-            vector = embed(image, face, s.threads, s.models_dir)
-        except (SocialsightError, ValueError, np.linalg.LinAlgError) as exc:
-            log.warning("face embedding failed: %s", exc)
-            out.append(None)
-            continue
-        out.append([round(float(v), 6) for v in vector])
-    return out
+    return Analyzer(s).embed(image, found)
 
 
 def face_details(found: list[FaceDetail], attributes: Any) -> list[dict[str, Any]]:
@@ -307,8 +278,8 @@ def detect_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
 def detect_moderation_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     least = _number(body, "MinConfidence", MODERATION_MIN_CONFIDENCE, 0, 100)
     image, _ = read_image(body, ctx)
-    found = moderation(image, _vision(ctx), least)
-    rows = Analysis(*image.size, moderation=found).rekognition()["ModerationLabels"]
+    found = analysis(image, _vision(ctx), {"moderation"}, moderation_confidence=least)
+    rows = found.rekognition()["ModerationLabels"]
     for row in rows:
         row["TaxonomyLevel"] = 2 if row["ParentName"] else 1
     return {"ModerationLabels": rows,
@@ -329,8 +300,7 @@ def detect_text(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
         raise _invalid("Filters.RegionsOfInterest must be a list of regions")
     regions = [_region(r) for r in regions]
     image, _ = read_image(body, ctx)
-    found = text_mod.detect_text(image, s.min_confidence, s.threads)
-    rows = Analysis(*image.size, text=found, looked_for_text=True).rekognition()
+    rows = analysis(image, s, {"text"}, gate=False).rekognition()
     kept = []
     for row in rows["TextDetections"]:
         box = row["Geometry"]["BoundingBox"]
@@ -373,15 +343,12 @@ def detect_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
 
 
 def recognize_celebrities(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
-    from socialsight.people import Gallery, recognise
+    from socialsight.people import Gallery, attach
 
-    s = _vision(ctx)
     image, _ = read_image(body, ctx)
-    found = faces(image, s)
-    rows = [f.as_rekognition() for f in found]
-    known = recognise(Gallery.load(ctx.lake), rows, embeddings(image, found, s))
-    result = Analysis(*image.size).rekognition(known)["CelebrityRecognition"]
-    return _present(result)
+    found = analysis(image, _vision(ctx), {"faces", "attributes", "embeddings"}, gate=False)
+    known = attach(found.image_labels(), found.embeddings, Gallery.load(ctx.lake))
+    return _present(found.rekognition(known["celebrityrecognition"])["CelebrityRecognition"])
 
 
 # --- collections -------------------------------------------------------------------------
@@ -527,8 +494,7 @@ def search_faces_by_image(body: dict[str, Any], ctx: AwsContext) -> dict[str, An
     store = Collections(ctx.lake)
     store.faces(collection)
     image, _ = read_image(body, ctx)
-    found = [f for f in faces_mod.detect_faces(image, threads=s.threads,
-                                               directory=s.models_dir)
+    found = [f for f in analysis(image, s, {"faces"}, gate=False).faces
              if not _reasons(f, image, quality)]
     if not found:
         raise _invalid(NO_FACE)

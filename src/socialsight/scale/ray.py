@@ -124,7 +124,7 @@ class AnalysisActor:
 
     def ready(self) -> int:
         """The actor's process id, once it is up (and its device is there)."""
-        from socialsight.vision.runtime import check_device
+        from socialsight.models.runtime import check_device
 
         check_device(self.vision.device)
         return os.getpid()

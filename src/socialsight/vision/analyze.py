@@ -1,8 +1,10 @@
 """One photo through every analysis the model pack has, each failure kept apart.
 
-:func:`analyze` runs labels, moderation, objects, text and faces (with their
-attributes and embeddings) on a decoded photo; an analysis that fails becomes an entry
-of ``errors`` and the others still run. The result converts to the lake's
+:class:`Analyzer` is the one composer: ``Analyzer(settings).run(images, wanted, gate)``
+runs only the models the ``wanted`` analyses need (labels, moderation, text, faces,
+their attributes and embeddings), for enrich, ``socialsight analyze`` and the AWS API
+alike; :func:`analyze` and :func:`analyze_batch` run every analysis. An analysis that
+fails becomes an entry of ``errors`` and the others still run. The result converts to the lake's
 ``image_labels`` struct (the seed's lower-case columns) or to Rekognition's JSON field
 names for people who know that API. What the model pack cannot tell (eyeglasses,
 sunglasses, beard, mustache) stays null, never invented. Known people are matched
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from socialsight.config import VisionSettings
-from socialsight.vision import body_parts, runtime
+from socialsight.models import registry, runtime
+from socialsight.vision import body_parts
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
@@ -34,15 +39,9 @@ from socialsight.vision.text import TextDetection
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSIONS = {
-    "labels": "efficientnet-lite0-imagenet1k+wordnet3.0",
-    "objects": "yolox-nano-coco",
-    "moderation": "open-nsfw-1.1+imagenet-hints",
-    "text": "pp-ocrv6-small",
-    "faces": "retinaface-mnet0.25",
-    "face_attributes": "dlib-age-gender-v1+fer2013+mediapipe-facemesh-iris",
-    "known_people": "dlib-resnet-v1",
-}
+# What a result records of each model (socialsight.models.registry's versions).
+MODEL_VERSIONS = {name: registry.version(name) for name in (
+    "labels", "objects", "moderation", "text", "faces", "face_attributes", "known_people")}
 # Bump with any change to what the analyses return: it is part of the cache key.
 LABEL_MODEL_VERSION = "socialsight-3"
 # Detected objects whose name means something else in the classifier's WordNet (its
@@ -52,12 +51,23 @@ OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
 PERSON_GATE = 30.0
 GPU_BATCH = 32  # photos per batch on a GPU, where vision.batch_size is 0
 
+_runs: Counter[str] = Counter()  # model name → photos it ran on, in this process
+_runs_lock = threading.Lock()
+
+
+def runs() -> Counter[str]:
+    """How many photos each model has run on in this process (what :meth:`Analyzer.run`
+    ran; compare two calls to see what one request needed)."""
+    with _runs_lock:
+        return Counter(_runs)
+
 
 def model_versions() -> dict[str, str]:
     """The models behind a result (with the nudenet extra when it is installed)."""
     if not body_parts.available():
         return dict(MODEL_VERSIONS)
-    return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+nudenet-320n"}
+    return MODEL_VERSIONS | {"moderation": MODEL_VERSIONS["moderation"] + "+"
+                             + registry.version("body_parts")}
 
 
 @dataclass
@@ -72,6 +82,7 @@ class Analysis:
     embeddings: list[list[float] | None] = field(default_factory=list)  # one per face
     looked_for_faces: bool = False
     looked_for_text: bool = False
+    ran: set[str] = field(default_factory=set, compare=False)  # the models that ran
 
     def image_labels(self) -> dict[str, Any]:
         """The ``media_rekognition.image_labels`` struct."""
@@ -189,6 +200,152 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
         return None
 
 
+# What :meth:`Analyzer.run` can be asked for; ``labels`` includes the Text, Person,
+# Human and Face labels, so it reads text and looks for faces where the gate allows.
+ANALYSES = frozenset({"labels", "moderation", "text", "faces", "attributes", "embeddings"})
+DETAILS = frozenset({"attributes", "embeddings"})  # what only faces need
+
+
+class Analyzer:
+    """One composer for every caller (enrich, ``socialsight analyze``, the AWS API).
+
+    :meth:`run` runs only the models the ``wanted`` analyses need, gated as
+    ``vision.gate`` says unless ``gate`` is given; each result's ``ran`` names the
+    models that ran on that photo. ``moderation_confidence`` is the least confidence of
+    a moderation label (AWS's default, 50, is what enrich keeps).
+    """
+
+    def __init__(self, settings: VisionSettings | None = None,
+                 moderation_confidence: float = 50.0) -> None:
+        self.settings = settings or VisionSettings()
+        self.moderation_confidence = moderation_confidence
+
+    def run(self, images: Sequence[Image.Image], wanted: Collection[str] = ANALYSES,
+            gate: bool | None = None) -> list[Analysis]:
+        """The ``wanted`` analyses of each photo, labels and moderation in batches of
+        :func:`batch_size` (what keeps a GPU busy); an analysis that fails is an entry of
+        that photo's ``errors`` and the others still run."""
+        want = frozenset(wanted)
+        unknown = sorted(want - ANALYSES)
+        if unknown:
+            raise ValueError(f"unknown analyses {unknown}: choose from {sorted(ANALYSES)}")
+        s = self.settings if gate is None else self.settings.model_copy(update={"gate": gate})
+        size = batch_size(s)
+        images = [image.convert("RGB") for image in images]
+        results = [Analysis(*image.size) for image in images]
+        threads, directory = s.threads, s.models_dir
+        face_step = bool(want & ({"labels", "faces"} | DETAILS))
+        raws: list[Any] = [None] * len(images)
+        explicit: list[Any] = [None] * len(images)
+        if want & {"labels", "moderation"} or (face_step and s.gate):
+            raws = _batched(results, images, "labels", labels_mod.preprocess, size,
+                            lambda inputs: list(labels_mod.batch_scores(inputs, threads,
+                                                                        directory)))
+        if "moderation" in want:
+            explicit = _batched(results, images, "moderation", moderation_mod.preprocess,
+                                size, lambda inputs: moderation_mod.batch_explicit(
+                                    inputs, threads, directory))
+        for image, result, raw, score in zip(images, results, raws, explicit, strict=True):
+            self._one(image, result, raw, score, s, want)
+        with _runs_lock:
+            _runs.update(name for result in results for name in result.ran)
+        return results
+
+    def embed(self, image: Image.Image, faces: Sequence[FaceDetail],
+              result: Analysis | None = None) -> list[list[float] | None]:
+        """One embedding per face (rounded as enrich stores them); None where it fails
+        (an error of ``result`` when given)."""
+        from socialsight.vision import embeddings as embeddings_mod
+
+        s = self.settings
+        held = result or Analysis(*image.size)
+        out: list[list[float] | None] = []
+        for face in faces:
+            vector = _run(held, "known people", lambda face=face: embeddings_mod.embed(
+                image, face, s.threads, s.models_dir))
+            out.append(None if vector is None else [round(float(v), 6) for v in vector])
+        return out
+
+    def _one(self, image: Image.Image, result: Analysis, raw: np.ndarray | None,
+             explicit: float | None, s: VisionSettings, want: frozenset[str]) -> None:
+        """The rest of one photo's analysis, given its class scores and explicit score."""
+        threads, directory = s.threads, s.models_dir
+        face_step = bool(want & ({"labels", "faces"} | DETAILS))
+        scores: dict[str, float] = {}
+        if raw is not None:
+            result.ran.add("labels")
+            scores = labels_mod.scores_by_name(raw, directory)
+            result.labels = labels_mod.labels_from_scores(
+                raw, labels_mod.classes(directory), s.min_confidence, s.max_labels)
+        if explicit is not None:
+            result.ran.add("moderation")
+            moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
+                explicit, scores, self.moderation_confidence))
+            result.moderation = moderation or []
+        parts_step = "moderation" in want and body_parts.available()
+        found = None
+        person = False
+        if "labels" in want or (s.gate and (face_step or parts_step)):
+            result.ran.add("objects")
+            found = _run(result, "objects", lambda: objects_mod.detect_objects(
+                image, min(s.min_confidence, PERSON_GATE), threads, directory))
+            person = found is None or any(o.name == "Person" for o in found)
+        if parts_step and (person or not s.gate):
+            # The optional nudenet extra: body parts and the finer nudity classes, where
+            # there is someone to look at (open_nsfw's overall score covers every photo).
+            result.ran.add("body_parts")
+            parts = _run(result, "moderation", lambda: body_parts.moderation_labels(
+                body_parts.detect_body_parts(image, threads), self.moderation_confidence))
+            if parts:
+                result.moderation = merge_moderation(result.moderation, parts)
+        if found:
+            _add_labels(result, _objects(found), s)
+        if want & {"labels", "text"}:
+            self._text(image, result, s)
+        if face_step and (not s.gate or person or _has(result, "Person", "Human", "Face")):
+            self._faces(image, result, s, want)
+
+    def _text(self, image: Image.Image, result: Analysis, s: VisionSettings) -> None:
+        threads = s.threads
+        if s.gate:
+            result.ran.add("text")
+        glance = not s.gate or _run(result, "text", lambda: text_mod.likely_text(image,
+                                                                                  threads))
+        if glance:
+            result.ran.add("text")
+            text = _run(result, "text", lambda: text_mod.detect_text(
+                image, s.min_confidence, threads))
+            result.text = text or []
+            result.looked_for_text = text is not None
+        lines = [t.confidence for t in result.text if t.type == "LINE"]
+        if lines:
+            _add_labels(result, [Label("Text", max(lines), [])], s)
+
+    def _faces(self, image: Image.Image, result: Analysis, s: VisionSettings,
+               want: frozenset[str]) -> None:
+        threads, directory = s.threads, s.models_dir
+        result.ran.add("faces")
+        faces = _run(result, "faces", lambda: faces_mod.detect_faces(
+            image, threads=threads, directory=directory))
+        result.faces = faces if faces is not None else []
+        result.looked_for_faces = faces is not None
+        if result.faces:
+            best = max(f.confidence for f in result.faces)
+            _add_labels(result, [Label("Person", best, []), Label("Human", best, []),
+                                 Label("Face", best, ["Person"])], s)
+        from socialsight.vision import face_attributes as attributes_mod
+
+        for face in result.faces:
+            if "attributes" in want:
+                result.ran.add("face_attributes")
+                extra = _run(result, "face attributes", lambda face=face:
+                             attributes_mod.describe(image, face, threads, directory))
+                face.extra = extra or {}
+            if "embeddings" in want:
+                result.ran.add("embeddings")
+                result.embeddings += self.embed(image, [face], result)
+
+
 def analyze(image: Image.Image, settings: VisionSettings | None = None,
             details: bool = True) -> Analysis:
     """Every analysis of one decoded photo, gated as in the seed unless ``gate`` is off.
@@ -213,20 +370,9 @@ def batch_size(settings: VisionSettings) -> int:
 
 def analyze_batch(images: Sequence[Image.Image], settings: VisionSettings | None = None,
                   details: bool = True) -> list[Analysis]:
-    """:func:`analyze` of several photos, the labels and moderation models taking them
-    in batches of :func:`batch_size` (what keeps a GPU busy); the same results."""
-    s = settings or VisionSettings()
-    size = batch_size(s)
-    images = [image.convert("RGB") for image in images]
-    results = [Analysis(*image.size) for image in images]
-    threads, directory = s.threads, s.models_dir
-    raws = _batched(results, images, "labels", labels_mod.preprocess, size,
-                    lambda inputs: list(labels_mod.batch_scores(inputs, threads, directory)))
-    explicit = _batched(results, images, "moderation", moderation_mod.preprocess, size,
-                        lambda inputs: moderation_mod.batch_explicit(inputs, threads, directory))
-    for image, result, raw, score in zip(images, results, raws, explicit, strict=True):
-        _analyze_one(image, result, raw, score, s, details)
-    return results
+    """:func:`analyze` of several photos: :meth:`Analyzer.run` of every analysis
+    (without what only faces need unless ``details``)."""
+    return Analyzer(settings).run(images, ANALYSES if details else ANALYSES - DETAILS)
 
 
 def _batched(results: list[Analysis], images: list[Image.Image], name: str,
@@ -252,60 +398,3 @@ def _batched(results: list[Analysis], images: list[Image.Image], name: str,
         for i, value in zip(chunk, values, strict=True):
             out[i] = value
     return out
-
-
-def _analyze_one(image: Image.Image, result: Analysis, raw: np.ndarray | None,
-                 explicit: float | None, s: VisionSettings, details: bool) -> None:
-    """The rest of one photo's analysis, given its class scores and explicit score."""
-    threads, directory = s.threads, s.models_dir
-    scores: dict[str, float] = {}
-    if raw is not None:
-        scores = labels_mod.scores_by_name(raw, directory)
-        result.labels = labels_mod.labels_from_scores(
-            raw, labels_mod.classes(directory), s.min_confidence, s.max_labels)
-    if explicit is not None:
-        moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
-            explicit, scores))
-        result.moderation = moderation or []
-    found = _run(result, "objects", lambda: objects_mod.detect_objects(
-        image, min(s.min_confidence, PERSON_GATE), threads, directory))
-    person = found is None or any(o.name == "Person" for o in found)
-    if body_parts.available() and (person or not s.gate):
-        # The optional nudenet extra: body parts and the finer nudity classes, where
-        # there is someone to look at (open_nsfw's overall score covers every photo).
-        parts = _run(result, "moderation", lambda: body_parts.moderation_labels(
-            body_parts.detect_body_parts(image, threads)))
-        if parts:
-            result.moderation = merge_moderation(result.moderation, parts)
-    if found:
-        _add_labels(result, _objects(found), s)
-    glance = not s.gate or _run(result, "text", lambda: text_mod.likely_text(image, threads))
-    if glance:
-        text = _run(result, "text", lambda: text_mod.detect_text(
-            image, s.min_confidence, threads))
-        result.text = text or []
-        result.looked_for_text = text is not None
-    lines = [t.confidence for t in result.text if t.type == "LINE"]
-    if lines:
-        _add_labels(result, [Label("Text", max(lines), [])], s)
-    looked = not s.gate or person or _has(result, "Person", "Human", "Face")
-    if looked:
-        faces = _run(result, "faces", lambda: faces_mod.detect_faces(
-            image, threads=threads, directory=directory))
-        result.faces = faces if faces is not None else []
-        result.looked_for_faces = faces is not None
-        if result.faces:
-            best = max(f.confidence for f in result.faces)
-            _add_labels(result, [Label("Person", best, []), Label("Human", best, []),
-                                 Label("Face", best, ["Person"])], s)
-        from socialsight.vision import embeddings as embeddings_mod
-        from socialsight.vision import face_attributes as attributes_mod
-
-        for face in result.faces if details else ():
-            extra = _run(result, "face attributes", lambda face=face:
-                         attributes_mod.describe(image, face, threads, directory))
-            face.extra = extra or {}
-            vector = _run(result, "known people", lambda face=face:
-                          embeddings_mod.embed(image, face, threads, directory))
-            result.embeddings.append(None if vector is None else [
-                round(float(v), 6) for v in vector])

@@ -4,7 +4,7 @@ The ``nudenet`` package (3.4.2, installed with ``pip install socialsight[nudenet
 ``320n.onnx``: an Ultralytics YOLOv8-n detector for 18 exposed or covered body parts
 (:data:`CLASSES`). Its LICENSE is AGPL-3.0, so socialsight never requires it and uses
 none of its code: the file is loaded from the installed package (checked by sha256, see
-``runtime.PACKAGE_FILES``) into socialsight's own onnxruntime session, and the steps
+``socialsight.models.registry``) into socialsight's own onnxruntime session, and the steps
 below are written here.
 
 - Input: the photo scaled so its long side is 320 px, pasted top-left on black 320 x 320,
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.errors import ConfigError
-from socialsight.vision import runtime
+from socialsight.models import runtime
 from socialsight.vision.boxes import nms
 from socialsight.vision.moderation import ModerationLabel
 

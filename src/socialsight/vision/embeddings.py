@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.errors import InputError
-from socialsight.vision import runtime
+from socialsight.models.base import OnnxModel
 from socialsight.vision.faces import LANDMARKS, FaceDetail
 
 MODEL = "dlib_face_resnet_v1.onnx"
@@ -113,10 +113,17 @@ def _region(image: Image.Image, a: np.ndarray, t: np.ndarray,
 
 
 def _descriptors(chips: list[Image.Image], threads: int, directory: str | None) -> np.ndarray:
-    batch = np.stack([np.asarray(c, dtype=np.float32).transpose(2, 0, 1) for c in chips])
-    session = runtime.session(MODEL, threads, directory)
-    raw = np.asarray(session.run(None, {"chip": batch})[0], dtype=np.float32)
+    batch = [np.asarray(c, dtype=np.float32).transpose(2, 0, 1)[np.newaxis] for c in chips]
+    raw = np.asarray(np.stack([out[0] for out in Embedder(threads, directory).predict(batch)]),
+                     dtype=np.float32)
     return raw / np.linalg.norm(raw, axis=1, keepdims=True)
+
+
+class Embedder(OnnxModel):
+    """dlib's face ResNet: the raw 128-d descriptor of each 150² face :func:`chip`."""
+
+    name = "known_people"
+    file = MODEL
 
 
 def embed(image: Image.Image, face: FaceDetail, threads: int = 1,

@@ -35,7 +35,7 @@ RetinaFace landmarks) with five small networks (``models/MODELS.md``; rebuilt by
 Pose angles are in degrees: yaw is positive when the face turns toward the right of the
 photo (the person's left), pitch is positive when the face tilts up. Eyeglasses,
 sunglasses, beard and mustache are not estimated. Everything here is numpy and Pillow; the
-networks run through :func:`socialsight.vision.runtime.session`.
+networks run through :func:`socialsight.models.runtime.session`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import runtime
+from socialsight.models import runtime
 from socialsight.vision.faces import LANDMARKS, FaceDetail
 
 AGE_MODEL = "dlib_age_predictor_v1.onnx"

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFilter
 
-from socialsight.vision import runtime
+from socialsight.models import runtime
+from socialsight.models.base import OnnxModel
 from socialsight.vision.boxes import nms
 
 MODEL = "retinaface_mnet025.onnx"
@@ -87,6 +88,13 @@ def _quality(gray: Image.Image) -> tuple[float, float]:
     return round(float(pixels.mean()) / 2.55, 3), round(sharpness, 3)
 
 
+class FaceDetector(OnnxModel):
+    """RetinaFace (MobileNet 0.25): each photo's (boxes, scores, landmarks) per prior."""
+
+    name = "faces"
+    file = MODEL
+
+
 def detect_faces(image: Image.Image, min_confidence: float = 90.0,
                  threads: int = 1, directory: str | None = None) -> list[FaceDetail]:
     """The faces in one photo, most confident first."""
@@ -97,7 +105,6 @@ def detect_faces(image: Image.Image, min_confidence: float = 90.0,
         Image.Resampling.BILINEAR)
     width, height = small.size
     batch = (np.asarray(small, dtype=np.float32)[:, :, ::-1] - MEAN_BGR).transpose(2, 0, 1)
-    session = runtime.session(MODEL, threads, directory)
     # On a GPU every new input shape costs more than the detection itself (cuDNN plans
     # its convolutions again), so photos go in on one square canvas, padded with the mean.
     side_h, side_w = (MAX_SIDE, MAX_SIDE) if runtime.on_gpu() else (height, width)
@@ -105,20 +112,21 @@ def detect_faces(image: Image.Image, min_confidence: float = 90.0,
         canvas = np.zeros((3, side_h, side_w), dtype=np.float32)
         canvas[:, :height, :width] = batch
         batch = canvas
-    loc, conf, landms = session.run(None, {"input": np.ascontiguousarray(batch[np.newaxis])})
+    [[loc, conf, landms]] = FaceDetector(threads, directory).predict(
+        [np.ascontiguousarray(batch[np.newaxis])])
     priors = prior_boxes(side_h, side_w)
     priors = priors * np.array([side_w / width, side_h / height] * 2, dtype=priors.dtype)
-    scores = conf[0, :, 1]
+    scores = conf[:, 1]
     chosen = np.flatnonzero(scores * 100 >= min_confidence)
     if chosen.size == 0:
         return []
     chosen = chosen[np.argsort(scores[chosen])[::-1][:5000]]
     v0, v1 = VARIANCES
     p = priors[chosen]
-    centres = p[:, :2] + loc[0, chosen, :2] * v0 * p[:, 2:]
-    sizes = p[:, 2:] * np.exp(loc[0, chosen, 2:] * v1)
+    centres = p[:, :2] + loc[chosen, :2] * v0 * p[:, 2:]
+    sizes = p[:, 2:] * np.exp(loc[chosen, 2:] * v1)
     rel = np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
-    points = p[:, None, :2] + landms[0, chosen].reshape(-1, 5, 2) * v0 * p[:, None, 2:]
+    points = p[:, None, :2] + landms[chosen].reshape(-1, 5, 2) * v0 * p[:, None, 2:]
     pixels = rel * np.array([width, height, width, height], dtype=np.float32)
     gray = rgb.convert("L")
     faces = []

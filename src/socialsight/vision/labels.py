@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import runtime
+from socialsight.models import runtime
+from socialsight.models.base import OnnxModel
 
 MODEL = "efficientnet_lite0.onnx"
 CLASSES = "imagenet_labels.json"
@@ -39,6 +40,13 @@ class Label:
                 "instances": [{"boundingbox": {"width": w, "height": h, "left": x, "top": y},
                                "confidence": c} for (x, y, w, h), c in self.instances],
                 "parents": [{"name": p} for p in self.parents]}
+
+
+class Classifier(OnnxModel):
+    """EfficientNet-Lite0: ImageNet's 1000 classes (logits) of each preprocessed photo."""
+
+    name = "labels"
+    file = MODEL
 
 
 def title(name: str) -> str:
@@ -78,8 +86,7 @@ def class_scores(image: Image.Image, threads: int = 1,
 def batch_scores(inputs: list[np.ndarray], threads: int = 1,
                  directory: str | None = None) -> np.ndarray:
     """:func:`class_scores` of several preprocessed photos in one run of the model."""
-    session = runtime.session(MODEL, threads, directory)
-    logits = session.run(None, {session.get_inputs()[0].name: np.concatenate(inputs)})[0]
+    logits = np.stack([out[0] for out in Classifier(threads, directory).predict(inputs)])
     return np.asarray(_softmax(logits) * 100.0)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import runtime
+from socialsight.models.base import OnnxModel
 
 MODEL = "open-nsfw.onnx"
 EXPLICIT = ("Explicit Nudity", "")
@@ -58,6 +58,13 @@ class ModerationLabel:
                 "confidence": self.confidence}
 
 
+class OpenNsfw(OnnxModel):
+    """open_nsfw: (safe, explicit) probabilities of each preprocessed photo."""
+
+    name = "moderation"
+    file = MODEL
+
+
 def preprocess(image: Image.Image) -> np.ndarray:
     """open_nsfw's reference input: 256² bilinear, centre 224², JPEG round trip, BGR − mean."""
     image = image.convert("RGB").resize((256, 256), Image.Resampling.BILINEAR)
@@ -78,9 +85,7 @@ def explicit_score(image: Image.Image, threads: int = 1, directory: str | None =
 def batch_explicit(inputs: list[np.ndarray], threads: int = 1,
                    directory: str | None = None) -> list[float]:
     """:func:`explicit_score` of several preprocessed photos in one run of the model."""
-    session = runtime.session(MODEL, threads, directory)
-    out = session.run(None, {session.get_inputs()[0].name: np.concatenate(inputs)})[0]
-    return [float(row[1]) for row in out]
+    return [float(out[0][1]) for out in OpenNsfw(threads, directory).predict(inputs)]
 
 
 def moderation_labels(explicit: float, class_scores: dict[str, float],

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import runtime
+from socialsight.models.base import OnnxModel
 from socialsight.vision.boxes import nms
 
 MODEL = "yolox_nano.onnx"
@@ -102,12 +102,19 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> list[int
     return nms(boxes + (classes * (SIZE * 4.0))[:, None], scores, NMS_IOU)
 
 
+class Detector(OnnxModel):
+    """YOLOX-nano: each letterboxed photo's raw predictions (see :func:`decode`)."""
+
+    name = "objects"
+    file = MODEL
+
+
 def detect_objects(image: Image.Image, min_confidence: float = 50.0, threads: int = 1,
                    directory: str | None = None) -> list[Instance]:
     """The COCO objects in one photo, most confident first (confidence 0-100)."""
     batch, r = letterbox(image)
-    session = runtime.session(MODEL, threads, directory)
-    boxes, scores = decode(session.run(None, {"images": batch})[0][0])
+    [[raw]] = Detector(threads, directory).predict([batch])
+    boxes, scores = decode(raw)
     anchors, classes = np.nonzero(scores * 100.0 >= min_confidence)
     if anchors.size == 0:
         return []

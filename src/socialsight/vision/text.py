@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import runtime
+from socialsight.models import runtime
 
 MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
 # The detector sees the photo scaled so that its short side is at least

