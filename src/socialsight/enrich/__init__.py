@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from socialsight.analysis import analyse_bytes, analyse_many, analyse_posts
 from socialsight.config import Settings
-from socialsight.enrich.analysis import analyse_bytes, analyse_many, analyse_posts
 from socialsight.enrich.plan import Plan
 from socialsight.enrich.runner import Enricher, EnrichSummary
 from socialsight.lake.store import Lake

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from socialsight.enrich.analysis import PhotoAnalysis
+from socialsight.analysis import PhotoAnalysis
 from socialsight.lake.store import Lake
 
 CACHE = "_media/analysis"  # <pack>/<ab>/<sha256>.json: one photo's analysis

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from socialsight.enrich.analysis import Failure, PhotoAnalysis, TextAnalysis
+from socialsight.analysis import Failure, PhotoAnalysis, TextAnalysis
 from socialsight.enrich.plan import PhotoRef, PostBatch
 from socialsight.errors import MediaError
 from socialsight.lake.errors import ErrorRow, Stage

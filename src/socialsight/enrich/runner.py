@@ -16,13 +16,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socialsight.analysis import PhotoAnalysis, pack_version
 from socialsight.config import Settings
-from socialsight.enrich.analysis import PhotoAnalysis, pack_version
 from socialsight.enrich.cache import AnalysisCache
 from socialsight.enrich.plan import PhotoRef, Plan, PostBatch, dt_of
 from socialsight.enrich.rows import (
@@ -39,9 +39,7 @@ from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION
 from socialsight.lake.store import Lake
 from socialsight.media.fetch import Failure, Fetcher, Photo
 from socialsight.media.store import PhotoStore
-
-if TYPE_CHECKING:
-    from socialsight.scale.base import Executor
+from socialsight.scale.base import Executor, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +119,6 @@ class Enricher:
         self._close_analyser()
 
     def _analyser(self) -> Executor:
-        # Imported here, not above: socialsight.scale stands on socialsight.enrich.analysis,
-        # whose import runs this package's __init__ (and so this module) first.
-        from socialsight.scale.base import make_executor
-
         if self._pool_analyser is None:
             self._pool_analyser = make_executor(self.settings)
         return self._pool_analyser

@@ -1,7 +1,7 @@
 """What runs the analyses of ``socialsight enrich``: the :class:`Executor` protocol.
 
 Two executors stand behind it, both on the analysis leaf
-(:mod:`socialsight.enrich.analysis`) only: worker processes on this machine
+(:mod:`socialsight.analysis`) only: worker processes on this machine
 (:class:`socialsight.scale.local.Analyser`) and actors on a Ray cluster
 (:class:`socialsight.scale.ray.RayAnalyser`). The lake is written by the caller.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from socialsight.analysis import Failure, PhotoAnalysis, TextAnalysis
 from socialsight.config import Settings
-from socialsight.enrich.analysis import Failure, PhotoAnalysis, TextAnalysis
 
 
 class Executor(Protocol):

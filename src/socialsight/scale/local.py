@@ -19,8 +19,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from socialsight.config import VisionSettings
-from socialsight.enrich.analysis import (
+from socialsight.analysis import (
     Failure,
     PhotoAnalysis,
     TextAnalysis,
@@ -28,6 +27,7 @@ from socialsight.enrich.analysis import (
     analyse_texts,
     failed_analysis,
 )
+from socialsight.config import VisionSettings
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 The driver (``enrich`` or ``run``) keeps doing everything else — the plan, fetching,
 the photo store, the analysis cache, every lake commit and marker — so the lake it
 writes is the one the ``local`` executor writes. Only the two analysis functions the
-local worker processes call, :func:`socialsight.enrich.analysis.analyse_photos` and
-:func:`socialsight.enrich.analysis.analyse_texts`, run on the cluster, in one long-lived
+local worker processes call, :func:`socialsight.analysis.analyse_photos` and
+:func:`socialsight.analysis.analyse_texts`, run on the cluster, in one long-lived
 actor per worker: each loads its models on first use and keeps them for the whole run.
 
 Each batch of photos is cut into a few chunks per actor (fewer round trips, and the
@@ -37,8 +37,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from socialsight.config import Settings, VisionSettings
-from socialsight.enrich.analysis import (
+from socialsight.analysis import (
     Failure,
     PhotoAnalysis,
     TextAnalysis,
@@ -46,6 +45,7 @@ from socialsight.enrich.analysis import (
     analyse_texts,
     failed_analysis,
 )
+from socialsight.config import Settings, VisionSettings
 from socialsight.errors import ConfigError
 
 log = logging.getLogger(__name__)
