@@ -58,6 +58,19 @@ def test_a_statement_past_the_gate_still_cannot_write_the_lake(lake: Lake) -> No
     assert engine.execute("SELECT count(*) AS n FROM tweets").table.to_pylist() == [{"n": 3}]
 
 
+def test_with_read_only_files_off_the_lake_is_read_directly_and_answers_the_same(
+        lake: Lake) -> None:
+    """query.read_only_files = false trades the second layer for speed: same rows, and
+    DuckDB reads the plain path (so only the gate keeps SQL from writing, as documented)."""
+    guarded, direct = Engine(lake), Engine(lake, limits=QuerySettings(read_only_files=False))
+    sql = "SELECT id, text FROM tweets ORDER BY id"
+    assert direct.execute(sql).table.to_pylist() == guarded.execute(sql).table.to_pylist()
+    files = "SELECT count(*) AS n FROM glob('{}/tweets/*/*.parquet')"
+    assert direct.execute(files.format(lake.root), "duckdb").table.to_pylist() == [{"n": 1}]
+    with pytest.raises(QueryError):  # the plain path is not the guarded engine's
+        guarded.execute(files.format(lake.root), "duckdb")
+
+
 @pytest.mark.s3
 @pytest.mark.slow
 def test_an_s3_lake_cannot_be_written_past_the_gate_either(tmp_path: Path,

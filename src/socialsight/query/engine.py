@@ -176,7 +176,12 @@ class Engine:
         con.execute("SET GLOBAL parquet_metadata_cache = true")
         con.execute("SET GLOBAL preserve_insertion_order = false")
         self._limit_memory(con, dialect)
-        con.register_filesystem(read_only(self.lake))
+        if self._guarded:
+            con.register_filesystem(read_only(self.lake))
+            # Lake files read through ReadOnly would otherwise be kept in DuckDB's memory.
+            con.execute("SET GLOBAL enable_external_file_cache = false")
+        elif not self.lake.local:
+            con.register_filesystem(self.lake.fs)
         prepare(con, dialect)
         hidden = self.lake.pending()
         self.frozen = self.frozen or bool(hidden)
@@ -197,13 +202,17 @@ class Engine:
                              "size DuckDB understands: write it as 2GB, 512MB or 25%") from exc
         con.execute(f"SET GLOBAL temp_directory = {_literal(spill)}")
         con.execute(f"SET GLOBAL max_temp_directory_size = '{self.limits.max_temp_bytes}B'")
-        # Lake files read through ReadOnly would otherwise be kept in DuckDB's memory.
-        con.execute("SET GLOBAL enable_external_file_cache = false")
+
+    @property
+    def _guarded(self) -> bool:
+        """Whether DuckDB reads the lake only through a file system that refuses writes."""
+        return self.limits.read_only_files
 
     def _lake_uri(self, *parts: str) -> str:
-        """A lake path as DuckDB reads it: through ReadOnly, never the plain file system."""
+        """A lake path as DuckDB reads it: through ReadOnly (unless query.read_only_files is
+        off), never the plain file system."""
         uri = self.lake.uri(*parts)
-        return f"{LOCAL_PROTOCOL}://{uri}" if self.lake.local else uri
+        return f"{LOCAL_PROTOCOL}://{uri}" if self.lake.local and self._guarded else uri
 
     def _create_table_view(self, con: duckdb.DuckDBPyConnection, table: str,
                            frozen: bool = False) -> None:
@@ -213,7 +222,7 @@ class Engine:
         if files:
             glob: str | list[str] = self._lake_uri(table, f"{PARTITION}=*", "*.parquet")
             if frozen:
-                glob = [self._lake_uri(self.lake.uri_of(path)) if self.lake.local
+                glob = [self._lake_uri(self.lake.uri_of(path)) if self.lake.local and self._guarded
                         else self.lake.uri_of(path) for path in files]
             source = (f"read_parquet({_literal(glob)}, hive_partitioning = true, "
                       f"hive_types = {{'{PARTITION}': 'VARCHAR'}}, union_by_name = true)")
@@ -233,8 +242,8 @@ class Engine:
             )
 
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
-        # Only the lake, and only as ReadOnly serves it: the plain path of a local lake
-        # is not allowed, so DuckDB's own file system cannot write there either.
+        # Only the lake, and (by default) only as ReadOnly serves it: the plain path of a
+        # local lake is not allowed, so DuckDB's own file system cannot write there either.
         allowed = [self._lake_uri().rstrip("/") + "/"]
         if not self.lake.local:
             allowed.append(f"{self.lake.protocol}:///{self.lake.root.lstrip('/')}/")
