@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import posixpath
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,13 +28,14 @@ import orjson
 from socialsight.config import CollectSettings
 from socialsight.intake.prepare import prepare
 from socialsight.intake.writer import BatchResult, PostWriter
+from socialsight.lake import state
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
 from socialsight.sources.base import Item, Source
 
 log = logging.getLogger(__name__)
 
-CURSORS = "_state/sources"
+CURSORS = state.path("cursors")
 
 
 class Cursors:
@@ -58,13 +58,8 @@ class Cursors:
             return None
 
     def save(self, key: str, cursor: str) -> None:
-        path = self._path(key)
-        temp = f"{path}.tmp"
-        self.lake.fs.makedirs(posixpath.dirname(path), exist_ok=True)
-        with self.lake.fs.open(temp, "wb") as handle:
-            handle.write(orjson.dumps({"source": key, "cursor": cursor,
-                                       "saved_at": datetime.now(UTC).isoformat()}))
-        self.lake.fs.mv(temp, path)
+        self.lake.write_bytes(self._path(key), orjson.dumps(
+            {"source": key, "cursor": cursor, "saved_at": datetime.now(UTC).isoformat()}))
 
 
 @dataclass

@@ -37,11 +37,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialsight.errors import InputError, LakeBusyError, LakeError
+from socialsight.lake import state
 from socialsight.lake.store import Lake
 
 log = logging.getLogger(__name__)
 
-GALLERY = "_people/gallery.parquet"
+GALLERY = state.path("gallery", "gallery.parquet")
 LOCK_WAIT_SECONDS = 5.0  # a change waits this long for another writer (changes take ms)
 SCHEMA = pa.schema([
     ("id", pa.string()),

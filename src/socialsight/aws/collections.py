@@ -38,11 +38,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialsight.aws.core import AwsError
+from socialsight.lake import state
 from socialsight.lake.store import Lake
 from socialsight.vision.analyze import MODEL_VERSIONS
 from socialsight.vision.embeddings import similarity
 
-FOLDER = "_collections"
+FOLDER = state.path("collections")
 META = "collection.json"
 FACES = "faces.parquet"
 FACE_MODEL_VERSION = MODEL_VERSIONS["known_people"]

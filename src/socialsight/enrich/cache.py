@@ -10,9 +10,10 @@ from __future__ import annotations
 import orjson
 
 from socialsight.analysis import PhotoAnalysis
+from socialsight.lake import state
 from socialsight.lake.store import Lake
 
-CACHE = "_media/analysis"  # <pack>/<ab>/<sha256>.json: one photo's analysis
+CACHE = state.path("analysis_cache")  # <pack>/<ab>/<sha256>.json: one photo's analysis
 
 
 class AnalysisCache:

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from socialsight.lake import state
 from socialsight.lake.photos import photo_items
 from socialsight.lake.store import Lake
 
-STATE = "_state/enrich"  # one marker per tweets file whose photos are all done
+STATE = state.path("enrich_done")  # one marker per tweets file whose photos are all done
 
 
 @dataclass(frozen=True)

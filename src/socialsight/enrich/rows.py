@@ -3,6 +3,7 @@ text tables for a post, and the ``errors`` rows of what failed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 
 from socialsight.analysis import Failure, PhotoAnalysis, TextAnalysis
 from socialsight.enrich.plan import PhotoRef, PostBatch
-from socialsight.errors import MediaError
+from socialsight.errors import MediaError, SocialsightError
 from socialsight.lake.errors import ErrorRow, Stage
 from socialsight.lake.schema import (
     MEDIA_REKOGNITION,
@@ -24,7 +25,16 @@ from socialsight.media.fetch import Failure as FetchFailure
 
 MEDIA_ROWS = partitioned(MEDIA_REKOGNITION)
 SENTIMENT_ROWS = partitioned(TWEET_SENTIMENTS)
-ANALYSIS_ERROR = "AnalysisError"  # error_class of a model that failed on a photo or post
+# The class of an exception, as the reasons of failed analyses begin ("ValueError: …").
+RAISED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): ")
+
+
+def error_class(reason: str) -> str:
+    """The class of the exception a failed analysis raised, which its reason names
+    first (``f"{type(exc).__name__}: {exc}"``); a reason that names none (the analysis
+    process died, so nothing was raised) is a :class:`~socialsight.errors.SocialsightError`."""
+    raised = RAISED.match(reason)
+    return raised.group(1) if raised else SocialsightError.__name__
 
 
 def stage_of(analysis: str) -> Stage:
@@ -62,7 +72,7 @@ def photo_row(ref: PhotoRef, item: Any, sha: str, analysis: PhotoAnalysis | None
                analysis_errors=[{"analysis": a, "error": e} for a, e in analysis.errors])
     errs = [ErrorRow(stage=stage_of(a), source=ref.url, reason=f"{a}: {e}",
                      post_id=ref.tweetid,
-                     error_class=MediaError.__name__ if a == Stage.DECODE else ANALYSIS_ERROR)
+                     error_class=MediaError.__name__ if a == Stage.DECODE else error_class(e))
             for a, e in analysis.errors]
     return row, errs
 
@@ -93,7 +103,7 @@ def text_tables(batch: PostBatch, results: Sequence[TextAnalysis | Failure], mod
                        skipped=f"error: {result.reason}")
             errors.append(ErrorRow(stage=Stage.ANALYSE_TEXT, source=f"post {tweetid}",
                                    reason=result.reason, post_id=tweetid,
-                                   error_class=ANALYSIS_ERROR))
+                                   error_class=error_class(result.reason)))
             sentiments.append(row)
             continue
         scores = result.sentiment or (None,) * 5

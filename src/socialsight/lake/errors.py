@@ -20,6 +20,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socialsight.lake import state
 from socialsight.lake.keys import KeyIndex
 from socialsight.lake.schema import ERRORS, PARTITION, partitioned
 from socialsight.lake.stages import PHOTO_STAGES, Stage
@@ -31,7 +32,7 @@ __all__ = ["PHOTO_STAGES", "ErrorLog", "ErrorRow", "Stage", "failed_photos", "fa
            "mark_resolved", "resolved_ids", "unresolved"]
 
 RAW_LIMIT = 4096
-RESOLVED = "_state/resolved"  # error ids that a retry fixed
+RESOLVED = state.path("resolved")  # error ids that a retry fixed
 ROWS = partitioned(ERRORS)
 
 

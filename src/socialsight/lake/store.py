@@ -33,7 +33,7 @@ import logging
 import os
 import posixpath
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fsspec
@@ -43,9 +43,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from socialsight.errors import LakeError
+from socialsight.lake import state
 from socialsight.lake.schema import KEYS, PARTITION, TABLES
 
 log = logging.getLogger(__name__)
+
+JOURNAL = state.path("journal")
+STAGING = state.path("staging")
 
 COMPRESSION = "zstd"
 
@@ -62,7 +66,11 @@ BUCKETED = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs"})
 class Lake:
     """A lake rooted at a local folder or an fsspec URL (``s3://bucket/prefix``, ``memory://x``)."""
 
-    def __init__(self, url: str | os.PathLike[str]) -> None:
+    def __init__(self, url: str | os.PathLike[str],
+                 on_write: Callable[[str], None] | None = None) -> None:
+        """``on_write``, when given, is called with the path of every file this lake
+        object is about to write (a staged batch file, a journal, a small state file):
+        a fault seam, for tests that make a write fail or a process die there."""
         text = os.fspath(url)
         options = STORAGE_OPTIONS.get(fsspec.core.split_protocol(text)[0] or "file", {})
         try:
@@ -73,6 +81,7 @@ class Lake:
         self.local = self.protocol in ("file", "local")
         self.root = os.path.abspath(root) if self.local else root.rstrip("/")
         self._recovered = False
+        self.on_write = on_write
 
     def __repr__(self) -> str:
         return f"Lake({self.url!r})"
@@ -121,7 +130,7 @@ class Lake:
         that a batch replaces (:meth:`rewrite`) stays visible, as its old or new rows.
         """
         try:
-            journals = self.fs.ls(self.path("_journal"), detail=False)
+            journals = self.fs.ls(self.path(JOURNAL), detail=False)
         except FileNotFoundError:
             return set()
         out: set[str] = set()
@@ -154,15 +163,18 @@ class Lake:
             return pq.read_table(f, columns=columns)
 
     def version(self) -> int | None:
-        """A number that changes whenever a batch is committed (or the gallery saved).
+        """A number that changes whenever a batch is committed or other state the
+        readers show is written (the side folders :data:`state.VERSIONED` names: the
+        gallery, the resolved errors).
 
-        A commit creates and removes a journal, which changes the ``_journal`` folder's
-        mtime; None where the file system keeps no folder times (object stores).
+        A commit creates and removes a journal, and :meth:`write_bytes` renames a file
+        into place, either of which changes the folder's mtime; None where the file
+        system keeps no folder times (object stores).
         """
         if not self.local:
             return None
         stamp = 0
-        for folder in ("_journal", "_people", "_state/resolved"):
+        for folder in state.VERSIONED:
             with contextlib.suppress(OSError):
                 stamp = max(stamp, os.stat(os.path.join(self.root, folder)).st_mtime_ns)
         return stamp
@@ -192,7 +204,7 @@ class Lake:
     def recover(self) -> None:
         """Finish batches a crash interrupted after their journal; drop the rest."""
         self._check_bucket()
-        journal_dir = self.path("_journal")
+        journal_dir = self.path(JOURNAL)
         try:
             if self.fs.exists(journal_dir):
                 for journal in self.fs.ls(journal_dir, detail=False):
@@ -200,7 +212,7 @@ class Lake:
                         self._roll_forward(journal)
                     else:  # a journal cut off while being written: its batch never began
                         self.fs.rm(journal)
-            staging = self.path("_staging")
+            staging = self.path(STAGING)
             if self.fs.exists(staging):
                 self.fs.rm(staging, recursive=True)
         except OSError as exc:
@@ -228,7 +240,7 @@ class Lake:
         if not tables:
             return []
         batch = batch_id or content_id(tables)
-        staging = self.path("_staging", batch)
+        staging = self.path(STAGING, batch)
         moves: list[tuple[str, str, bool]] = []  # staged file, final place, replaces one
         try:
             for name, table in tables.items():
@@ -238,7 +250,7 @@ class Lake:
                     self._write_parquet(part, src)
                     dst = self.path(*rel)
                     moves.append((src, dst, bool(self.fs.exists(dst))))
-            journal = self.path("_journal", f"{batch}.json")
+            journal = self.path(JOURNAL, f"{batch}.json")
             self.write_bytes(journal, orjson.dumps(moves))
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -259,6 +271,7 @@ class Lake:
         Local: a temporary name renamed into place. Object stores: one PUT, which
         publishes the object whole (a temporary name would cost a copy and a delete).
         """
+        self._writing(path)
         self._makedirs(posixpath.dirname(path))
         if not self.local:
             self.fs.pipe_file(path, data)
@@ -291,7 +304,12 @@ class Lake:
             raise LakeError(f"no bucket {bucket!r} for the lake {self.url} (or these "
                             "credentials cannot see it): create it first")
 
+    def _writing(self, path: str) -> None:
+        if self.on_write is not None:
+            self.on_write(path)
+
     def _write_parquet(self, table: pa.Table, path: str) -> None:
+        self._writing(path)
         self._makedirs(posixpath.dirname(path))
         with self.fs.open(path, "wb") as f:
             pq.write_table(table, f, compression=COMPRESSION)

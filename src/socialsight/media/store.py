@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 
 from socialsight.errors import LakeError
+from socialsight.lake import state
 from socialsight.lake.store import Lake
 
-FOLDER = "_media"
+FOLDER = state.path("photos")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 
