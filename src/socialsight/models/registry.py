@@ -4,7 +4,8 @@ A :class:`ModelSpec` names the files a model is made of, each with the sha256 it
 have — in the repository's ``models/`` folder (or ``vision.models_dir``), or inside an
 installed package (``package``, ``path``); ``version`` is what results record
 (``model_versions``, the analysis cache key); ``device`` is ``any`` (the CUDA GPU where
-there is one) or ``cpu`` (always on the CPU); ``thread_safe`` says whether one loaded
+there is one) or ``cpu`` (always on the CPU: :func:`socialsight.models.runtime.session`
+never gives its sessions the CUDA provider); ``thread_safe`` says whether one loaded
 model may serve several threads at once. See models/MODELS.md for where each file
 comes from and how to rebuild it.
 """
@@ -64,7 +65,11 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
                  "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f"),),
               optional=True),
     # Reading stays on the CPU, GPU or not (see socialsight.vision.text); the engine is
-    # made once under a lock and reads one photo at a time.
+    # made once under a lock and reads one photo at a time. The quick look for text (its
+    # detector alone, on one canvas size) runs where the other models do (docs/gpu.md).
+    ModelSpec("text_glance", "pp-ocrv6-small-det", (
+        _package("ppocr-det.onnx", "rapidocr", "models/PP-OCRv6_det_small.onnx",
+                 "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),)),
     ModelSpec("text", "pp-ocrv6-small", (
         _package("ppocr-det.onnx", "rapidocr", "models/PP-OCRv6_det_small.onnx",
                  "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),

@@ -8,6 +8,8 @@ Sessions are created on first use, once per process, with ``vision.threads`` thr
 on the device :func:`use_device` chose (``vision.device``): ``auto`` takes the CUDA
 execution provider where onnxruntime has one (the ``onnxruntime-gpu`` package) and the
 CPU otherwise; ``cuda`` refuses to run without a GPU rather than fall back in silence.
+A model the registry declares ``device="cpu"`` gets the CPU whatever ``vision.device``
+says (:func:`providers`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -144,10 +147,20 @@ def _cuda_devices() -> int:
         return 0
 
 
-def session(name: str, threads: int = 1, directory: str | None = None) -> Any:
-    """The process's one ONNX session for ``name`` on the chosen device (made on first use)."""
+def providers(device: str, available: Collection[str], cpu_only: bool = False) -> list[str]:
+    """The execution providers a session is given, best first: those of ``device``
+    (``vision.device``) that onnxruntime has; only the CPU's for a model the registry
+    declares ``device="cpu"`` (``cpu_only``), GPU or not."""
+    return [p for p in PROVIDERS["cpu" if cpu_only else device] if p in available]
+
+
+def session(name: str, threads: int = 1, directory: str | None = None,
+            cpu_only: bool = False) -> Any:
+    """The process's one ONNX session for ``name`` on the chosen device (made on first
+    use); on the CPU whatever the device where ``cpu_only`` (the model's registry entry
+    says ``device="cpu"``)."""
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    device = _device
+    device = "cpu" if cpu_only else _device
     key = (str(models_dir(directory) / name), threads, device)
     with _lock:
         if key not in _sessions:
@@ -160,12 +173,12 @@ def session(name: str, threads: int = 1, directory: str | None = None) -> Any:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-            providers = [p for p in PROVIDERS[device] if p in available]
+            chosen = providers(device, available, cpu_only)
             path = model_path(name, directory)
             made = ort.InferenceSession(str(path), options, providers=[
-                (p, CUDA_OPTIONS) if p == CUDA else p for p in providers])
+                (p, CUDA_OPTIONS) if p == CUDA else p for p in chosen])
             used = made.get_providers()[0]
-            if CUDA in providers and used != CUDA:
+            if CUDA in chosen and used != CUDA:
                 # onnxruntime falls back to the CPU when CUDA's libraries do not load.
                 if device == "cuda":
                     raise ConfigError(f"the CUDA execution provider did not start for {name} "

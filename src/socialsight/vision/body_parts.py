@@ -30,8 +30,8 @@ import numpy as np
 from PIL import Image
 
 from socialsight.errors import ConfigError
-from socialsight.models import runtime
-from socialsight.vision.boxes import nms
+from socialsight.models.base import OnnxModel
+from socialsight.vision.boxes import nms, on_photo
 from socialsight.vision.moderation import ModerationLabel
 
 MODEL = "nudenet-320n.onnx"
@@ -118,6 +118,12 @@ def decode(raw: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, n
     return boxes, scores[keep], classes[keep]
 
 
+class PartDetector(OnnxModel):
+    """nudenet's YOLOv8-n: each letterboxed photo's raw ``[22, A]`` output (see :func:`decode`)."""
+
+    name = "body_parts"
+    file = MODEL
+
 
 def detect_body_parts(image: Image.Image, threads: int = 1,
                       min_confidence: float = 25.0) -> list[BodyPart]:
@@ -126,16 +132,12 @@ def detect_body_parts(image: Image.Image, threads: int = 1,
         raise ConfigError("body-part detection needs the optional nudenet package "
                           "(pip install 'socialsight[nudenet]'; it is AGPL-3.0)")
     batch, r = letterbox(image)
-    session = runtime.session(MODEL, threads)
-    output = session.run(None, {session.get_inputs()[0].name: batch})[0][0]
+    [[output]] = PartDetector(threads).predict([batch])
     boxes, scores, classes = decode(output, min_confidence / 100.0)
-    scale = np.array([image.width, image.height] * 2, dtype=np.float32) * r
-    parts = []
-    for i in nms(boxes, scores, NMS_IOU)[:MAX_PARTS]:
-        x1, y1, x2, y2 = (float(v) for v in np.clip(boxes[i] / scale, 0.0, 1.0))
-        parts.append(BodyPart(CLASSES[int(classes[i])], round(float(scores[i]) * 100, 3),
-                              (x1, y1, x2 - x1, y2 - y1)))
-    return parts
+    kept = nms(boxes, scores, NMS_IOU)[:MAX_PARTS]
+    return [BodyPart(CLASSES[int(classes[i])], round(float(scores[i]) * 100, 3), box)
+            for i, box in zip(kept, on_photo(boxes[kept], image.width, image.height, r),
+                              strict=True)]
 
 
 def moderation_labels(parts: list[BodyPart],

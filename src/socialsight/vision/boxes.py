@@ -1,4 +1,10 @@
-"""Box arithmetic shared by the detectors: greedy non-maximum suppression."""
+"""Box arithmetic shared by the detectors: greedy non-maximum suppression, and boxes of a
+letterboxed input back on the photo.
+
+The detectors' other steps are their own: YOLOX (objects) and nudenet's YOLOv8
+(body parts) letterbox differently (BGR 0-255 on grey against RGB 0-1 on black, sizes
+truncated against rounded) and decode different outputs (grid offsets against boxes).
+"""
 
 from __future__ import annotations
 
@@ -23,3 +29,16 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float, offset: float = 0.0) 
         inter = w * h
         order = rest[inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9) <= iou]
     return keep
+
+
+def on_photo(boxes: np.ndarray, width: int, height: int, r: float,
+             ) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x1, y1, x2, y2)`` in the pixels of a letterboxed input (the photo scaled
+    by ``r``, pasted top-left) as ``(left, top, width, height)`` relative to the photo
+    of ``width`` x ``height``, clipped to it."""
+    scale = np.array([width, height] * 2, dtype=np.float32) * r
+    out = []
+    for box in boxes:
+        x1, y1, x2, y2 = (float(v) for v in np.clip(box / scale, 0.0, 1.0))
+        out.append((x1, y1, x2 - x1, y2 - y1))
+    return out

@@ -48,6 +48,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.models import runtime
+from socialsight.models.base import Model
 from socialsight.vision.faces import LANDMARKS, FaceDetail
 
 AGE_MODEL = "dlib_age_predictor_v1.onnx"
@@ -115,6 +116,23 @@ _RIGID = np.array(list(CANONICAL))
 _CANONICAL_XYZ = np.array(list(CANONICAL.values())) * np.array([1.0, -1.0, -1.0])
 
 
+class FaceNetworks(Model[tuple[str, np.ndarray], list[np.ndarray]]):
+    """The five networks of face attributes: each item names its network's file and
+    gives that network's input; its output is the network's outputs."""
+
+    name = "face_attributes"
+
+    def _load(self) -> dict[str, Any]:
+        return {file.name: runtime.session(file.name, self.threads, self.directory,
+                                           cpu_only=self.spec.device == "cpu")
+                for file in self.spec.files}
+
+    def _predict(self, loaded: dict[str, Any], batch: list[tuple[str, np.ndarray]],
+                 ) -> list[list[np.ndarray]]:
+        return [list(loaded[file].run(None, {loaded[file].get_inputs()[0].name: tensor}))
+                for file, tensor in batch]
+
+
 @dataclass
 class _Region:
     """The part of the photo around one face (maybe reduced, for very large faces)."""
@@ -151,8 +169,8 @@ class _Region:
                    threads, directory)
 
     def run(self, model: str, batch: np.ndarray) -> list[np.ndarray]:
-        session = runtime.session(model, self.threads, self.directory)
-        return list(session.run(None, {session.get_inputs()[0].name: batch}))
+        [outputs] = FaceNetworks(self.threads, self.directory).predict([(model, batch)])
+        return outputs
 
     @property
     def roll(self) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.models.base import OnnxModel
-from socialsight.vision.boxes import nms
+from socialsight.vision.boxes import nms, on_photo
 
 MODEL = "yolox_nano.onnx"
 SIZE = 416
@@ -121,10 +121,7 @@ def detect_objects(image: Image.Image, min_confidence: float = 50.0, threads: in
     confidence = scores[anchors, classes]
     top = np.argsort(confidence)[::-1][:CANDIDATES]
     chosen, confidence, classes = boxes[anchors[top]], confidence[top], classes[top]
-    scale = np.array([image.width, image.height] * 2, dtype=np.float32) * r
-    instances = []
-    for i in _nms(chosen, confidence, classes)[:MAX_INSTANCES]:
-        x1, y1, x2, y2 = (float(v) for v in np.clip(chosen[i] / scale, 0.0, 1.0))
-        instances.append(Instance(NAMES[int(classes[i])], round(float(confidence[i]) * 100, 3),
-                                  (x1, y1, x2 - x1, y2 - y1)))
-    return instances
+    kept = _nms(chosen, confidence, classes)[:MAX_INSTANCES]
+    return [Instance(NAMES[int(classes[i])], round(float(confidence[i]) * 100, 3), box)
+            for i, box in zip(kept, on_photo(chosen[kept], image.width, image.height, r),
+                              strict=True)]

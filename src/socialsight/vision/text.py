@@ -11,7 +11,6 @@ to download one; its model settings are left as shipped for the same reason.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from socialsight.models import runtime
+from socialsight.models.base import Model, OnnxModel
 
 MODELS = ("ppocr-det.onnx", "ppocr-rec.onnx", "ppocr-cls.onnx")
 # The detector sees the photo scaled so that its short side is at least
@@ -35,12 +35,6 @@ MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 GLANCE_SIDE = 320
 GLANCE_THRESHOLD = 0.3
 GLANCE_PIXELS = 64
-
-_lock = threading.Lock()
-# rapidocr's pipeline is not documented as thread-safe: one reading at a time per process
-# (the AWS API serves requests from threads; enrich's workers are processes).
-_reading = threading.Lock()
-_engines: dict[int, Any] = {}
 
 
 @dataclass
@@ -63,27 +57,43 @@ class TextDetection:
                              "polygon": [{"x": x, "y": y} for x, y in self.polygon]}}
 
 
-def _engine(threads: int) -> Any:
-    with _lock:
-        if threads not in _engines:
-            for name in MODELS:
-                runtime.model_path(name)  # refuse a missing or altered file up front
-            from rapidocr import RapidOCR
+class Reader(Model[np.ndarray, Any]):
+    """PP-OCR through rapidocr's pipeline: each photo's reading (BGR pixels in,
+    rapidocr's result out). The pipeline is not documented as thread-safe, so the
+    registry says so and readings take turns within a process (the AWS API serves
+    requests from threads; enrich's workers are processes)."""
 
-            _engines[threads] = RapidOCR(params={
-                "Global.return_word_box": True, "Global.log_level": "error",
-                # Photos arrive scaled (see _for_detection); rapidocr keeps them as they
-                # are, rounded to multiples of 32.
-                "Det.limit_type": "max", "Det.limit_side_len": 4096,
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                # Reading stays on the CPU, GPU or not: its detector and recogniser see a
-                # new input shape for every photo and line, which on a GPU costs more
-                # than it saves (measured: 1.0 s a photo on an H100 against 0.44 s).
-                "EngineConfig.onnxruntime.use_cuda": False,
-            })
-            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        return _engines[threads]
+    name = "text"
+
+    def _load(self) -> Any:
+        for file in self.spec.files:
+            runtime.model_path(file.name)  # refuse a missing or altered file up front
+        from rapidocr import RapidOCR
+
+        engine = RapidOCR(params={
+            "Global.return_word_box": True, "Global.log_level": "error",
+            # Photos arrive scaled (see _for_detection); rapidocr keeps them as they
+            # are, rounded to multiples of 32.
+            "Det.limit_type": "max", "Det.limit_side_len": 4096,
+            "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # Reading stays on the CPU, GPU or not: its detector and recogniser see a
+            # new input shape for every photo and line, which on a GPU costs more
+            # than it saves (measured: 1.0 s a photo on an H100 against 0.44 s).
+            "EngineConfig.onnxruntime.use_cuda": False,
+        })
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        return engine
+
+    def _predict(self, loaded: Any, batch: list[np.ndarray]) -> list[Any]:
+        return [loaded(pixels) for pixels in batch]
+
+
+class Glance(OnnxModel):
+    """PP-OCR's detector alone: each photo's text probability map (see :func:`likely_text`)."""
+
+    name = "text_glance"
+    file = MODELS[0]
 
 
 def _relative(points: Any, width: int, height: int) -> list[tuple[float, float]]:
@@ -120,8 +130,7 @@ def likely_text(image: Image.Image, threads: int = 1) -> bool:
         canvas = np.full((1, 3, GLANCE_SIDE, GLANCE_SIDE), -1.0, dtype=batch.dtype)  # black
         canvas[:, :, :height, :width] = batch
         batch = canvas
-    session = runtime.session("ppocr-det.onnx", threads)
-    prob = session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(batch)})[0]
+    [[prob]] = Glance(threads).predict([np.ascontiguousarray(batch)])
     return int((prob > GLANCE_THRESHOLD).sum()) >= GLANCE_PIXELS
 
 
@@ -130,9 +139,7 @@ def detect_text(image: Image.Image, min_confidence: float = 50.0,
     """LINE detections in reading order, then the WORDs of each line."""
     rgb = _for_detection(image.convert("RGB"))
     width, height = rgb.size
-    engine = _engine(threads)
-    with _reading:
-        result = engine(np.asarray(rgb)[:, :, ::-1])  # rapidocr takes BGR arrays
+    [result] = Reader(threads).predict([np.asarray(rgb)[:, :, ::-1]])  # rapidocr takes BGR
     if not result.txts:
         return []
     words_of_lines = getattr(result, "word_results", None) or [()] * len(result.txts)
