@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from socialsight.config import load_settings
 from socialsight.demo import QUERIES, run_demo
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine, seed_queries
 
 
+@pytest.mark.slow
 def test_the_demo_shows_results_from_every_analysis(tmp_path, monkeypatch):
     monkeypatch.setenv("SOCIALSIGHT_ENRICH_WORKERS", "1")
     settings = load_settings(lake=str(tmp_path / "demo-lake"))

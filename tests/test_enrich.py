@@ -229,6 +229,7 @@ def test_every_broken_photo_is_an_error_row_and_the_run_goes_on(
     errors = Lake(str(tmp_path / "lake")).read("errors").to_pylist()
     assert sorted(e["post_id"] for e in errors) == [1, 2, 3, 4, 5, 7, 8, 9, 10]
     assert {e["stage"] for e in errors} == {"fetch", "decode"}
+    assert {e["error_class"] for e in errors if e["stage"] == "decode"} == {"MediaError"}
     transient = {e["post_id"] for e in errors if e["transient"]}
     assert transient == {5, 10}
     listed = cli("errors")
@@ -328,8 +329,9 @@ def test_a_dead_analysis_process_costs_no_photo():
     analyser = Analyser(VisionSettings(), 50_000_000, workers=2)
     try:
         assert not next(analyser.map([coffee])).errors  # the workers are up
-        assert analyser._pool is not None
-        for pid in list(analyser._pool._processes):  # as the OOM killer would
+        pids = analyser.worker_pids()
+        assert pids
+        for pid in pids:  # as the OOM killer would
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.5)
         results = list(analyser.map([coffee, coffee]))
@@ -395,16 +397,18 @@ def test_a_failed_text_analysis_is_an_error_row_that_retry_fixes(
     package, file, _ = runtime.PACKAGE_FILES["vader_lexicon.txt"]
     with monkeypatch.context() as damaged:
         damaged.setitem(runtime.PACKAGE_FILES, "vader_lexicon.txt", (package, file, "0" * 64))
-        sentiment._analyzer.cache_clear()
+        sentiment.Vader.reset()
         result = cli("enrich")
     assert result.exit_code == 0, result.output
     assert "2 posts could not be fully analysed" in result.output
     lake = Lake(str(tmp_path / "lake"))
     rows = lake.read("tweet_sentiments").to_pylist()
     assert len(rows) == 2 and all(r["skipped"].startswith("error: ConfigError") for r in rows)
-    assert {e["stage"] for e in lake.read("errors").to_pylist()} == {"analyse-text"}
+    errors = lake.read("errors").to_pylist()
+    assert {e["stage"] for e in errors} == {"analyse-text"}
+    assert {e["error_class"] for e in errors} == {"ConfigError"}  # the class raised
 
-    sentiment._analyzer.cache_clear()  # repaired
+    sentiment.Vader.reset()  # repaired
     assert cli("retry").exit_code == 0
     rows = {r["tweetid"]: r for r in Lake(str(tmp_path / "lake")).read("tweet_sentiments")
             .to_pylist()}

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from socialsight.collect import Collector
 from socialsight.config import CollectSettings
@@ -103,6 +104,7 @@ def test_run_needs_a_source_and_explains_the_spellings(cli):
     assert bad.exit_code == 1 and "bluesky:#kindle" in bad.output
 
 
+@pytest.mark.slow
 def test_run_survives_kill_9_with_nothing_lost_or_doubled(tmp_path):
     feed = tmp_path / "feed.jsonl"
     lake_dir = tmp_path / "lake"
@@ -143,6 +145,7 @@ def test_run_survives_kill_9_with_nothing_lost_or_doubled(tmp_path):
     assert sorted(sentiment_ids.column("tweetid").to_pylist()) == list(range(1, 601))
 
 
+@pytest.mark.slow
 def test_run_collects_from_a_jetstream_and_resumes_without_doubling(tmp_path):
     import threading
 

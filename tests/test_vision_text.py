@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from socialsight.vision.text import detect_text
 from tests.test_vision_labels import package_photo
 
@@ -45,6 +47,7 @@ def test_the_quick_look_for_text_finds_the_page_and_passes_over_a_cat_and_a_crow
         assert not likely_text(package_photo(photo)), photo
 
 
+@pytest.mark.slow
 def test_readings_from_many_threads_at_once_are_each_right():
     # The AWS API answers DetectText from a thread pool: one engine, many callers.
     from concurrent.futures import ThreadPoolExecutor

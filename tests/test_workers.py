@@ -145,19 +145,18 @@ def test_workers_outlive_the_thread_that_started_them():
     from socialsight.config import VisionSettings
     from socialsight.scale.local import Analyser
 
-    analyser = Analyser(VisionSettings(), 1_000, workers=2)
-    assert analyser._pool is not None
-    pool = analyser._pool
+    analyser = Analyser(VisionSettings(batch_size=1), 1_000, workers=2)  # a batch a worker
+    not_a_photo = b"not a photo"  # a decode error: the workers start, no model loads
     try:
-        starter = threading.Thread(target=lambda: [
-            f.result() for f in [pool.submit(time.sleep, 0.3) for _ in range(2)]])
+        assert analyser.worker_pids() == set()  # they start with the first batches
+        starter = threading.Thread(target=lambda: list(analyser.map([not_a_photo] * 2)))
         starter.start()
         starter.join()
-        pids = set(pool._processes)
+        pids = analyser.worker_pids()
         assert len(pids) == 2
         time.sleep(1.5)  # the signal has come and the parent watch has looked
         assert all(alive(pid) for pid in pids)
-        assert pool.submit(os.getpid).result(timeout=30) in pids
-        assert set(pool._processes) == pids
+        assert [r.errors[0][0] for r in analyser.map([not_a_photo])] == ["decode"]
+        assert analyser.worker_pids() == pids  # the same workers did it
     finally:
         analyser.close()

@@ -65,6 +65,18 @@ def _settings(settings: Settings | None, lake: str | Path | None) -> Settings:
     return settings if lake is None else settings.model_copy(update={"lake": str(lake)})
 
 
+def existing_lake(lake: str | Path | Lake) -> Lake:
+    """The lake at a path or URL; a LakeError when there is none there (a mistyped path
+    is not an empty lake). The one check, for the command and for :func:`open_lake`."""
+    from socialsight.lake.store import Lake
+
+    if not isinstance(lake, Lake):
+        lake = Lake(str(lake))
+    if not lake.fs.exists(lake.root):
+        raise LakeError(f"no lake at {lake.url}; create one with `socialsight import FILE`")
+    return lake
+
+
 def open_lake(path_or_url: str | Path | None = None,
               settings: Settings | None = None) -> LakeHandle:
     """The lake at ``path_or_url`` (default: the ``lake`` setting), to query and enrol into.
@@ -122,9 +134,7 @@ class LakeHandle:
         from socialsight.query.engine import Engine
 
         if self._engine is None:
-            if not self.lake.fs.exists(self.lake.root):
-                raise LakeError(f"no lake at {self.lake.url}; create one with "
-                                "`socialsight import FILE`")
+            existing_lake(self.lake)
             self._engine = Engine(self.lake, self.settings.query.timeout_seconds,
                                   self.settings.query)
         return self._engine

@@ -81,17 +81,6 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _existing_lake(url: str) -> Any:
-    """The lake at ``url``; a one-line error when there is none (a mistyped --lake)."""
-    from socialsight.errors import LakeError
-    from socialsight.lake.store import Lake
-
-    store = Lake(url)
-    if not store.fs.exists(store.root):
-        raise LakeError(f"no lake at {store.url}; create one with `socialsight import FILE`")
-    return store
-
-
 def _version(value: bool) -> None:
     if value:
         console.print(f"socialsight {__version__}")
@@ -180,12 +169,13 @@ def errors(
     ] = False,
 ) -> None:
     """List what could not be read or analysed: where, and why."""
+    from socialsight.api import existing_lake
     from socialsight.lake.errors import unresolved
 
     if stage is not None and stage not in ERROR_STAGES:
         raise _fail(f"no stage {stage!r}: choose one of {', '.join(ERROR_STAGES)}", 2)
     settings = load_settings(config, lake=lake)
-    store = _existing_lake(settings.lake)
+    store = existing_lake(settings.lake)
     rows = unresolved(store, stage=None if stage is None else Stage(stage),
                       include_resolved=show_all)
     if rows.num_rows == 0:
@@ -577,10 +567,11 @@ def people_add(
 @people_app.command("list")
 def people_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
     """List the enrolled people."""
+    from socialsight.api import existing_lake
     from socialsight.people import Gallery
 
     settings = load_settings(config, lake=lake)
-    people = Gallery.load(_existing_lake(settings.lake)).people()
+    people = Gallery.load(existing_lake(settings.lake)).people()
     if not people:
         console.print("no one is enrolled: add someone with `socialsight people add NAME PHOTO`")
         return

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import ImageOps
 
 from socialsight.config import load_settings
@@ -54,6 +55,7 @@ def table(lake: Path, name: str, key: tuple[str, ...]) -> dict[tuple[Any, ...], 
     return by_key
 
 
+@pytest.mark.slow
 def test_the_seed_lambda_on_socialsight_writes_the_tables_enrich_writes(
         cli, tmp_path, photos, enrich_env):  # noqa: F811
     posts = write_jsonl(tmp_path / "posts.jsonl", [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from socialsight.explore.buzz import FIRST_LINE
 
 AMAZON_POST = "9000000000000011"
@@ -75,6 +77,7 @@ def test_bad_filters_are_a_clear_400(client: Any) -> None:
     assert answer.status_code == 400 and "end must be a date" in answer.json()["error"]
 
 
+@pytest.mark.slow
 def test_buzz_charts_render_and_a_hashtag_bar_filters(page: Any) -> None:
     page.goto("/buzz")
     page.wait_for_selector("#top-domains[data-rendered='true'] .main-svg")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def test_overview_counts_posts_and_photos_of_the_demo(client: Any) -> None:
     data = client.get("/api/overview").json()
@@ -39,6 +41,7 @@ def test_bad_filters_get_a_clear_message(client: Any) -> None:
     assert page.status_code == 400 and "unknown platform" in page.text
 
 
+@pytest.mark.slow
 def test_overview_page_draws_its_charts(page: Any) -> None:
     page.goto("/")
     for chart in ("posts-over-time", "photos-over-time", "platform-share"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def test_sentiment_of_the_demo(client: Any) -> None:
     data = client.get("/api/sentiment").json()
@@ -55,6 +57,7 @@ def test_bad_filters_are_a_clear_400(client: Any) -> None:
     assert answer.status_code == 400 and "longer than 200" in answer.json()["error"]
 
 
+@pytest.mark.slow
 def test_sentiment_charts_render(page: Any) -> None:
     page.goto("/sentiment")
     for chart in ("sentiment-over-time", "sentiment-split", "entities-person",

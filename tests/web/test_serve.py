@@ -62,6 +62,7 @@ def refused(*args: str, env: dict[str, str] | None = None) -> str:
     return run.stderr
 
 
+@pytest.mark.slow
 def test_serve_prints_its_address_and_serves_the_lake(demo_lake: Lake) -> None:
     with serving("--lake", demo_lake.url, "--port", "0") as (url, _):
         assert re.fullmatch(r"http://localhost:\d+/", url)
@@ -69,6 +70,7 @@ def test_serve_prints_its_address_and_serves_the_lake(demo_lake: Lake) -> None:
         assert answer.json()["totals"]["posts"] == 26
 
 
+@pytest.mark.slow
 def test_serve_without_a_lake_answers_the_aws_api_and_names_the_command(
         tmp_path: Path) -> None:
     nowhere = tmp_path / "nowhere"
@@ -84,6 +86,7 @@ def test_serve_without_a_lake_answers_the_aws_api_and_names_the_command(
         assert api.status_code == 503 and "socialsight import FILE" in api.json()["error"]
 
 
+@pytest.mark.slow
 def test_serve_says_when_the_port_is_taken(demo_lake: Lake) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -93,12 +96,14 @@ def test_serve_says_when_the_port_is_taken(demo_lake: Lake) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in said and "--port" in said
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("port", ["99999", "-1"])
 def test_a_port_that_does_not_exist_is_a_one_line_error(tmp_path: Path, port: str) -> None:
     said = refused("--lake", str(tmp_path), "--port", port)
     assert f"port {port} does not exist" in said and "--port" in said
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("host", "printed"), [("127.0.0.2", "http://127.0.0.2:"),
                                                ("::1", "http://[::1]:")])
 def test_serve_on_another_loopback_address_answers_at_the_url_it_prints(
@@ -114,6 +119,7 @@ def test_serve_on_another_loopback_address_answers_at_the_url_it_prints(
                          timeout=30).status_code == 421
 
 
+@pytest.mark.slow
 def test_an_empty_token_in_the_environment_means_no_token(demo_lake: Lake) -> None:
     env = clean_env(SOCIALSIGHT_SERVE_TOKEN="")
     with serving("--lake", demo_lake.url, "--port", "0", env=env) as (url, _):

@@ -164,6 +164,13 @@ class Analyser:
                 out += [Failure.of(exc)] * len(share)
         return out
 
+    def worker_pids(self) -> set[int]:
+        """The process ids of the worker processes up now (none with 1 worker: the
+        analyses run in this process). Workers start as the first batches come."""
+        if self._pool is None:
+            return set()
+        return set(self._pool._processes or ())  # the one place that looks inside the pool
+
     def _restart(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
