@@ -208,6 +208,7 @@ def long_text(size: int, seed: int = 0) -> str:
     return "".join(out)[:size].rstrip()
 
 
+@pytest.mark.slow
 def test_a_long_text_is_read_whole_with_offsets_into_it(comprehend: Any) -> None:
     text = long_text(60_000) + " " + PEOPLE
     found = call(comprehend, "DetectEntities", Text=text, LanguageCode="en")["Entities"]

@@ -273,6 +273,7 @@ print("peak MiB", peak >> 10)
 '''
 
 
+@pytest.mark.slow
 def test_bodies_at_the_size_limits_stay_in_bounded_memory(tmp_path: Path) -> None:
     """Millions of JSON objects, deep nesting, escapes and the longest texts of odd
     unicode at the services' limits: answered, in a process whose address space is

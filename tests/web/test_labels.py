@@ -96,6 +96,7 @@ def test_a_long_label_name_is_an_error_page(client: Any) -> None:
     assert answer.status_code == 400 and "at most 100 characters" in answer.text
 
 
+@pytest.mark.slow
 def test_a_click_on_a_label_bar_opens_its_photos(page: Any) -> None:
     page.goto("/labels?end=2024-07-02")
     page.wait_for_selector("#top-labels[data-rendered='true'] .main-svg")
