@@ -17,6 +17,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -28,6 +29,7 @@ from socialsight import __version__
 from socialsight.config import load_settings
 from socialsight.errors import ConfigError, SocialsightError
 from socialsight.lake.stages import Stage
+from socialsight.progress import Kind
 
 console = Console()
 err_console = Console(stderr=True)
@@ -124,19 +126,15 @@ def import_(
     or files that overlap, never duplicates a post. Unreadable records become rows
     of the errors table (see `socialsight errors`) and the import goes on.
     """
-    from socialsight.ingest import files_to_import, import_files, total_bytes
+    from socialsight.ingest import files_to_import, import_files
     from socialsight.lake.store import Lake
 
     settings = load_settings(config, lake=lake)
     files = files_to_import(files)  # before the lake exists: a typo creates nothing
     store = Lake(settings.lake)
-    size = total_bytes(files)
-    columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("import", total=size or None)
-        summary = import_files(store, files, batch_size or settings.ingest.batch_size,
-                               on_bytes=lambda n: bar.advance(task, n))
+    with _Bars({"bytes": "importing"}, BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn()) as bars:
+        summary = import_files(store, files, batch_size or settings.ingest.batch_size, bars)
     table = Table(title=f"Imported into {store.url}", show_header=False)
     for label, value in (
         ("files", summary.files), ("posts written", summary.written),
@@ -297,10 +295,36 @@ def analyze(
         raise typer.Exit(1)
 
 
-def _photo_progress(total: int, verb: str) -> Progress:
-    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("photos"),
-               _RateColumn(), TimeRemainingColumn())
-    return Progress(*columns, console=err_console, transient=True, disable=not total)
+class _Bars:
+    """The CLI's one :class:`socialsight.progress.Progress`: a transient Rich display on
+    stderr with a bar for each kind of work in ``labels`` (its label first, then
+    ``columns``); a kind started with a total of 0 shows no bar, other kinds none."""
+
+    def __init__(self, labels: dict[Kind, str], *columns: ProgressColumn) -> None:
+        self.labels = labels
+        self.display = Progress(TextColumn("{task.description}"), *columns,
+                                console=err_console, transient=True)
+        self.tasks: dict[Kind, TaskID] = {}
+
+    def __enter__(self) -> _Bars:
+        self.display.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.display.stop()
+
+    def start(self, kind: Kind, total: int | None) -> None:
+        if kind in self.labels:
+            self.tasks[kind] = self.display.add_task(self.labels[kind], total=total,
+                                                     visible=total != 0)
+
+    def advance(self, kind: Kind, n: int = 1) -> None:
+        if kind in self.tasks:
+            self.display.advance(self.tasks[kind], n)
+
+
+def _rematch_bars() -> _Bars:
+    return _Bars({"files": "rematching"}, BarColumn(), MofNCompleteColumn(), TextColumn("files"))
 
 
 class _RateColumn(ProgressColumn):
@@ -383,15 +407,9 @@ def enrich(
         Enricher(store, settings).run(plan)  # marks the files done
         return
     started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               _RateColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        posts = bar.add_task("reading posts", total=plan.total_posts,
-                             visible=bool(plan.total_posts))
-        photos = bar.add_task("analysing photos", total=plan.total, visible=bool(plan.total))
-        enricher = Enricher(store, settings, lambda n: bar.advance(photos, n))
-        enricher.on_posts = lambda n: bar.advance(posts, n)
-        summary = enricher.run(plan)
+    with _Bars({"posts": "reading posts", "photos": "analysing photos"}, BarColumn(),
+               MofNCompleteColumn(), _RateColumn(), TimeRemainingColumn()) as bars:
+        summary = Enricher(store, settings, bars).run(plan)
     _enrich_report(f"Enriched {store.url}", summary, time.perf_counter() - started)
 
 
@@ -487,9 +505,9 @@ def retry(
         console.print("nothing to retry: no photo or post has an error")
         return
     started = time.perf_counter()
-    with _photo_progress(total, "retrying") as bar:
-        task = bar.add_task("retry", total=total)
-        summary = Enricher(store, settings, lambda n: bar.advance(task, n)).retry()
+    with _Bars({"photos": "retrying"}, BarColumn(), MofNCompleteColumn(), TextColumn("photos"),
+               _RateColumn(), TimeRemainingColumn()) as bars:
+        summary = Enricher(store, settings, bars).retry()
     _enrich_report(f"Retried in {store.url}", summary, time.perf_counter() - started)
 
 
@@ -594,12 +612,8 @@ def people_remove(
 
     settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
-    files = len(store.files("media_rekognition"))
-    with Progress(TextColumn("rematching"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("files"), console=err_console, transient=True,
-                  disable=not files) as bar:
-        task = bar.add_task("rematch", total=files)
-        removed, changed = forget(store, who, lambda n: bar.advance(task, n))
+    with _rematch_bars() as bars:
+        removed, changed = forget(store, who, bars)
     if not removed:
         raise _fail(f"no enrolled person is called {who!r} (see `socialsight people list`)")
     console.print(f"removed {who} ({removed} enrolled face{'s' if removed != 1 else ''}); "
@@ -619,11 +633,8 @@ def people_rematch(lake: LakeOption = None, config: ConfigOption = None) -> None
     settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
     files = len(store.files("media_rekognition"))
-    with Progress(TextColumn("rematching"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("files"), console=err_console, transient=True,
-                  disable=not files) as bar:
-        task = bar.add_task("rematch", total=files)
-        changed_files, changed_rows = rematch(store, lambda n: bar.advance(task, n))
+    with _rematch_bars() as bars:
+        changed_files, changed_rows = rematch(store, bars)
     console.print(f"{changed_rows:,} photos changed in {changed_files:,} of {files:,} files")
 
 

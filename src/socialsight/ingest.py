@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from queue import Full, Queue
@@ -27,6 +27,7 @@ from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
 from socialsight.posts.detect import convert, not_an_object
 from socialsight.posts.v1_bulk import BulkConverter
+from socialsight.progress import NO_PROGRESS, Progress
 from socialsight.sources.files import STDIN, Block, Record, input_files, read_records
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,10 @@ class Importer:
     """Reads files into a lake; one instance per import run."""
 
     def __init__(self, lake: Lake, batch_size: int = 50_000,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 progress: Progress = NO_PROGRESS) -> None:
         self.lake = lake
         self.batch_size = batch_size
-        self.on_bytes = on_bytes
+        self.progress = progress  # "bytes" of the files read
         self.writer = PostWriter(lake)
         self.summary = ImportSummary()
         self._bulk: BulkConverter | None = None
@@ -134,6 +135,8 @@ class Importer:
         self._not_posts: dict[str, NotPosts] = {}  # of the file being read, by shape
 
     def run(self, paths: Iterable[str]) -> ImportSummary:
+        paths = list(paths)
+        self.progress.start("bytes", total_bytes(paths) or None)
         try:
             with self.lake.lock():
                 for path in paths:
@@ -149,7 +152,7 @@ class Importer:
     def import_file(self, path: str) -> None:
         self.summary.files += 1
         try:
-            read = grouped(read_records(path, self.on_bytes, blocks=True))
+            read = grouped(read_records(path, self.progress, blocks=True))
             for group in prefetched(read):
                 for item in group:
                     if isinstance(item, Block):
@@ -315,6 +318,7 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 
 def import_files(lake: Lake, paths: Iterable[str], batch_size: int = 50_000,
-                 on_bytes: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import every file in ``paths`` into ``lake``; see ImportSummary for the counts."""
-    return Importer(lake, batch_size, on_bytes).run(paths)
+                 progress: Progress = NO_PROGRESS) -> ImportSummary:
+    """Import every file in ``paths`` into ``lake``; see ImportSummary for the counts.
+    ``progress`` hears the "bytes" read, out of the files' sizes."""
+    return Importer(lake, batch_size, progress).run(paths)

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from socialsight.errors import InputError, LakeBusyError, LakeError
 from socialsight.lake import state
 from socialsight.lake.store import Lake
+from socialsight.progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
 
@@ -275,29 +276,33 @@ def enrol(lake: Lake, name: str, photos: Sequence[str], urls: Sequence[str],
 
 
 def forget(lake: Lake, who: str,
-           on_file: Callable[[int], None] | None = None) -> tuple[int, int]:
+           progress: Progress = NO_PROGRESS) -> tuple[int, int]:
     """Forget a person (by name or id) and match every stored face again, under the
-    lake's writer lock; returns (enrolled faces removed, photos changed)."""
+    lake's writer lock; returns (enrolled faces removed, photos changed). ``progress``:
+    as for :func:`rematch`."""
     with writing(lake):
         gallery = Gallery.load(lake)
         removed = gallery.remove(who)
         if not removed:
             return 0, 0
         gallery.save(lake, lock=False)
-        return removed, rematch(lake, on_file, lock=False)[1]
+        return removed, rematch(lake, progress, lock=False)[1]
 
 
 # --- applying the gallery to past photos -------------------------------------------------
 
 
-def rematch(lake: Lake, on_file: Callable[[int], None] | None = None,
+def rematch(lake: Lake, progress: Progress = NO_PROGRESS,
             lock: bool = True) -> tuple[int, int]:
     """Match every stored face against the gallery again; returns (files, rows) changed.
-    ``lock``: take the lake's writer lock (off when the caller holds it)."""
+    ``progress`` hears the ``media_rekognition`` "files" done; ``lock``: take the lake's
+    writer lock (off when the caller holds it)."""
     files_changed = rows_changed = 0
     with writing(lake) if lock else contextlib.nullcontext():
         gallery = Gallery.load(lake)
-        for path in lake.files("media_rekognition"):
+        paths = lake.files("media_rekognition")
+        progress.start("files", len(paths))
+        for path in paths:
             table = lake.read_file(path)
             labels = table.column("image_labels").to_pylist()
             embeddings = table.column("face_embeddings").to_pylist()
@@ -315,6 +320,5 @@ def rematch(lake: Lake, on_file: Callable[[int], None] | None = None,
                 lake.rewrite(path, table.set_column(index, "image_labels", column))
                 files_changed += 1
                 rows_changed += changed
-            if on_file is not None:
-                on_file(1)
+            progress.advance("files")
     return files_changed, rows_changed

@@ -25,25 +25,25 @@ A photo that cannot be fetched, decoded or analysed still gets its row — with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from socialsight.analysis import analyse_bytes, analyse_many, analyse_posts
 from socialsight.config import Settings
 from socialsight.enrich.plan import Plan
 from socialsight.enrich.runner import Enricher, EnrichSummary
 from socialsight.lake.store import Lake
+from socialsight.progress import NO_PROGRESS, Progress
 
 __all__ = ["EnrichSummary", "Enricher", "Plan", "analyse_bytes", "analyse_many",
            "analyse_posts", "enrich", "retry"]
 
 
 def enrich(lake: Lake, settings: Settings,
-           on_photos: Callable[[int], None] | None = None) -> EnrichSummary:
-    """Analyse every photo of ``lake`` not analysed yet; see EnrichSummary for the counts."""
-    return Enricher(lake, settings, on_photos).run()
+           progress: Progress = NO_PROGRESS) -> EnrichSummary:
+    """Analyse every photo of ``lake`` not analysed yet; see EnrichSummary for the counts.
+    ``progress`` hears the "posts" read and the "photos" analysed."""
+    return Enricher(lake, settings, progress).run()
 
 
 def retry(lake: Lake, settings: Settings,
-          on_photos: Callable[[int], None] | None = None) -> EnrichSummary:
+          progress: Progress = NO_PROGRESS) -> EnrichSummary:
     """Analyse again the photos whose fetch, decode or analysis failed."""
-    return Enricher(lake, settings, on_photos).retry()
+    return Enricher(lake, settings, progress).retry()

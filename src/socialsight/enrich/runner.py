@@ -39,6 +39,7 @@ from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION
 from socialsight.lake.store import Lake
 from socialsight.media.fetch import Failure, Fetcher, Photo
 from socialsight.media.store import PhotoStore
+from socialsight.progress import NO_PROGRESS, Progress
 from socialsight.scale.base import Executor, make_executor
 
 log = logging.getLogger(__name__)
@@ -77,19 +78,18 @@ class Enricher:
     """Analyses photos into one lake; one instance per run."""
 
     def __init__(self, lake: Lake, settings: Settings,
-                 on_photos: Callable[[int], None] | None = None,
+                 progress: Progress = NO_PROGRESS,
                  keep_workers: bool = False) -> None:
         self.lake, self.settings = lake, settings
         self.keep_workers = keep_workers  # for repeated runs: close() ends the workers
         self.stop = threading.Event()  # set it to end a run after the batch in hand
-        self.on_photos = on_photos
+        self.progress = progress  # "posts" read, "photos" analysed
         self.store = PhotoStore(lake)
         self.cache = AnalysisCache(lake, pack_version(settings.vision))
         self.summary = EnrichSummary()
         self._gallery: Any = None
         self._pending_errors: list[ErrorRow] = []
         self._pool_analyser: Executor | None = None
-        self.on_posts: Callable[[int], None] | None = None
         self._errors = ErrorLog(lake)
 
     def run(self, plan: Plan | None = None, lock: bool = True) -> EnrichSummary:
@@ -98,6 +98,8 @@ class Enricher:
         (off when the caller holds it)."""
         with self.lake.lock() if lock else contextlib.nullcontext():
             plan = plan or Plan(self.lake)
+            self.progress.start("posts", plan.total_posts)
+            self.progress.start("photos", plan.total)
             step = self.settings.enrich.batch_posts
             batches = [(path, refs[i:i + self.batch_size])
                        for path, refs in plan.files
@@ -139,8 +141,7 @@ class Enricher:
         self._pending_errors += errors
         self.summary.posts += posts
         self.summary.posts_failed += len(errors)
-        if self.on_posts is not None:
-            self.on_posts(posts)
+        self.progress.advance("posts", posts)
         return {**tables, "errors": self._error_table()}
 
     @property
@@ -223,8 +224,7 @@ class Enricher:
             row, errs = photo_row(ref, by_url[ref.url], sha, found, self._celebrities(found))
             rows.append(row)
             errors += errs
-        if self.on_photos is not None:
-            self.on_photos(len(refs))
+        self.progress.advance("photos", len(refs))
         self.summary.photos += len(rows)
         self.summary.failed += sum(1 for r in rows if r["analysis_errors"])
         return pa.Table.from_pylist(rows, schema=MEDIA_ROWS), errors
@@ -290,6 +290,7 @@ class Enricher:
             batches = [(path, refs[i:i + self.batch_size])
                        for path, _, _, _, refs in jobs
                        for i in range(0, len(refs), self.batch_size)]
+            self.progress.start("photos", sum(len(refs) for *_, refs in jobs))
             try:
                 resolved = self._retry_posts()
                 results = iter(self._run_batches(batches))

@@ -26,6 +26,8 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
+from socialsight.progress import NO_PROGRESS, Progress
+
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 BLOCK_BYTES = 64 * 1024 * 1024
@@ -166,7 +168,7 @@ class Block:
         return _decode(self.source, self.numbers[index].as_py(), text)
 
 
-def read_records(path: str, on_bytes: Callable[[int], None] | None = None,
+def read_records(path: str, progress: Progress = NO_PROGRESS,
                  blocks: bool = False) -> Iterator[Record | Block]:
     """Every record of one file (``-``: stdin), in order, decode errors as error records.
 
@@ -178,13 +180,12 @@ def read_records(path: str, on_bytes: Callable[[int], None] | None = None,
 
     def advance() -> None:
         nonlocal last
-        if on_bytes is not None:
-            try:
-                now = handle.tell()
-            except (OSError, ValueError):
-                return
-            on_bytes(now - last)
-            last = now
+        try:
+            now = handle.tell()
+        except (OSError, ValueError):
+            return
+        progress.advance("bytes", now - last)
+        last = now
 
     with handle, stream:
         try:
