@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from socialsight.aws import comprehend
 from socialsight.aws.core import AwsContext, AwsError
 from socialsight.config import load_settings
-from socialsight.errors import ConfigError
+from socialsight.errors import ConfigError, InputError, LakeBusyError, MediaError, NotFoundError
 from socialsight.lake.store import Lake
 from socialsight.web.app import create_app
 from tests.aws.conftest import ACCESS_KEY, SECRET_KEY, boto_client, start_server
@@ -139,6 +139,30 @@ def test_a_failing_operation_answers_500_without_its_traceback(
     assert "secret detail" not in str(excinfo.value)
     assert "Traceback" not in str(excinfo.value.response)
     assert any("secret detail" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+    monkeypatch.undo()
+    still_answers(aws_server)
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (NotFoundError("no photo with that id"), "ResourceNotFoundException"),
+    (LakeBusyError("another socialsight process is writing to the lake"),
+     "ThrottlingException"),
+    (MediaError("not a photo"), "InvalidImageFormatException"),
+    (InputError("a bad value"), "InvalidParameterException"),
+])
+def test_socialsight_errors_answer_as_aws_names_them(
+        aws_server: str, monkeypatch: pytest.MonkeyPatch, error: Exception,
+        code: str) -> None:
+    """One table (aws.protocol.AWS_ERRORS) maps the exception tree onto AWS's names."""
+    def failing(params: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+        raise error
+
+    monkeypatch.setitem(comprehend.OPERATIONS, "DetectSentiment", failing)
+    client = boto_client("comprehend", aws_server)
+    with pytest.raises(ClientError) as excinfo:
+        client.detect_sentiment(Text=POST, LanguageCode="en")
+    assert code_of(excinfo) == (code, 400)
+    assert excinfo.value.response["Error"]["Message"] == str(error)
     monkeypatch.undo()
     still_answers(aws_server)
 

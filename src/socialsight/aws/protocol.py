@@ -38,6 +38,14 @@ from fastapi.responses import Response
 
 from socialsight.aws import comprehend, rekognition, sigv4
 from socialsight.aws.core import AwsContext, AwsError, Operation
+from socialsight.errors import (
+    InputError,
+    LakeBusyError,
+    MediaError,
+    NotFoundError,
+    SocialsightError,
+    TransientError,
+)
 from socialsight.net import is_loopback
 
 log = logging.getLogger(__name__)
@@ -112,10 +120,36 @@ async def _handle(request: Request, ctx: AwsContext, loopback: bool,
         return orjson.dumps(result, option=orjson.OPT_SERIALIZE_NUMPY)
     except AwsError:
         raise
+    except SocialsightError as exc:
+        known = aws_error_of(exc)
+        if known is None:
+            log.exception("AWS operation %s failed", target)
+            raise AwsError(service.internal, "An internal error occurred; the server's log "
+                           "has the details.", 500) from None
+        raise known from None
     except Exception:
         log.exception("AWS operation %s failed", target)
         raise AwsError(service.internal, "An internal error occurred; the server's log "
                        "has the details.", 500) from None
+
+
+# socialsight's own errors as AWS answers them, most specific class first: the one place
+# where the exception tree (errors.py) meets AWS's error names.
+AWS_ERRORS: tuple[tuple[type[SocialsightError], str, int], ...] = (
+    (NotFoundError, "ResourceNotFoundException", 400),
+    (LakeBusyError, "ThrottlingException", 400),
+    (MediaError, "InvalidImageFormatException", 400),
+    (InputError, "InvalidParameterException", 400),
+    (TransientError, "ThrottlingException", 400),
+)
+
+
+def aws_error_of(exc: SocialsightError) -> AwsError | None:
+    """The AWS error for one of socialsight's own, or None (then it is an internal error)."""
+    for kind, code, status in AWS_ERRORS:
+        if isinstance(exc, kind):
+            return AwsError(code, str(exc), status)
+    return None
 
 
 async def read_body(request: Request, service: Service | None) -> bytes:
