@@ -71,6 +71,18 @@ def test_a_video_and_a_gif_are_not_photos_and_no_photo_is_left_waiting(
     assert (after["photos"], after["photos_analysed"], after["photos_waiting"]) == (1, 1, 0)
     assert PhotoHandler.hits.get("chelsea.png") is None  # the video's still is not fetched
 
+    # SQL sees the same photos, keyed as media_rekognition keys them.
+    engine = Engine(Lake(str(lake)))
+    try:
+        photo_rows = engine.execute(
+            "SELECT tweetid, mediaid, type FROM tweet_photos").table.to_pylist()
+        analysed = engine.execute(
+            "SELECT tweetid, mediaid FROM media_rekognition").table.to_pylist()
+    finally:
+        engine.close()
+    assert [(r["tweetid"], r["type"]) for r in photo_rows] == [(1, "photo")]
+    assert [{k: r[k] for k in ("tweetid", "mediaid")} for r in photo_rows] == analysed
+
 
 def test_the_real_x_fixture_counts_the_same_photos_everywhere(cli, tmp_path, shared_v1):
     files = sorted(str(p) for p in shared_v1.glob("*.jsonl"))

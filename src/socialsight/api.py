@@ -177,10 +177,11 @@ class LakeHandle:
 
     def tables(self) -> list[str]:
         """The tables and the seed's views a query can name (also as socialanalyticsblog.X)."""
+        from socialsight.lake.photos import PHOTOS_VIEW
         from socialsight.lake.schema import TABLES
         from socialsight.query.engine import VIEWS
 
-        return [*TABLES, *VIEWS]
+        return [*TABLES, *VIEWS, PHOTOS_VIEW]
 
     def enrol(self, name: str, photos: Sequence[str | Path],
               urls: Sequence[str] = ()) -> Enrolment:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from socialsight.errors import InputError
 from socialsight.explore.filters import Filters
+from socialsight.lake.photos import PHOTOS_VIEW
 from socialsight.lake.schema import TABLES
 from socialsight.query.dialect import DIALECTS
 from socialsight.query.engine import VIEWS, Engine, Rows, seed_queries
@@ -45,7 +46,7 @@ def console_page(sql: str | None, dialect: str | None, max_rows: int,
         "dialects": list(DIALECTS),
         "seeds": seeds(),
         "tables": list(TABLES),
-        "views": list(VIEWS),
+        "views": [*VIEWS, PHOTOS_VIEW],
         "max_rows": max_rows,
         "max_chars": MAX_SQL,
         "timeout_seconds": timeout_seconds,

@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 
 from socialsight.explore.filters import PLATFORMS, Filters
 from socialsight.lake.errors import PHOTO_STAGES, unresolved
-from socialsight.lake.photos import OTHER_MEDIA_SQL, PHOTOS_SQL
+from socialsight.lake.photos import OTHER_MEDIA_SQL, PHOTOS_SQL, PHOTOS_VIEW
 from socialsight.query.engine import Engine
 
 # Buckets an hour wide while the posts span at most this many days, a day wide after.
@@ -81,7 +81,7 @@ def pipeline_status(engine: Engine) -> dict[str, Any]:
     counts = engine.rows(
         "SELECT (SELECT count(*) FROM tweets) AS posts, "
         "(SELECT count(*) FROM tweet_sentiments) AS posts_analysed, "
-        f"(SELECT coalesce(sum({PHOTOS_SQL}), 0) FROM tweets) AS photos, "
+        f"(SELECT count(*) FROM {PHOTOS_VIEW}) AS photos, "
         f"(SELECT coalesce(sum({OTHER_MEDIA_SQL}), 0) FROM tweets) AS videos, "
         "(SELECT count(*) FROM media_rekognition) AS photos_analysed")[0]
     errors, recent = _errors(engine)

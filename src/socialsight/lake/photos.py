@@ -5,7 +5,8 @@ A post's media are ``extended_entities.media``; a *photo* is an item of type
 animated GIFs are media too, but they are counted as what they are and not analysed.
 Enrich's plan and the import summary use :func:`photo_items` and
 :func:`count_photos`; the dashboard uses :data:`PHOTOS_SQL` and :data:`OTHER_MEDIA_SQL`
-on a row of ``tweets``, so the three always agree.
+on a row of ``tweets``, and the query engine registers :data:`PHOTOS_VIEW` (one row per
+photo, as enrich would analyse it) for SQL, so they always agree.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ PHOTO_LIST_SQL = (f"list_filter(extended_entities.media, lambda m: m.type = '{PH
                   f"AND {_URL} IS NOT NULL)")
 PHOTOS_SQL = f"coalesce(len({PHOTO_LIST_SQL}), 0)"
 OTHER_MEDIA_SQL = (f"coalesce(len(extended_entities.media), 0) - {PHOTOS_SQL}")
+
+# The view: one row per photo — the post, the media id enrich keys it by (its id_str, or
+# else its URL, as media_rekognition.mediaid), the URL it is fetched from, the partition.
+PHOTOS_VIEW = "tweet_photos"
+PHOTOS_VIEW_SQL = (
+    "SELECT tweetid, coalesce(nullif(m.id_str, ''), "
+    f"{_URL}) AS mediaid, {_URL} AS media_url, m.type AS type, dt "
+    f"FROM (SELECT id AS tweetid, dt, unnest({PHOTO_LIST_SQL}) AS m FROM tweets)")
 
 
 def photo_items(posts: pa.Table) -> tuple[pa.Array, np.ndarray]:

@@ -39,6 +39,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from socialsight.config import QuerySettings
 from socialsight.errors import QueryError, SQLSyntaxError
+from socialsight.lake.photos import PHOTOS_VIEW, PHOTOS_VIEW_SQL
 from socialsight.lake.schema import DATABASE, PARTITION, TABLES
 from socialsight.lake.store import Lake
 from socialsight.query import dialect as dialects
@@ -456,12 +457,15 @@ def prepare(con: duckdb.DuckDBPyConnection, dialect: str) -> None:
 
 
 def create_seed_views(con: duckdb.DuckDBPyConnection) -> None:
-    """The seed's views over tables named as the seed names them, and the database alias."""
+    """The seed's views over tables named as the seed names them, socialsight's own
+    ``tweet_photos`` (what counts as a photo, :mod:`socialsight.lake.photos`), and the
+    database alias."""
     for view in VIEWS:
         body = dialects.translate(_sql_text("views", view), "athena", catalog(con))
         con.execute(f'CREATE VIEW "{view}" AS {body}')
+    con.execute(f'CREATE VIEW "{PHOTOS_VIEW}" AS {PHOTOS_VIEW_SQL}')
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {DATABASE}")
-    for name in (*TABLES, *VIEWS):
+    for name in (*TABLES, *VIEWS, PHOTOS_VIEW):
         con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
 
 
