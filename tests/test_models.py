@@ -112,3 +112,83 @@ def test_a_model_that_is_not_thread_safe_predicts_one_batch_at_a_time(counting):
         assert results == [["loaded:0"], ["loaded:1"], ["loaded:2"], ["loaded:3"]]
     assert Unsafe.most == 1
     assert Counting.most > 1
+
+
+# The shared detector skeleton: each detector's letterbox settings, and the one flow.
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from socialsight.models.detector import BoxDetector, Found  # noqa: E402
+from socialsight.vision.body_parts import PartDetector  # noqa: E402
+from socialsight.vision.objects import Detector  # noqa: E402
+
+RED = (255, 0, 0)
+
+
+@pytest.mark.parametrize("detector, size, r, height, first, pad", [
+    # YOLOX: 416 px, sides truncated (278.03 -> 278), BGR 0-255, grey 114.
+    (Detector, 416, 416 / 600, 278, (0.0, 0.0, 255.0), 114.0),
+    # nudenet: 320 px, sides rounded (213.87 -> 214), RGB 0-1, black.
+    (PartDetector, 320, 320 / 600, 214, (1.0, 0.0, 0.0), 0.0),
+])
+def test_each_detector_letterboxes_the_photo_top_left(detector, size, r, height, first, pad):
+    tensor, ratio = detector().letterbox(Image.new("RGB", (600, 401), RED))
+    assert tensor.shape == (1, 3, size, size) and tensor.dtype == np.float32
+    assert ratio == r
+    assert tuple(tensor[0, :, 0, 0]) == first  # the photo, scaled to the full width
+    assert tuple(tensor[0, :, height - 1, size - 1]) == first
+    assert set(tensor[0, :, height:, :].ravel()) == {pad}  # below it, only the pad
+
+
+class Rows(BoxDetector):
+    """A stand-in detector: its output rows are boxes already (x1, y1, x2, y2, score, class)."""
+
+    name = "objects"
+    file = "rows.onnx"
+    size, pad, bgr, divide, rounded = 100, 0.0, False, 1.0, False
+    iou, per_class, most = 0.45, True, 100
+
+    def decode(self, outputs: list[np.ndarray], min_confidence: float,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        [rows] = outputs
+        rows = rows[rows[:, 4] * 100 >= min_confidence]
+        return rows[:, :4], rows[:, 4], rows[:, 5].astype(int)
+
+
+class Across(Rows):
+    per_class = False
+
+
+ROWS = np.array([[[0, 0, 50, 25, 0.9, 0],  # input pixels of a 200 x 100 photo at r 0.5
+                  [0, 0, 50, 24, 0.8, 1],  # the same place, another class
+                  [60, 30, 120, 60, 0.3, 0]]], dtype=np.float32)  # past the photo's corner
+
+
+class Session:
+    def get_inputs(self) -> list[Any]:
+        return [type("Input", (), {"name": "images"})()]
+
+    def run(self, names: Any, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        assert feed["images"].shape == (1, 3, 100, 100)
+        return [ROWS]
+
+
+@pytest.fixture
+def rows_session(monkeypatch) -> Any:
+    monkeypatch.setattr(runtime, "session", lambda *args, **kwargs: Session())
+    yield
+    for cls in (Rows, Across):
+        cls.reset()
+
+
+def test_a_detector_keeps_boxes_by_nms_and_puts_them_on_the_photo(rows_session):
+    photo = Image.new("RGB", (200, 100))
+    found = Rows().detect(photo, min_confidence=10)
+    assert [(f.index, f.confidence) for f in found] == [(0, 90.0), (1, 80.0), (0, 30.0)]
+    assert found[0].box == (0.0, 0.0, 0.5, 0.5)
+    assert found[2].box == pytest.approx((0.6, 0.6, 0.4, 0.4))  # clipped to the photo
+    # Across classes, the second box overlaps the first and goes.
+    assert [f.index for f in Across().detect(photo, min_confidence=10)] == [0, 0]
+    assert Rows().detect(photo, min_confidence=85) == [Found(0, 90.0, (0.0, 0.0, 0.5, 0.5))]
+    assert Rows().detect(photo, min_confidence=95) == []

@@ -30,15 +30,13 @@ import numpy as np
 from PIL import Image
 
 from socialsight.errors import ConfigError
-from socialsight.models.base import OnnxModel
-from socialsight.vision.boxes import nms, on_photo
+from socialsight.models.detector import BoxDetector
 from socialsight.vision.moderation import ModerationLabel
 
 MODEL = "nudenet-320n.onnx"
 PACKAGE = "nudenet"
 SIZE = 320
 NMS_IOU = 0.45
-REDUCING_GAP = 3.0  # Pillow's two-step downscale for photos over 3 x 320 px
 MAX_PARTS = 100
 
 # The model's classes in output order (the ONNX file's "names" metadata).
@@ -95,34 +93,25 @@ def _installed(package: str) -> bool:  # asked for every photo: look once per pr
     return importlib.util.find_spec(package) is not None
 
 
-def letterbox(image: Image.Image) -> tuple[np.ndarray, float]:
-    """The network's input ``[1, 3, 320, 320]`` and the scale ``r`` applied to the photo."""
-    r = SIZE / max(image.width, image.height)
-    width, height = max(1, round(image.width * r)), max(1, round(image.height * r))
-    source = image if image.mode in ("RGB", "L") else image.convert("RGB")
-    small = source.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=REDUCING_GAP)
-    pixels = np.asarray(small.convert("RGB"), dtype=np.float32) / 255.0
-    batch = np.zeros((1, 3, SIZE, SIZE), dtype=np.float32)
-    batch[0, :, :height, :width] = pixels.transpose(2, 0, 1)
-    return batch, r
-
-
-def decode(raw: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``[22, A]`` output → boxes ``(x1, y1, x2, y2)`` in input pixels, scores, classes."""
-    rows = raw.T
-    classes = rows[:, 4:].argmax(axis=1)
-    scores = rows[np.arange(len(rows)), 4 + classes]
-    keep = scores >= min_score
-    centre, size = rows[keep, :2], rows[keep, 2:4]
-    boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
-    return boxes, scores[keep], classes[keep]
-
-
-class PartDetector(OnnxModel):
-    """nudenet's YOLOv8-n: each letterboxed photo's raw ``[22, A]`` output (see :func:`decode`)."""
+class PartDetector(BoxDetector):
+    """nudenet's YOLOv8-n: RGB 0-1 on black, sides rounded, NMS across classes."""
 
     name = "body_parts"
     file = MODEL
+    size, pad, bgr, divide, rounded = SIZE, 0.0, False, 255.0, True
+    iou, per_class, most = NMS_IOU, False, MAX_PARTS
+
+    def decode(self, outputs: list[np.ndarray], min_confidence: float,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``[22, A]`` output: each cell's best class, if at least ``min_confidence``."""
+        [raw] = outputs
+        rows = raw.T
+        classes = rows[:, 4:].argmax(axis=1)
+        scores = rows[np.arange(len(rows)), 4 + classes]
+        keep = scores >= min_confidence / 100.0
+        centre, size = rows[keep, :2], rows[keep, 2:4]
+        boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
+        return boxes, scores[keep], classes[keep]
 
 
 def detect_body_parts(image: Image.Image, threads: int = 1,
@@ -131,13 +120,8 @@ def detect_body_parts(image: Image.Image, threads: int = 1,
     if not available():
         raise ConfigError("body-part detection needs the optional nudenet package "
                           "(pip install 'socialsight[nudenet]'; it is AGPL-3.0)")
-    batch, r = letterbox(image)
-    [[output]] = PartDetector(threads).predict([batch])
-    boxes, scores, classes = decode(output, min_confidence / 100.0)
-    kept = nms(boxes, scores, NMS_IOU)[:MAX_PARTS]
-    return [BodyPart(CLASSES[int(classes[i])], round(float(scores[i]) * 100, 3), box)
-            for i, box in zip(kept, on_photo(boxes[kept], image.width, image.height, r),
-                              strict=True)]
+    found = PartDetector(threads).detect(image, min_confidence)
+    return [BodyPart(CLASSES[f.index], f.confidence, f.box) for f in found]
 
 
 def moderation_labels(parts: list[BodyPart],

@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter
 
 from socialsight.models import runtime
 from socialsight.models.base import OnnxModel
-from socialsight.vision.boxes import nms
+from socialsight.models.boxes import nms
 
 MODEL = "retinaface_mnet025.onnx"
 STEPS = (8, 16, 32)

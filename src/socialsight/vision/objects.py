@@ -20,14 +20,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from socialsight.models.base import OnnxModel
-from socialsight.vision.boxes import nms, on_photo
+from socialsight.models.detector import BoxDetector
 
 MODEL = "yolox_nano.onnx"
 SIZE = 416
 STRIDES = (8, 16, 32)
 PAD = 114.0
-REDUCING_GAP = 3.0  # Pillow's two-step downscale for photos over 3 x 416 px
 NMS_IOU = 0.45
 CANDIDATES = 1000  # the most confident boxes that go into NMS
 MAX_INSTANCES = 100
@@ -63,19 +61,6 @@ class Instance:
                 "confidence": self.confidence}
 
 
-def letterbox(image: Image.Image) -> tuple[np.ndarray, float]:
-    """The network's input ``[1, 3, 416, 416]`` and the scale ``r`` applied to the photo."""
-    r = min(SIZE / image.width, SIZE / image.height)
-    width, height = max(1, int(image.width * r)), max(1, int(image.height * r))
-    # Scale first (a big photo is not copied whole); reducing_gap makes that fast.
-    source = image if image.mode in ("RGB", "L") else image.convert("RGB")
-    small = source.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=REDUCING_GAP)
-    pixels = np.asarray(small.convert("RGB"))
-    batch = np.full((1, 3, SIZE, SIZE), PAD, dtype=np.float32)
-    batch[0, :, :height, :width] = pixels.transpose(2, 0, 1)[::-1]  # RGB -> BGR
-    return batch, r
-
-
 @functools.cache
 def grid() -> tuple[np.ndarray, np.ndarray]:
     """Each output row's cell ``(column, row)`` and stride, finest stride first."""
@@ -88,40 +73,32 @@ def grid() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cells).astype(np.float32), np.concatenate(strides).astype(np.float32)
 
 
-def decode(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``[A, 85]`` outputs -> boxes ``(x1, y1, x2, y2)`` in input pixels, scores ``[A, 80]``."""
-    cells, strides = grid()
-    centres = (raw[:, :2] + cells) * strides
-    sizes = np.exp(raw[:, 2:4]) * strides
-    boxes = np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
-    return boxes, raw[:, 4:5] * raw[:, 5:]
-
-
-def _nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> list[int]:
-    """Greedy NMS within each class (boxes of different classes are shifted apart)."""
-    return nms(boxes + (classes * (SIZE * 4.0))[:, None], scores, NMS_IOU)
-
-
-class Detector(OnnxModel):
-    """YOLOX-nano: each letterboxed photo's raw predictions (see :func:`decode`)."""
+class Detector(BoxDetector):
+    """YOLOX-nano: BGR 0-255 on grey, sides truncated, NMS within each class."""
 
     name = "objects"
     file = MODEL
+    size, pad, bgr, divide, rounded = SIZE, PAD, True, 1.0, False
+    iou, per_class, most = NMS_IOU, True, MAX_INSTANCES
+
+    def decode(self, outputs: list[np.ndarray], min_confidence: float,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``[A, 85]`` grid outputs: each (anchor, class) of objectness x class probability
+        at least ``min_confidence``, the :data:`CANDIDATES` most confident."""
+        [raw] = outputs
+        cells, strides = grid()
+        centres = (raw[:, :2] + cells) * strides
+        sizes = np.exp(raw[:, 2:4]) * strides
+        boxes = np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
+        scores = raw[:, 4:5] * raw[:, 5:]
+        anchors, classes = np.nonzero(scores * 100.0 >= min_confidence)
+        confidence = scores[anchors, classes]
+        top = np.argsort(confidence)[::-1][:CANDIDATES]
+        return boxes[anchors[top]], confidence[top], classes[top]
 
 
 def detect_objects(image: Image.Image, min_confidence: float = 50.0, threads: int = 1,
                    directory: str | None = None) -> list[Instance]:
     """The COCO objects in one photo, most confident first (confidence 0-100)."""
-    batch, r = letterbox(image)
-    [[raw]] = Detector(threads, directory).predict([batch])
-    boxes, scores = decode(raw)
-    anchors, classes = np.nonzero(scores * 100.0 >= min_confidence)
-    if anchors.size == 0:
-        return []
-    confidence = scores[anchors, classes]
-    top = np.argsort(confidence)[::-1][:CANDIDATES]
-    chosen, confidence, classes = boxes[anchors[top]], confidence[top], classes[top]
-    kept = _nms(chosen, confidence, classes)[:MAX_INSTANCES]
-    return [Instance(NAMES[int(classes[i])], round(float(confidence[i]) * 100, 3), box)
-            for i, box in zip(kept, on_photo(chosen[kept], image.width, image.height, r),
-                              strict=True)]
+    found = Detector(threads, directory).detect(image, min_confidence)
+    return [Instance(NAMES[f.index], f.confidence, f.box) for f in found]

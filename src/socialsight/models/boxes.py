@@ -1,9 +1,8 @@
 """Box arithmetic shared by the detectors: greedy non-maximum suppression, and boxes of a
 letterboxed input back on the photo.
 
-The detectors' other steps are their own: YOLOX (objects) and nudenet's YOLOv8
-(body parts) letterbox differently (BGR 0-255 on grey against RGB 0-1 on black, sizes
-truncated against rounded) and decode different outputs (grid offsets against boxes).
+The detectors' shared flow, with the letterbox their settings differ in, is
+:class:`socialsight.models.detector.BoxDetector`; RetinaFace (faces) uses :func:`nms` alone.
 """
 
 from __future__ import annotations
