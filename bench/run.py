@@ -1,6 +1,6 @@
 """Import and query benchmarks: the lake against the seed's layout (raw JSON lines).
 
-    python -m bench.run --posts 1000000 [--photo-share 0.05] [--repeat 5]
+    python -m bench.run --posts 1000000 [--photo-share 0.05] [--repeat 5] [--direct]
 
 1. generates the synthetic corpus (bench/corpus.py) unless it is already there;
 2. imports posts.jsonl with `socialsight import`'s code path, timing posts/s;
@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench.corpus import write_corpus
+from socialsight.config import QuerySettings
 from socialsight.ingest import import_files
 from socialsight.lake.schema import PARTITION, TABLES
 from socialsight.lake.store import Lake
@@ -103,12 +104,16 @@ def main() -> None:
     parser.add_argument("--side", choices=("both", "lake", "json"), default="both",
                         help="measure the lake, the JSON-lines peer, or both (results are "
                         "kept in bench/out, so the two can run at different times)")
+    parser.add_argument("--direct", action="store_true",
+                        help="read the lake's files directly (query.read_only_files = false) "
+                        "instead of through the write-refusing file system")
     args = parser.parse_args()
     data = args.data / f"{args.posts}"
     lake, import_rate = build(data, args.posts, args.photo_share)
     out = Path("bench/out")
     out.mkdir(parents=True, exist_ok=True)
-    engine = Engine(lake, timeout_seconds=3600)
+    engine = Engine(lake, timeout_seconds=3600,
+                    limits=QuerySettings(read_only_files=not args.direct))
     peer_runs = max(1, args.repeat // 2)
     if args.side in ("both", "lake"):
         ours = {name: _median_seconds(lambda s=sql: engine.execute(s), args.repeat)
