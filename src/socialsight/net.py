@@ -14,8 +14,9 @@ fetcher) waits the same way:
   spelling of the rate-limit headers (X's ``x-rate-limit-*``, Mastodon's
   ``x-ratelimit-*``).
 
-And :func:`is_loopback`, which the dashboard and the AWS API ask of the address
-they listen on.
+And, for the servers socialsight runs itself: :func:`is_loopback`, which the dashboard
+and the AWS API ask of the address they listen on, and :func:`read_limited`, how both
+read a request's body without ever holding more of it than they accept.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import ipaddress
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 
 def is_loopback(host: str) -> bool:
@@ -157,3 +159,23 @@ class RateLimit:
         """Seconds until the window resets (0 when unknown or past)."""
         clock = time.time() if now is None else now
         return 0.0 if self.reset is None else max(0.0, self.reset - clock)
+
+
+async def read_limited(request: Any, limit: int,  # a Starlette Request: headers, stream()
+                       too_large: Callable[[int], Exception]) -> bytes:
+    """A request's body of at most ``limit`` bytes, refused as the bytes arrive.
+
+    A declared ``Content-Length`` over the limit is refused before a byte is read; a body
+    sent without one (chunked), or longer than it said, as soon as it passes the limit.
+    ``too_large(size)`` makes the error, with the size known so far.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large(int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(size)
+        chunks.append(chunk)
+    return b"".join(chunks)

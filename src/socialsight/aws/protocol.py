@@ -46,7 +46,7 @@ from socialsight.errors import (
     SocialsightError,
     TransientError,
 )
-from socialsight.net import is_loopback
+from socialsight.net import is_loopback, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -156,16 +156,7 @@ async def read_body(request: Request, service: Service | None) -> bytes:
     """The body, or the service's error as soon as it is known to be too big."""
     limit = service.max_body if service else UNKNOWN_MAX_BODY
     code = service.too_large if service else "RequestEntityTooLargeException"
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise _too_large(code, limit, int(declared))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(code, limit, size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_limited(request, limit, lambda size: _too_large(code, limit, size))
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

@@ -10,17 +10,9 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from socialsight.errors import InputError
+from socialsight.net import read_limited
 
 
 async def read_body(request: Request, limit: int, too_large: str) -> bytes:
     """The request's body, at most ``limit`` bytes; an InputError (``too_large``) past it."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise InputError(too_large)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InputError(too_large)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_limited(request, limit, lambda _size: InputError(too_large))
