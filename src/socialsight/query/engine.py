@@ -331,7 +331,23 @@ def _reader(relation: duckdb.DuckDBPyRelation, batch_rows: int) -> pa.RecordBatc
     return reader
 
 
-class ReadOnly(LocalFileSystem):
+class _RefuseWrites:
+    """Mixed into an object store's file system: opens for reading only, changes nothing."""
+
+    def open(self, path: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        _refuse_writes(mode, path)
+        return super().open(path, mode, *args, **kwargs)  # type: ignore[misc]
+
+    def _refused(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("the lake is read-only to SQL")
+
+    mkdir = makedirs = rm = rm_file = rmdir = mv = move = _refused
+    cp_file = copy = put_file = put = pipe_file = pipe = touch = link = symlink = _refused
+    _mkdir = _makedirs = _rm = _rm_file = _rmdir = _mv = _cp_file = _put_file = _refused
+    _pipe_file = _pipe = _touch = _refused
+
+
+class ReadOnly(_RefuseWrites, LocalFileSystem):
     """A local lake as DuckDB reads it (``socialsight-lake:///path``): reads only.
 
     Views read the lake through this file system, and the sandbox allows no other path
@@ -354,12 +370,6 @@ class ReadOnly(LocalFileSystem):
         return _SharedReader(self._strip_protocol(path))
 
     _open = open
-
-    def _refused(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("the lake is read-only to SQL")
-
-    mkdir = makedirs = rm = rm_file = _rm = rmdir = mv = move = _refused
-    cp_file = copy = put_file = put = pipe_file = pipe = touch = link = symlink = _refused
 
 
 class _SharedReader(io.RawIOBase):
@@ -421,22 +431,6 @@ def read_only(lake: Lake) -> Any:
     base = type(lake.fs)
     guarded = type(f"ReadOnly{base.__name__}", (_RefuseWrites, base), {})
     return guarded(**lake.fs.storage_options)
-
-
-class _RefuseWrites:
-    """Mixed into an object store's file system: opens for reading only, changes nothing."""
-
-    def open(self, path: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        _refuse_writes(mode, path)
-        return super().open(path, mode, *args, **kwargs)  # type: ignore[misc]
-
-    def _refused(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("the lake is read-only to SQL")
-
-    mkdir = makedirs = rm = rm_file = rmdir = mv = move = _refused
-    cp_file = copy = put_file = put = pipe_file = pipe = touch = _refused
-    _mkdir = _makedirs = _rm = _rm_file = _rmdir = _mv = _cp_file = _put_file = _refused
-    _pipe_file = _pipe = _touch = _refused
 
 
 def contract_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
