@@ -76,6 +76,37 @@ def test_labels_of_a_cup_of_coffee(rekognition):
     assert len(sure["Labels"]) < len(answer["Labels"])
 
 
+def test_labels_carry_v3_aliases_and_categories_and_filters_select_them(rekognition):
+    data = photo("coffee.png")
+    every = rekognition.detect_labels(Image=image(data))["Labels"]
+    coffee = next(lb for lb in every if lb["Name"] == "Coffee")
+    assert {"Name": "Food and Beverage"} in coffee["Categories"]
+    assert all("Aliases" in lb and "Categories" in lb for lb in every)
+
+    def names(**general: list[str]) -> list[str]:
+        answer = rekognition.detect_labels(Image=image(data),
+                                           Settings={"GeneralLabels": general})
+        check_shape(answer, "rekognition", "DetectLabels")
+        return [lb["Name"] for lb in answer["Labels"]]
+
+    food = names(LabelCategoryInclusionFilters=["Food and Beverage"])
+    assert "Coffee" in food and "Cup" not in food
+    assert names(LabelInclusionFilters=["Cup", "Dog"]) == ["Cup"]
+    without = names(LabelExclusionFilters=["Cup"])
+    assert "Cup" not in without and "Coffee" in without
+    assert "Coffee" not in names(LabelCategoryExclusionFilters=["Food and Beverage"])
+    # inclusion by name or by category, then exclusion
+    assert set(names(LabelInclusionFilters=["Cup"],
+                     LabelCategoryInclusionFilters=["Food and Beverage"],
+                     LabelExclusionFilters=["Beverage"])) == set(food) - {"Beverage"} | {"Cup"}
+    errors = rekognition.exceptions
+    with pytest.raises(errors.InvalidParameterException):
+        names(LabelInclusionFilters=["Cup"] * 101)
+    with pytest.raises(errors.InvalidParameterException):
+        rekognition.detect_labels(Image=image(data), Features=["IMAGE_PROPERTIES"])
+    assert rekognition.detect_labels(Image=image(data), Features=["GENERAL_LABELS"])["Labels"]
+
+
 @pytest.mark.parametrize("name", ["coffee.png", "astronaut.png", "page.png",
                                   "motorcycle_left.png"])
 def test_each_call_answers_what_enrich_writes_for_the_same_photo(rekognition, name):
@@ -118,7 +149,8 @@ def test_a_portrait_has_one_face_whose_details_follow_attributes(rekognition):
     assert every["AgeRange"]["Low"] < 40 < every["AgeRange"]["High"] + 15
     assert every["EyesOpen"]["Value"] is True
     # What the model pack cannot tell is left out, not made up.
-    assert not {"Eyeglasses", "Sunglasses", "Beard", "Mustache"} & set(every)
+    assert not {"Eyeglasses", "Beard", "Mustache"} & set(every)
+    assert every["Sunglasses"]["Value"] is False
 
     [aged] = rekognition.detect_faces(Image=image(data), Attributes=["AGE_RANGE"])[
         "FaceDetails"]
@@ -294,8 +326,9 @@ def test_each_call_runs_only_the_models_it_needs(rekognition):
     data = photo("astronaut.png")
     nudenet = {"objects", "body_parts"} if body_parts.available() else set()
     calls = {
-        # the Text, Person and Face labels need the text and face detectors, gated
-        "detect_labels": {"labels", "objects", "text", "faces"},
+        # the Text, Person and Face labels need the text and face detectors, gated, and
+        # Woman, Man or Sunglasses a face's gender, age and eyewear
+        "detect_labels": {"labels", "objects", "text", "faces", "face_attributes"},
         # open_nsfw takes the classifier's hints (and nudenet looks where there is a person)
         "detect_moderation_labels": {"labels", "moderation"} | nudenet,
         "detect_text": {"text"},

@@ -265,13 +265,63 @@ def face_details(found: list[FaceDetail], attributes: Any) -> list[dict[str, Any
 # --- image operations --------------------------------------------------------------------
 
 
+# DetectLabels' Settings.GeneralLabels filters: each a list of at most 100 names.
+LABEL_FILTERS = ("LabelInclusionFilters", "LabelExclusionFilters",
+                 "LabelCategoryInclusionFilters", "LabelCategoryExclusionFilters")
+FEATURES = ("GENERAL_LABELS", "IMAGE_PROPERTIES")
+
+
+def _label_filters(body: dict[str, Any]) -> dict[str, set[str]]:
+    """The GeneralLabels filters, lower-cased, each checked as AWS checks it."""
+    features = body.get("Features")
+    if features is not None:
+        if not isinstance(features, list) or any(f not in FEATURES for f in features):
+            raise _invalid(f"Features must be a list of {' and '.join(FEATURES)}")
+        if "IMAGE_PROPERTIES" in features:
+            raise _invalid("the IMAGE_PROPERTIES feature is not offered offline; "
+                           "ask for GENERAL_LABELS only")
+    settings = body.get("Settings") or {}
+    general = settings.get("GeneralLabels") if isinstance(settings, dict) else None
+    if not isinstance(settings, dict) or not isinstance(general or {}, dict):
+        raise _invalid("Settings.GeneralLabels must be a structure")
+    out: dict[str, set[str]] = {}
+    for key, value in (general or {}).items():
+        if key not in LABEL_FILTERS:
+            raise _invalid(f"Settings.GeneralLabels has no {key!r}: "
+                           f"choose from {', '.join(LABEL_FILTERS)}")
+        if (not isinstance(value, list) or len(value) > 100
+                or any(not isinstance(v, str) or not v for v in value)):
+            raise _invalid(f"Settings.GeneralLabels.{key} must be a list of at most 100 "
+                           "names")
+        out[key] = {v.lower() for v in value}
+    return out
+
+
+def _kept(label: Label, filters: dict[str, set[str]]) -> bool:
+    """Whether a label passes the filters: inclusion by name or category first (a label
+    passes if either inclusion list names it), then exclusion by name or category."""
+    name = label.name.lower()
+    categories = {c.lower() for c in label.categories}
+    include_names = filters.get("LabelInclusionFilters")
+    include_categories = filters.get("LabelCategoryInclusionFilters")
+    if include_names is not None or include_categories is not None:
+        if not (name in (include_names or set())
+                or categories & (include_categories or set())):
+            return False
+    return not (name in filters.get("LabelExclusionFilters", set())
+                or categories & filters.get("LabelCategoryExclusionFilters", set()))
+
+
 def detect_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     s = _vision(ctx)
+    most = _integer(body, "MaxLabels", s.max_labels, 0, 4096)
+    filters = _label_filters(body)
     s = s.model_copy(update={
-        "max_labels": _integer(body, "MaxLabels", s.max_labels, 0, 4096),
+        "max_labels": 4096 if filters else most,
         "min_confidence": _number(body, "MinConfidence", s.min_confidence, 0, 100)})
     image, _ = read_image(body, ctx)
-    found = Analysis(*image.size, labels=labels(image, s)).rekognition()["Labels"]
+    kept = [lb for lb in labels(image, s) if _kept(lb, filters)][:most]
+    found = Analysis(*image.size, labels=kept).rekognition()["Labels"]
     return {"Labels": _present(found), "LabelModelVersion": LABEL_MODEL_VERSION}
 
 

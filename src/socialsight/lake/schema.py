@@ -251,6 +251,9 @@ IMAGE_LABELS = _struct(
             confidence=_f64,
             parents=_list(_struct(name=_s)),
             name=_s,
+            # Rekognition v3 (issue 16); files written before read these as NULL
+            aliases=_list(_struct(name=_s)),
+            categories=_list(_struct(name=_s)),
         )
     ),
     textdetections=_list(

@@ -13,7 +13,6 @@ afterwards, against the lake's gallery (:mod:`socialsight.people`).
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections import Counter
@@ -26,7 +25,7 @@ from PIL import Image
 
 from socialsight.config import VisionSettings
 from socialsight.models import registry, runtime
-from socialsight.vision import body_parts
+from socialsight.vision import agreement, body_parts, derived, eyewear
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
@@ -43,10 +42,7 @@ log = logging.getLogger(__name__)
 MODEL_VERSIONS = {name: registry.version(name) for name in (
     "labels", "objects", "moderation", "text", "faces", "face_attributes", "known_people")}
 # Bump with any change to what the analyses return: it is part of the cache key.
-LABEL_MODEL_VERSION = "socialsight-3"
-# Detected objects whose name means something else in the classifier's WordNet (its
-# "cup" is the drink, its "kite" the bird): their parents, as Rekognition gives them.
-OBJECT_PARENTS: dict[str, list[str]] = {"Cup": ["Tableware"], "Kite": ["Toy"]}
+LABEL_MODEL_VERSION = "socialsight-4"
 # With gating on, faces are looked for where the object detector sees a person this sure.
 PERSON_GATE = 30.0
 GPU_BATCH = 32  # photos per batch on a GPU, where vision.batch_size is 0
@@ -114,21 +110,10 @@ class Analysis:
         }
 
 
-@functools.cache
-def _ancestry(directory: str | None) -> dict[str, list[str]]:
-    """Every name in the classifier's WordNet chains → its parents (for detector labels)."""
-    out: dict[str, list[str]] = {}
-    for entry in labels_mod.classes(directory):
-        chain = [labels_mod.title(entry["name"]), *(labels_mod.title(p) for p in entry["parents"])]
-        for depth, name in enumerate(chain):
-            out.setdefault(name, chain[depth + 1:])
-    return out
-
-
 def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None:
-    """Labels Rekognition gives that come from our detectors (objects, Text, Person, Face)."""
+    """Labels from our other analyses (objects, faces, text) and their ancestors, each
+    at the highest confidence any evidence gives it."""
     by_name = {lb.name: lb for lb in result.labels}
-    parents = _ancestry(s.models_dir)
     for label in found:
         if label.confidence < s.min_confidence:
             continue
@@ -136,16 +121,14 @@ def _add_labels(result: Analysis, found: list[Label], s: VisionSettings) -> None
             known = by_name[label.name]
             known.confidence = max(known.confidence, label.confidence)
             known.instances += label.instances
-            continue
-        if not label.parents:
-            label.parents = OBJECT_PARENTS.get(label.name, parents.get(label.name, []))
-        by_name[label.name] = label
-        result.labels.append(label)
-        for depth, parent in enumerate(label.parents):  # ancestors are labels too
+        else:
+            by_name[label.name] = label
+            result.labels.append(label)
+        for parent in label.parents:  # ancestors are labels too
             if parent in by_name:
                 by_name[parent].confidence = max(by_name[parent].confidence, label.confidence)
             else:
-                by_name[parent] = Label(parent, label.confidence, label.parents[depth + 1:])
+                by_name[parent] = Label.named(parent, label.confidence)
                 result.labels.append(by_name[parent])
     result.labels.sort(key=lambda lb: (-lb.confidence, lb.name))
     del result.labels[s.max_labels:]
@@ -166,7 +149,7 @@ def _objects(found: list[Any]) -> list[Label]:
     """Detected objects as labels with instances, one label per name."""
     out: dict[str, Label] = {}
     for obj in found:
-        label = out.setdefault(obj.name, Label(obj.name, 0.0, []))
+        label = out.setdefault(obj.name, Label.named(obj.name, 0.0))
         label.confidence = max(label.confidence, obj.confidence)
         label.instances.append((obj.box, obj.confidence))
     return list(out.values())
@@ -272,11 +255,12 @@ class Analyzer:
         threads, directory = s.threads, s.models_dir
         face_step = bool(want & ({"labels", "faces"} | DETAILS))
         scores: dict[str, float] = {}
+        mass: dict[str, float] = {}
         if raw is not None:
             result.ran.add("labels")
             scores = labels_mod.scores_by_name(raw, directory)
-            result.labels = labels_mod.labels_from_scores(
-                raw, labels_mod.classes(directory), s.min_confidence, s.max_labels)
+            mass = labels_mod.label_mass(raw)
+            result.labels = labels_mod.labels_from_scores(raw, s.min_confidence, s.max_labels)
         if explicit is not None:
             result.ran.add("moderation")
             moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
@@ -290,6 +274,11 @@ class Analyzer:
             found = _run(result, "objects", lambda: objects_mod.detect_objects(
                 image, min(s.min_confidence, PERSON_GATE), threads, directory))
             person = found is None or any(o.name == "Person" for o in found)
+        if found and "labels" in want:
+            # the classifier on each prominent box: a "Bird" that is a bee becomes a Bee
+            checked = _run(result, "labels", lambda: agreement.agree(image, found, threads,
+                                                                     directory))
+            found = found if checked is None else checked
         if parts_step and (person or not s.gate):
             # The optional nudenet extra: body parts and the finer nudity classes, where
             # there is someone to look at (open_nsfw's overall score covers every photo).
@@ -303,7 +292,7 @@ class Analyzer:
         if want & {"labels", "text"}:
             self._text(image, result, s)
         if face_step and (not s.gate or person or _has(result, "Person", "Human", "Face")):
-            self._faces(image, result, s, want)
+            self._faces(image, result, s, want, found or [], mass)
 
     def _text(self, image: Image.Image, result: Analysis, s: VisionSettings) -> None:
         threads = s.threads
@@ -317,33 +306,42 @@ class Analyzer:
                 image, s.min_confidence, threads))
             result.text = text or []
             result.looked_for_text = text is not None
-        lines = [t.confidence for t in result.text if t.type == "LINE"]
-        if lines:
-            _add_labels(result, [Label("Text", max(lines), [])], s)
+        _add_labels(result, derived.text(result.text), s)
 
     def _faces(self, image: Image.Image, result: Analysis, s: VisionSettings,
-               want: frozenset[str]) -> None:
+               want: frozenset[str], found: list[objects_mod.Instance],
+               mass: dict[str, float]) -> None:
         threads, directory = s.threads, s.models_dir
         result.ran.add("faces")
         faces = _run(result, "faces", lambda: faces_mod.detect_faces(
             image, threads=threads, directory=directory))
-        result.faces = faces if faces is not None else []
         result.looked_for_faces = faces is not None
-        if result.faces:
-            best = max(f.confidence for f in result.faces)
-            _add_labels(result, [Label("Person", best, []), Label("Human", best, []),
-                                 Label("Face", best, ["Person"])], s)
+        faces = faces or []
+        animals = set(agreement.animal_faces([f.box for f in faces], found, mass))
+        result.faces = [f for i, f in enumerate(faces) if i not in animals]
         from socialsight.vision import face_attributes as attributes_mod
 
+        if result.faces and want & {"labels", "attributes"}:
+            result.ran.add("face_attributes")
+            worn = _run(result, "face attributes", lambda: eyewear.sunglasses(
+                image, result.faces, threads, directory)) or []
+            for face, sunglasses in zip(result.faces, worn, strict=False):
+                face.extra["sunglasses"] = sunglasses
         for face in result.faces:
             if "attributes" in want:
-                result.ran.add("face_attributes")
                 extra = _run(result, "face attributes", lambda face=face:
                              attributes_mod.describe(image, face, threads, directory))
-                face.extra = extra or {}
+                face.extra.update(extra or {})
+            elif "labels" in want:  # what Man, Woman, Boy and Girl need
+                extra = _run(result, "face attributes", lambda face=face:
+                             attributes_mod.age_gender(image, face, threads, directory))
+                face.extra.update(extra or {})
             if "embeddings" in want:
                 result.ran.add("embeddings")
                 result.embeddings += self.embed(image, [face], result)
+        if "labels" in want:
+            persons = [o.confidence for o in found if o.name == "Person"]
+            _add_labels(result, derived.people(result.faces, persons), s)
 
 
 def analyze(image: Image.Image, settings: VisionSettings | None = None,

@@ -1,16 +1,22 @@
-"""DetectLabels, offline: an ImageNet classifier's classes with their WordNet ancestors.
+"""DetectLabels, offline: an ImageNet classifier's classes as Rekognition names things.
 
 Rekognition returns a label and every ancestor of it (Espresso, Coffee, Beverage,
-Food), each with the confidence of its most confident descendant, names in Title
-Case, parents nearest first. This module does the same with EfficientNet-Lite0
-(ImageNet-1k) and WordNet 3.0 hypernyms precomputed into ``imagenet_labels.json``.
-Labels under ``min_confidence`` (0–100) are dropped; at most ``max_labels`` are kept.
+Food), names in Title Case, parents nearest first, with the label's categories and
+aliases. This module does the same with EfficientNet-Lite0 (ImageNet-1k) and the
+hand-curated vocabulary of :mod:`socialsight.vision.vocabulary`: each class becomes its
+label in the right word sense, a label's confidence is the probability mass of every
+class under it (Dog is sure when the classifier splits its mass between three breeds,
+Building when it splits it between church, palace and boathouse), and the scene labels
+the classes imply (Outdoors, Building, Water, ...) are scored the same way. Breed- and
+species-level labels (``fine``) are given only above :data:`FINE_CONFIDENCE`. Labels
+under ``min_confidence`` (0–100) are dropped; at most ``max_labels`` are kept.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +25,15 @@ from PIL import Image
 
 from socialsight.models import runtime
 from socialsight.models.base import OnnxModel
+from socialsight.vision import vocabulary
 
 MODEL = "efficientnet_lite0.onnx"
 CLASSES = "imagenet_labels.json"
 SIZE = 224
+# A breed or species (Tabby Cat, Golden Retriever) only this sure; its parents always.
+FINE_CONFIDENCE = 80.0
+# Labels with less mass than this (0–100) are not worth keeping.
+NEGLIGIBLE = 0.01
 
 
 @dataclass
@@ -33,13 +44,27 @@ class Label:
     # (left, top, width, height) relative, and confidence: where each instance is
     instances: list[tuple[tuple[float, float, float, float], float]] = field(
         default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+    @classmethod
+    def named(cls, name: str, confidence: float,
+              instances: list[tuple[tuple[float, float, float, float], float]] | None = None,
+              ) -> Label:
+        """A label with its ancestors, categories and aliases from the vocabulary."""
+        entry = vocabulary.info(name)
+        return cls(name, confidence, list(vocabulary.ancestors(name)), list(instances or []),
+                   list(entry.categories), list(entry.aliases))
 
     def as_rekognition(self) -> dict[str, Any]:
-        """The label as a row of ``image_labels.labels`` (the seed's column names)."""
+        """The label as a row of ``image_labels.labels`` (the seed's column names, and
+        Rekognition v3's aliases and categories)."""
         return {"name": self.name, "confidence": self.confidence,
                 "instances": [{"boundingbox": {"width": w, "height": h, "left": x, "top": y},
                                "confidence": c} for (x, y, w, h), c in self.instances],
-                "parents": [{"name": p} for p in self.parents]}
+                "parents": [{"name": p} for p in self.parents],
+                "aliases": [{"name": a} for a in self.aliases],
+                "categories": [{"name": c} for c in self.categories]}
 
 
 class Classifier(OnnxModel):
@@ -96,26 +121,57 @@ def scores_by_name(scores: np.ndarray, directory: str | None = None) -> dict[str
 
 def detect_labels(image: Image.Image, min_confidence: float = 55.0, max_labels: int = 20,
                   threads: int = 1, directory: str | None = None) -> list[Label]:
-    """The labels of one photo, most confident first."""
-    return labels_from_scores(class_scores(image, threads, directory), classes(directory),
-                              min_confidence, max_labels)
+    """The classifier's labels of one photo, most confident first."""
+    return labels_from_scores(class_scores(image, threads, directory), min_confidence,
+                              max_labels)
 
 
-def labels_from_scores(scores: np.ndarray, classes: list[dict[str, Any]],
-                       min_confidence: float, max_labels: int) -> list[Label]:
-    """Classes and their ancestors; an ancestor scores the sum of its descendants'
-    probabilities (capped at 100), so "Cat" is sure when the tabby/tiger-cat split is not."""
-    best: dict[str, Label] = {}
-    for index in np.argsort(scores)[::-1][:50]:
-        entry, score = classes[int(index)], float(scores[int(index)])
-        chain = [title(entry["name"]), *(title(p) for p in entry["parents"])]
-        for depth, name in enumerate(chain):
-            label = best.get(name)
-            if label is None:
-                best[name] = Label(name, score, chain[depth + 1:])
-            else:
-                label.confidence = min(100.0, label.confidence + score) if depth else max(
-                    label.confidence, score)
-    kept = [lb for lb in best.values() if lb.confidence >= min_confidence]
+def label_mass(scores: np.ndarray) -> dict[str, float]:
+    """Each label's probability mass (0–100): the sum over the classes that are it or
+    under it, and over the classes that imply it as a scene; each class counts once
+    towards a label."""
+    names, matrix = _membership()
+    mass = matrix @ np.asarray(scores, dtype=np.float64)
+    return {name: float(value) for name, value in zip(names, mass, strict=True)
+            if value >= NEGLIGIBLE}
+
+
+@functools.cache
+def _membership() -> tuple[tuple[str, ...], np.ndarray]:
+    """Label names and a (labels x classes) 0/1 matrix: which classes count towards
+    which label."""
+    members: dict[str, set[int]] = defaultdict(set)
+    for cls in vocabulary.imagenet():
+        if not cls.label:
+            continue
+        names = {cls.label, *vocabulary.ancestors(cls.label)}
+        for scene in cls.scenes:
+            names |= {scene, *vocabulary.ancestors(scene)}
+        for name in names:
+            members[name].add(cls.index)
+    names = tuple(sorted(members))
+    matrix = np.zeros((len(names), len(vocabulary.imagenet())), dtype=np.float64)
+    for row, name in enumerate(names):
+        matrix[row, sorted(members[name])] = 1.0
+    return names, matrix
+
+
+def fine(name: str) -> bool:
+    return name in _fine_labels()
+
+
+@functools.cache
+def _fine_labels() -> frozenset[str]:
+    fine = {c.label for c in vocabulary.imagenet() if c.fine}
+    return frozenset(fine - {c.label for c in vocabulary.imagenet() if not c.fine})
+
+
+def labels_from_scores(scores: np.ndarray, min_confidence: float,
+                       max_labels: int) -> list[Label]:
+    """The labels the class scores support: each label at its mass (capped at 100), a
+    breed or species only above :data:`FINE_CONFIDENCE`."""
+    kept = [Label.named(name, round(min(100.0, value), 3))
+            for name, value in label_mass(scores).items()
+            if value >= max(min_confidence, FINE_CONFIDENCE if fine(name) else 0.0)]
     kept.sort(key=lambda lb: (-lb.confidence, lb.name))
-    return [Label(lb.name, round(lb.confidence, 3), lb.parents) for lb in kept[:max_labels]]
+    return kept[:max_labels]
