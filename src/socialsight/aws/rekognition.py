@@ -304,10 +304,10 @@ def _kept(label: Label, filters: dict[str, set[str]]) -> bool:
     categories = {c.lower() for c in label.categories}
     include_names = filters.get("LabelInclusionFilters")
     include_categories = filters.get("LabelCategoryInclusionFilters")
-    if include_names is not None or include_categories is not None:
-        if not (name in (include_names or set())
-                or categories & (include_categories or set())):
-            return False
+    including = include_names is not None or include_categories is not None
+    if including and not (name in (include_names or set())
+                          or categories & (include_categories or set())):
+        return False
     return not (name in filters.get("LabelExclusionFilters", set())
                 or categories & filters.get("LabelCategoryExclusionFilters", set()))
 

@@ -67,9 +67,9 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     # Reading stays on the CPU, GPU or not (see socialsight.vision.text); the engine is
     # made once under a lock and reads one photo at a time. The quick look for text (its
     # detector alone, on one canvas size) runs where the other models do (docs/gpu.md).
-    ModelSpec("text_glance", "pp-ocrv6-small-det", (
-        _package("ppocr-det.onnx", "rapidocr", "models/PP-OCRv6_det_small.onnx",
-                 "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),)),
+    ModelSpec("text_glance", "pp-ocrv6-tiny-det", (
+        _repo("ppocr_det_tiny.onnx",
+              "193bab7a04fca699a6c82e6abb5b81bdb28177f0abd4062552b04908dafb19f8"),)),
     ModelSpec("text", "pp-ocrv6-small", (
         _package("ppocr-det.onnx", "rapidocr", "models/PP-OCRv6_det_small.onnx",
                  "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),

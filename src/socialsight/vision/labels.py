@@ -144,10 +144,10 @@ def _membership() -> tuple[tuple[str, ...], np.ndarray]:
     for cls in vocabulary.imagenet():
         if not cls.label:
             continue
-        names = {cls.label, *vocabulary.ancestors(cls.label)}
+        counted = {cls.label, *vocabulary.ancestors(cls.label)}
         for scene in cls.scenes:
-            names |= {scene, *vocabulary.ancestors(scene)}
-        for name in names:
+            counted |= {scene, *vocabulary.ancestors(scene)}
+        for name in counted:
             members[name].add(cls.index)
     names = tuple(sorted(members))
     matrix = np.zeros((len(names), len(vocabulary.imagenet())), dtype=np.float64)
