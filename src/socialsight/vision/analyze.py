@@ -224,12 +224,17 @@ class Analyzer:
             raws = _batched(results, images, "labels", labels_mod.preprocess, size,
                             lambda inputs: list(labels_mod.batch_scores(inputs, threads,
                                                                         directory)))
+        nsfw: list[Any] = [None] * len(images)
         if "moderation" in want:
             explicit = _batched(results, images, "moderation", moderation_mod.preprocess,
                                 size, lambda inputs: moderation_mod.batch_explicit(
                                     inputs, threads, directory))
-        for image, result, raw, score in zip(images, results, raws, explicit, strict=True):
-            self._one(image, result, raw, score, s, want)
+            nsfw = _batched(results, images, "moderation", moderation_mod.nsfwjs_preprocess,
+                            size, lambda inputs: moderation_mod.batch_nsfwjs(
+                                inputs, threads, directory))
+        for image, result, raw, score, probabilities in zip(images, results, raws, explicit,
+                                                            nsfw, strict=True):
+            self._one(image, result, raw, (score, probabilities), s, want)
         with _runs_lock:
             _runs.update(name for result in results for name in result.ran)
         return results
@@ -250,8 +255,11 @@ class Analyzer:
         return out
 
     def _one(self, image: Image.Image, result: Analysis, raw: np.ndarray | None,
-             explicit: float | None, s: VisionSettings, want: frozenset[str]) -> None:
-        """The rest of one photo's analysis, given its class scores and explicit score."""
+             nudity: tuple[float | None, np.ndarray | None], s: VisionSettings,
+             want: frozenset[str]) -> None:
+        """The rest of one photo's analysis, given its class scores and what the two
+        nudity models said (open_nsfw's explicit score, NSFWJS's probabilities)."""
+        explicit, nsfw = nudity
         threads, directory = s.threads, s.models_dir
         face_step = bool(want & ({"labels", "faces"} | DETAILS))
         scores: dict[str, float] = {}
@@ -264,7 +272,7 @@ class Analyzer:
         if explicit is not None:
             result.ran.add("moderation")
             moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
-                explicit, scores, self.moderation_confidence))
+                explicit, scores, self.moderation_confidence, nsfw))
             result.moderation = moderation or []
         parts_step = "moderation" in want and body_parts.available()
         found = None

@@ -36,13 +36,17 @@ MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 # when one region looks like a line of text: a mean probability of GLANCE_SCORE or more,
 # GLANCE_MIN_AREA pixels or more, at most GLANCE_MAX_SHARE of the canvas (brick, fur and
 # chessboards light up as large blobs) and a box GLANCE_ELONGATION times as long as it is
-# wide (two characters or more, across or down: see MIN_CHARACTERS).
+# wide (two characters or more, across or down: see MIN_CHARACTERS); or, for a headline in
+# large letters (a meme's caption, a sale banner), at most GLANCE_BIG_SHARE of the canvas
+# and GLANCE_BIG_ELONGATION times as long as wide, which blobs are not.
 GLANCE_SIDE = 640
 GLANCE_THRESHOLD = 0.3
 GLANCE_SCORE = 0.5
 GLANCE_MIN_AREA = 16
 GLANCE_MAX_SHARE = 0.05
 GLANCE_ELONGATION = 2.0
+GLANCE_BIG_SHARE = 0.25
+GLANCE_BIG_ELONGATION = 4.0
 # The tiny detector's own normalisation (its inference.yml), on BGR pixels scaled to 0-1.
 GLANCE_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 GLANCE_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -156,8 +160,9 @@ def likely_text(image: Image.Image, threads: int = 1) -> bool:
     mean = np.bincount(labels.ravel(), prob.ravel(), count) / np.maximum(area, 1)
     long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     short = np.minimum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    line = ((mean >= GLANCE_SCORE) & (area >= GLANCE_MIN_AREA)
-            & (area <= GLANCE_MAX_SHARE * prob.size) & (long >= GLANCE_ELONGATION * short))
+    small = (area <= GLANCE_MAX_SHARE * prob.size) & (long >= GLANCE_ELONGATION * short)
+    big = (area <= GLANCE_BIG_SHARE * prob.size) & (long >= GLANCE_BIG_ELONGATION * short)
+    line = (mean >= GLANCE_SCORE) & (area >= GLANCE_MIN_AREA) & (small | big)
     return bool(line[1:].any())  # region 0 is the background
 
 
