@@ -73,7 +73,7 @@ def labels_and_moderation(data: bytes) -> int:
 
     image = decode(data)
     scores = labels.class_scores(image)
-    found = labels.labels_from_scores(scores, labels.classes(), 55.0, 20)
+    found = labels.labels_from_scores(scores, 55.0, 20)
     moderation.moderation_labels(moderation.explicit_score(image),
                                  labels.scores_by_name(scores))
     return len(found)
