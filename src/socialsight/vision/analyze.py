@@ -25,7 +25,7 @@ from PIL import Image
 
 from socialsight.config import VisionSettings
 from socialsight.models import registry, runtime
-from socialsight.vision import agreement, body_parts, derived, eyewear
+from socialsight.vision import agreement, body_parts, derived, eyewear, scenery
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import moderation as moderation_mod
@@ -269,6 +269,9 @@ class Analyzer:
             scores = labels_mod.scores_by_name(raw, directory)
             mass = labels_mod.label_mass(raw)
             result.labels = labels_mod.labels_from_scores(raw, s.min_confidence, s.max_labels)
+            if "labels" in want:
+                colours = _run(result, "labels", lambda: scenery.scenery(image)) or {}
+                _add_labels(result, [Label.named(n, c) for n, c in colours.items()], s)
         if explicit is not None:
             result.ran.add("moderation")
             moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
@@ -301,6 +304,8 @@ class Analyzer:
             self._text(image, result, s)
         if face_step and (not s.gate or person or _has(result, "Person", "Human", "Face")):
             self._faces(image, result, s, want, found or [], mass)
+        if "labels" in want:
+            _add_labels(result, derived.text(result.text, result.faces), s)
 
     def _text(self, image: Image.Image, result: Analysis, s: VisionSettings) -> None:
         threads = s.threads
@@ -314,7 +319,6 @@ class Analyzer:
                 image, s.min_confidence, threads))
             result.text = text or []
             result.looked_for_text = text is not None
-        _add_labels(result, derived.text(result.text), s)
 
     def _faces(self, image: Image.Image, result: Analysis, s: VisionSettings,
                want: frozenset[str], found: list[objects_mod.Instance],

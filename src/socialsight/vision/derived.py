@@ -10,12 +10,17 @@ the confidence of the evidence behind it:
 * **Man**, **Woman**, **Boy**, **Girl**, **Child**, **Baby**, **Adult**, **Male**,
   **Female** from a face's estimated gender and age range (a child when the range ends
   below :data:`CHILD_AGE`, an adult when it starts at :data:`ADULT_AGE` or later);
-* **Portrait** (and its parent Photography) when one or two faces fill the photo: the
-  largest face at least :data:`PORTRAIT_FACE` of the photo's height;
-* **Sunglasses** (Accessories) from the faces wearing them;
+* **Portrait** (and its parent Photography) when one face fills the photo: at least
+  :data:`PORTRAIT_FACE` of the photo's height (two faces that size are a couple, not a
+  portrait);
+* **Sunglasses** (Accessories) from the faces wearing them, **Smile** from the smiling;
 * **Text** from any line read; **Document** from a page of it: at least
   :data:`DOCUMENT_LINES` lines, or three lines or more covering :data:`DOCUMENT_AREA` of
-  the photo (a headline alone is not a document).
+  the photo (a headline alone is not a document); **Sign** from :data:`SIGN_LINES` lines or
+  more (fewer than a document's) in letters at least :data:`SIGN_HEIGHT` of the photo's
+  height, on a photo without a face of
+  :data:`PORTRAIT_FACE` (a notice, a street or shop sign; not a name tag, a shirt's print
+  or a watermark).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ BABY_AGE = 3
 PORTRAIT_FACE = 0.2
 DOCUMENT_LINES = 8
 DOCUMENT_AREA = 0.2
+SIGN_HEIGHT = 0.04
+SIGN_LINES = 2
 
 
 def _second(values: Sequence[float]) -> float:
@@ -54,13 +61,13 @@ def people(faces: Sequence[FaceDetail], persons: Sequence[float]) -> list[Label]
         out.append(Label.named("Crowd", min(100.0, 50.0 + 5.0 * (count - CROWD + 1))))
     for face in faces:
         out += _person_kind(face)
-    if faces and len(faces) <= 2:
-        largest = max(faces, key=lambda f: f.box[3])
-        if largest.box[3] >= PORTRAIT_FACE:
-            out.append(Label.named("Portrait", largest.confidence))
-    wearing = [f.confidence for f in faces if (f.extra.get("sunglasses") or {}).get("value")]
-    if wearing:
-        out.append(Label.named("Sunglasses", max(wearing)))
+    if len(faces) == 1 and faces[0].box[3] >= PORTRAIT_FACE:
+        out.append(Label.named("Portrait", faces[0].confidence))
+    for attribute, name in (("sunglasses", "Sunglasses"), ("smile", "Smile")):
+        sure = [min(f.confidence, float(f.extra[attribute]["confidence"])) for f in faces
+                if (f.extra.get(attribute) or {}).get("value")]
+        if sure:
+            out.append(Label.named(name, max(sure)))
     return out
 
 
@@ -81,8 +88,8 @@ def _person_kind(face: FaceDetail) -> list[Label]:
     return [Label.named(name, sure) for name in names]
 
 
-def text(found: Sequence[TextDetection]) -> list[Label]:
-    """Text and Document from the lines read."""
+def text(found: Sequence[TextDetection], faces: Sequence[FaceDetail] = ()) -> list[Label]:
+    """Text, Document and Sign from the lines read (and the faces found)."""
     lines = [t for t in found if t.type == "LINE"]
     if not lines:
         return []
@@ -91,7 +98,16 @@ def text(found: Sequence[TextDetection]) -> list[Label]:
     area = sum(_area(t) for t in lines)
     if len(lines) >= DOCUMENT_LINES or (len(lines) >= 3 and area >= DOCUMENT_AREA):
         out.append(Label.named("Document", sure))
+    elif not any(f.box[3] >= PORTRAIT_FACE for f in faces):
+        large = [t.confidence for t in lines if _height(t) >= SIGN_HEIGHT]
+        if len(large) >= SIGN_LINES:
+            out.append(Label.named("Sign", max(large)))
     return out
+
+
+def _height(line: TextDetection) -> float:
+    ys = [y for _, y in line.polygon]
+    return max(ys) - min(ys) if ys else 0.0
 
 
 def _area(line: TextDetection) -> float:

@@ -34,6 +34,11 @@ SIZE = 224
 FINE_CONFIDENCE = 80.0
 # Labels with less mass than this (0–100) are not worth keeping.
 NEGLIGIBLE = 0.01
+# A label's confidence is 100 x mass^CALIBRATION (mass 0–1): see label_confidence.
+CALIBRATION = 0.5
+# A class the classifier gives less than this (0–100) adds nothing to any label: hundreds
+# of unlikely animal classes must not add up to a sure Animal.
+CLASS_FLOOR = 1.0
 
 
 @dataclass
@@ -131,7 +136,8 @@ def label_mass(scores: np.ndarray) -> dict[str, float]:
     under it, and over the classes that imply it as a scene; each class counts once
     towards a label."""
     names, matrix = _membership()
-    mass = matrix @ np.asarray(scores, dtype=np.float64)
+    kept = np.asarray(scores, dtype=np.float64)
+    mass = matrix @ np.where(kept >= CLASS_FLOOR, kept, 0.0)
     return {name: float(value) for name, value in zip(names, mass, strict=True)
             if value >= NEGLIGIBLE}
 
@@ -166,12 +172,23 @@ def _fine_labels() -> frozenset[str]:
     return frozenset(fine - {c.label for c in vocabulary.imagenet() if not c.fine})
 
 
+def label_confidence(mass: float) -> float:
+    """How sure (0–100) a label is, given the classifier's mass on it (0–100)."""
+    return float(100.0 * min(1.0, mass / 100.0) ** CALIBRATION)
+
+
 def labels_from_scores(scores: np.ndarray, min_confidence: float,
                        max_labels: int) -> list[Label]:
-    """The labels the class scores support: each label at its mass (capped at 100), a
-    breed or species only above :data:`FINE_CONFIDENCE`."""
-    kept = [Label.named(name, round(min(100.0, value), 3))
-            for name, value in label_mass(scores).items()
+    """The labels the class scores support, each at :func:`label_confidence` of its
+    mass; a breed or species only above :data:`FINE_CONFIDENCE`."""
+    return labels_from_mass(label_mass(scores), min_confidence, max_labels)
+
+
+def labels_from_mass(mass: dict[str, float], min_confidence: float,
+                     max_labels: int) -> list[Label]:
+    """:func:`labels_from_scores` given the labels' mass (:func:`label_mass`)."""
+    sure = {name: label_confidence(value) for name, value in mass.items()}
+    kept = [Label.named(name, round(value, 3)) for name, value in sure.items()
             if value >= max(min_confidence, FINE_CONFIDENCE if fine(name) else 0.0)]
     kept.sort(key=lambda lb: (-lb.confidence, lb.name))
     return kept[:max_labels]
