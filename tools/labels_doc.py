@@ -20,8 +20,9 @@ from socialsight.vision.objects import NAMES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "labels.md"
 DERIVED = ("Person", "Human", "Face", "Head", "People", "Crowd", "Male", "Female", "Adult",
-           "Man", "Woman", "Child", "Boy", "Girl", "Baby", "Portrait", "Sunglasses", "Text",
-           "Document")
+           "Man", "Woman", "Child", "Boy", "Girl", "Baby", "Portrait", "Sunglasses", "Smile",
+           "Text", "Document", "Sign")
+COLOURS = ("Sky", "Outdoors")
 
 INTRO = f"""# Labels
 
@@ -32,16 +33,24 @@ label comes from:
 
 - **ImageNet**: the classifier (EfficientNet-Lite0, 1000 ImageNet classes). Each class is
   mapped by hand to a label in the right word sense (src/socialsight/vision/data/
-  imagenet.csv); a label's confidence is the probability mass of every class under it.
-  Breed- and species-level labels (*fine*) are given only when the classifier is at least
-  {{fine:g}}% sure; their parents always.
+  imagenet.csv); a label's confidence comes from the probability mass of every class
+  under it (below). Breed- and species-level labels (*fine*) are given only at a
+  confidence of {{fine:g}} or more; their parents always.
 - **scene**: a label the classes imply for the whole photo (a church: Building,
   Architecture, Outdoors), scored by the mass of those classes.
 - **COCO**: the object detector (YOLOX-Nano), with `Instances` (boxes); where the
-  classifier, on the same box, is sure it is something else, the box is renamed or dropped
-  (src/socialsight/vision/agreement.py).
+  classifier, on the same box, is sure it is something else (a "Bird" that is a bee), the
+  box is renamed (src/socialsight/vision/agreement.py).
 - **faces and text**: the face detector, face attributes and the text reader
   (src/socialsight/vision/derived.py): {", ".join(DERIVED)}.
+- **colours**: {", ".join(COLOURS)} from a smooth blue top over a different bottom
+  (src/socialsight/vision/scenery.py).
+
+A label's confidence is 100 x (its mass)^0.5: a 1000-way classifier splits its belief
+between look-alike classes, so a thing half the mass points to is more often there than
+"50%" says (the exponent was chosen on the development photos of `bench/labels.py` and
+checked on those set aside). How close these labels come to what a person names is
+measured in BENCHMARKS.md ("Labels against people's own").
 
 A parent is given with at least the confidence of its most confident child. Labels under
 `vision.min_confidence` (55 by default) are left out, and at most `vision.max_labels`
@@ -70,6 +79,8 @@ def render() -> str:
         sources[name].add("COCO")
     for name in DERIVED:
         sources[name].add("faces and text")
+    for name in COLOURS:
+        sources[name].add("colours")
     given = set(sources)
     for name in list(given):
         given |= set(vocabulary.ancestors(name))
