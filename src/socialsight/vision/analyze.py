@@ -340,13 +340,9 @@ class Analyzer:
             for face, sunglasses in zip(result.faces, worn, strict=False):
                 face.extra["sunglasses"] = sunglasses
         for face in result.faces:
-            if "attributes" in want:
+            if want & {"labels", "attributes"}:  # Man, Woman, Boy, Girl, Smile need them
                 extra = _run(result, "face attributes", lambda face=face:
                              attributes_mod.describe(image, face, threads, directory))
-                face.extra.update(extra or {})
-            elif "labels" in want:  # what Man, Woman, Boy and Girl need
-                extra = _run(result, "face attributes", lambda face=face:
-                             attributes_mod.age_gender(image, face, threads, directory))
                 face.extra.update(extra or {})
             if "embeddings" in want:
                 result.ran.add("embeddings")

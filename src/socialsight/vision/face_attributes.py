@@ -253,13 +253,6 @@ def describe(image: Image.Image, face: FaceDetail, threads: int = 1,
     return result
 
 
-def age_gender(image: Image.Image, face: FaceDetail, threads: int = 1,
-               directory: str | None = None) -> dict[str, Any]:
-    """Only the age range and gender of :func:`describe` (what labels such as Woman and
-    Boy need, without the other networks)."""
-    return _age_gender(_Region.around(image, face, threads, directory))
-
-
 def network_inputs(image: Image.Image, face: FaceDetail, threads: int = 1,
                    directory: str | None = None) -> dict[str, np.ndarray]:
     """The tensors :func:`describe` gives each network for ``face`` (for model checks)."""
