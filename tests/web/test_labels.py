@@ -29,33 +29,33 @@ def test_labels_count_photos_with_their_parents(client: Any) -> None:
     by_name = {label["name"]: label for label in data["labels"]}
     cat = by_name["Cat"]
     assert cat["photos"] == 4 and cat["share"] == round(4 / 22, 4)
-    assert cat["parents"] == ["Feline", "Carnivore", "Mammal", "Animal"]
+    assert cat["parents"] == ["Mammal", "Pet", "Animal"]  # Rekognition's, not WordNet's
     assert {"Person", "Coffee", "Text"} <= set(by_name)
     counts = [label["photos"] for label in data["labels"]]
     assert counts == sorted(counts, reverse=True)
     page = client.get("/labels").text
-    assert 'href="/labels/Domestic%20Cat"' in page
+    assert 'href="/labels/Cat"' in page and 'href="/labels/Coffee"' in page
 
 
 def test_filters_narrow_the_labels(client: Any) -> None:
     data = client.get("/api/labels", params={"q": "cat"}).json()
     assert data["photos"] == 3
-    assert {label["name"] for label in data["labels"]} >= {"Cat", "Domestic Cat"}
+    assert {label["name"] for label in data["labels"]} >= {"Cat", "Pet"}
     assert "Coffee" not in {label["name"] for label in data["labels"]}
     page = client.get("/labels", params={"q": "cat"}).text
     assert 'href="/labels/Cat?q=cat"' in page
 
 
 def test_a_label_shows_its_photos_most_confident_first(client: Any) -> None:
-    data = client.get("/api/labels/dOMESTIC cat").json()  # any case
-    assert data["label"] == "Domestic Cat" and data["total"] == 4
+    data = client.get("/api/labels/cAT").json()  # any case
+    assert data["label"] == "Cat" and data["total"] == 4
     assert data["page"] == 1 and data["pages"] == 1 and len(data["photos"]) == 4
     assert all(isinstance(card["tweetid"], str) for card in data["photos"])
     sure = [card["confidence"] for card in data["photos"]]
     assert sure == sorted(sure, reverse=True)
     assert data["photos"][0]["caption"] == f"confidence {sure[0]:.1f}%"
-    page = client.get("/labels/Domestic%20Cat").text
-    assert page.count('<img src="/photos/') == 4 and "confidence 92.2%" in page
+    page = client.get("/labels/Cat").text
+    assert page.count('<img src="/photos/') == 4 and f"confidence {sure[0]:.1f}%" in page
 
 
 def test_an_unknown_label_is_an_empty_grid(client: Any) -> None:

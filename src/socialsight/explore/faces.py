@@ -51,7 +51,10 @@ def faces(engine: Engine, filters: Filters, page: int = 1, per_page: int = 60) -
         "count(DISTINCT (tweetid, mediaid)) AS photos, "
         "count(*) FILTER (WHERE f.smile.value) AS smiling, count(f.smile.value) AS smile_known, "
         "count(*) FILTER (WHERE f.eyeglasses.value OR f.sunglasses.value) AS glasses, "
-        "count(coalesce(f.eyeglasses.value, f.sunglasses.value)) AS glasses_known "
+        # known where eyeglasses are, or sunglasses are seen: no sunglasses says nothing
+        # of eyeglasses, which no offline model tells
+        "count(*) FILTER (WHERE f.eyeglasses.value IS NOT NULL OR f.sunglasses.value) "
+        "AS glasses_known "
         "FROM faces", params)[0]
     total = int(totals["faces"])
     pages, limits = window(page, per_page, total)
