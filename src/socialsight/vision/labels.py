@@ -135,17 +135,19 @@ def label_mass(scores: np.ndarray) -> dict[str, float]:
     """Each label's probability mass (0–100): the sum over the classes that are it or
     under it, and over the classes that imply it as a scene; each class counts once
     towards a label."""
-    names, matrix = _membership()
+    names, members, starts = _membership()
     kept = np.asarray(scores, dtype=np.float64)
-    mass = matrix @ np.where(kept >= CLASS_FLOOR, kept, 0.0)
+    # sums over each label's classes (not a matrix product: BLAS would start threads that
+    # fight the models' own in every worker process)
+    mass = np.add.reduceat(np.where(kept >= CLASS_FLOOR, kept, 0.0)[members], starts)
     return {name: float(value) for name, value in zip(names, mass, strict=True)
             if value >= NEGLIGIBLE}
 
 
 @functools.cache
-def _membership() -> tuple[tuple[str, ...], np.ndarray]:
-    """Label names and a (labels x classes) 0/1 matrix: which classes count towards
-    which label."""
+def _membership() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Label names, the classes that count towards each label laid end to end, and where
+    each label's classes start."""
     members: dict[str, set[int]] = defaultdict(set)
     for cls in vocabulary.imagenet():
         if not cls.label:
@@ -156,10 +158,9 @@ def _membership() -> tuple[tuple[str, ...], np.ndarray]:
         for name in counted:
             members[name].add(cls.index)
     names = tuple(sorted(members))
-    matrix = np.zeros((len(names), len(vocabulary.imagenet())), dtype=np.float64)
-    for row, name in enumerate(names):
-        matrix[row, sorted(members[name])] = 1.0
-    return names, matrix
+    lists = [sorted(members[name]) for name in names]
+    starts = np.cumsum([0] + [len(x) for x in lists[:-1]])
+    return names, np.concatenate([np.asarray(x) for x in lists]), starts
 
 
 def fine(name: str) -> bool:
