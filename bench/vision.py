@@ -117,7 +117,7 @@ def per_analysis(rounds: int) -> list[tuple[str, float, str]]:
     runs: list[tuple[str, Callable[[], Any], int, str]] = [
         ("decode + resize (ceiling)", lambda: [decode_and_resize(p) for p in photo_bytes()],
          len(images), "photo"),
-        ("labels (EfficientNet-Lite0 + WordNet)", lambda: [labels.detect_labels(i)
+        ("labels (EfficientNet-Lite0 + vocabulary)", lambda: [labels.detect_labels(i)
                                                             for i in images], len(images),
          "photo"),
         ("moderation (open_nsfw)", lambda: [moderation.explicit_score(i) for i in images],
