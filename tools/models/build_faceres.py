@@ -58,13 +58,12 @@ import hashlib
 import json
 import sys
 import tarfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from build_nsfwjs import decode_weights, graph_def, photo_paths, session, tf_function, to_onnx
-from common import sha256  # tools/models/common.py (run the script from its folder)
+from common import median_ms, sha256  # tools/models/common.py (run the script from its folder)
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -211,14 +210,7 @@ def verify(path: Path, graph: Any, photos: list[Path]) -> None:
         raise SystemExit("no faces, or the ONNX model differs from the TensorFlow graph")
 
     batch = to_input(face_crop(faces[0][1], faces[0][2].box))
-    for _ in range(5):
-        run.run(None, {"input": batch})
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        run.run(None, {"input": batch})
-        times.append(time.perf_counter() - start)
-    print(f"onnxruntime, 1 thread: {np.median(times) * 1000:.1f} ms per face "
+    print(f"onnxruntime, 1 thread: {median_ms(run, {'input': batch}):.1f} ms per face "
           f"(network, median of 30)")
 
 

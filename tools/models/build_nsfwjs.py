@@ -60,12 +60,11 @@ import json
 import re
 import sys
 import tarfile
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from common import sha256  # tools/models/common.py (run the script from its folder)
+from common import median_ms, sha256  # tools/models/common.py (run the script from its folder)
 from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -496,14 +495,7 @@ def verify(path: Path, graph: Any, photos: list[Path], reference: Path | None) -
             raise SystemExit("the ONNX model differs from nsfwjs itself")
 
     batch = preprocess(Image.open(photos[0]))
-    for _ in range(5):
-        run.run(None, {"input": batch})
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        run.run(None, {"input": batch})
-        times.append(time.perf_counter() - start)
-    print(f"onnxruntime, 1 thread: {np.median(times) * 1000:.1f} ms per photo "
+    print(f"onnxruntime, 1 thread: {median_ms(run, {'input': batch}):.1f} ms per photo "
           f"(network, median of 30)")
 
 
