@@ -49,14 +49,14 @@ def test_a_batch_gives_each_photo_what_it_gets_alone():
 
 
 def test_a_failing_batch_is_run_again_photo_by_photo(monkeypatch):
-    real = labels.batch_scores
+    real = labels.batch_view_scores
 
     def fails_on_batches(inputs, *args):
-        if len(inputs) > 1:
+        if len(inputs) > 1:  # more than one photo (each of two views)
             raise RuntimeError("out of GPU memory")
         return real(inputs, *args)
 
-    monkeypatch.setattr(labels, "batch_scores", fails_on_batches)
+    monkeypatch.setattr(labels, "batch_view_scores", fails_on_batches)
     results = analyze_batch([photo(n) for n in NAMES[:3]], VisionSettings(batch_size=3))
     assert all(not r.errors for r in results)
     assert any(lb.name == "Coffee" for lb in results[0].labels)

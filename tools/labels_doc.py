@@ -46,11 +46,13 @@ label comes from:
 - **colours**: {", ".join(COLOURS)} from a smooth blue top over a different bottom
   (src/socialsight/vision/scenery.py).
 
-A label's confidence is 100 x (its mass)^0.5: a 1000-way classifier splits its belief
-between look-alike classes, so a thing half the mass points to is more often there than
-"50%" says (the exponent was chosen on the development photos of `bench/labels.py` and
-checked on those set aside). How close these labels come to what a person names is
-measured in BENCHMARKS.md ("Labels against people's own").
+The classifier reads each photo twice, whole and its centre ({{centre:g}} of each side), and
+the two readings are averaged. A label's confidence is 100 x (its mass)^{{calibration:g}}: a
+1000-way classifier splits its belief between look-alike classes, so a thing half the
+mass points to is more often there than "50%" says (the exponent and the centre view were
+chosen on the development photos of `bench/labels.py` and checked on those set aside).
+How close these labels come to what a person names is measured in BENCHMARKS.md
+("Labels against people's own").
 
 A parent is given with at least the confidence of its most confident child. Labels under
 `vision.min_confidence` (55 by default) are left out, and at most `vision.max_labels`
@@ -63,7 +65,7 @@ This page is written by `tools/labels_doc.py` from the tables; do not edit it by
 
 
 def render() -> str:
-    from socialsight.vision.labels import FINE_CONFIDENCE
+    from socialsight.vision.labels import CALIBRATION, CENTRE, FINE_CONFIDENCE
 
     table = vocabulary.labels()
     sources: dict[str, set[str]] = defaultdict(set)
@@ -87,7 +89,10 @@ def render() -> str:
     for name in given - set(sources):
         sources[name].add("parent")
     categories = {c for n in given for c in vocabulary.info(n).categories}
-    rows = [INTRO.replace("{fine:g}", f"{FINE_CONFIDENCE:g}"),
+    intro = (INTRO.replace("{fine:g}", f"{FINE_CONFIDENCE:g}")
+             .replace("{centre:g}", f"{CENTRE:g}")
+             .replace("{calibration:g}", f"{CALIBRATION:g}"))
+    rows = [intro,
             f"{len(given)} labels in {len(categories)} categories.\n",
             "| label | parents | categories | aliases | from |",
             "| --- | --- | --- | --- | --- |"]

@@ -221,9 +221,9 @@ class Analyzer:
         raws: list[Any] = [None] * len(images)
         explicit: list[Any] = [None] * len(images)
         if want & {"labels", "moderation"} or (face_step and s.gate):
-            raws = _batched(results, images, "labels", labels_mod.preprocess, size,
-                            lambda inputs: list(labels_mod.batch_scores(inputs, threads,
-                                                                        directory)))
+            raws = _batched(results, images, "labels", labels_mod.views, size,
+                            lambda inputs: labels_mod.batch_view_scores(inputs, threads,
+                                                                        directory))
         nsfw: list[Any] = [None] * len(images)
         if "moderation" in want:
             explicit = _batched(results, images, "moderation", moderation_mod.preprocess,
@@ -268,7 +268,7 @@ class Analyzer:
             result.ran.add("labels")
             scores = labels_mod.scores_by_name(raw, directory)
             mass = labels_mod.label_mass(raw)
-            result.labels = labels_mod.labels_from_scores(raw, s.min_confidence, s.max_labels)
+            result.labels = labels_mod.labels_from_mass(mass, s.min_confidence, s.max_labels)
             if "labels" in want:
                 colours = _run(result, "labels", lambda: scenery.scenery(image)) or {}
                 _add_labels(result, [Label.named(n, c) for n, c in colours.items()], s)
