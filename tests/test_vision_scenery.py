@@ -40,3 +40,15 @@ def test_faces_without_sunglasses_are_judged_and_tiny_ones_are_not():
     assert [w["value"] for w in eyewear.sunglasses(photo, found)] == [False]
     tiny = photo.resize((40, 40))
     assert eyewear.sunglasses(tiny, [found[0]]) == [None]
+
+
+def test_odd_photos_go_through_every_new_step():
+    from socialsight.vision import labels, moderation
+
+    for size, mode in (((1, 1), "RGB"), ((1, 5000), "RGB"), ((5000, 2), "L"),
+                       ((40, 30), "RGBA"), ((40, 30), "P"), ((40, 30), "CMYK")):
+        photo = Image.new(mode, size)
+        assert set(scenery(photo)) <= {"Sky", "Outdoors"}
+        assert moderation.nsfwjs_preprocess(photo).shape == (1, 224, 224, 3)
+        assert labels.views(photo.convert("RGB")).shape == (2, 3, 224, 224)
+        assert eyewear.sunglasses(photo, []) == []

@@ -34,6 +34,7 @@ from socialsight.vision import vocabulary
 MODEL = "efficientnet_lite0.onnx"
 CLASSES = "imagenet_labels.json"
 SIZE = 224
+MAX_ASPECT = 4  # see preprocess
 # The centre view's share of each side (see views).
 CENTRE = 0.7
 # A breed or species (Tabby Cat, Golden Retriever) only this sure; its parents always.
@@ -116,8 +117,19 @@ def batch_view_scores(inputs: list[np.ndarray], threads: int = 1,
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
-    """RGB, bicubic resize of the short side to 256, centre crop 224, (x - 127) / 128, NCHW."""
+    """RGB, bicubic resize of the short side to 256, centre crop 224, (x - 127) / 128, NCHW.
+
+    A photo longer than :data:`MAX_ASPECT` times its width (a 1 x 5000 strip) is first cut
+    to its centre at that ratio: the crop keeps only the centre anyway, and scaling the
+    whole strip up would take gigabytes."""
     image = image.convert("RGB")
+    long, short = max(image.size), max(1, min(image.size))
+    if long > MAX_ASPECT * short:
+        keep = MAX_ASPECT * short
+        cut = (long - keep) // 2
+        box = (cut, 0, cut + keep, image.height) if image.width == long else (
+            0, cut, image.width, cut + keep)
+        image = image.crop(box)
     scale = (SIZE / 0.875) / min(image.size)
     width, height = (max(SIZE, round(image.width * scale)), max(SIZE, round(image.height * scale)))
     image = image.resize((width, height), Image.Resampling.BICUBIC)

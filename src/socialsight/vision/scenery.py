@@ -28,7 +28,7 @@ SKY_SHARE = 0.5
 def scenery(image: Image.Image) -> dict[str, float]:
     """Sky and Outdoors with their confidence (0–100) where the colours say so."""
     rgb = image.convert("RGB")
-    height = max(8, round(rgb.height * WIDTH / rgb.width))
+    height = min(4 * WIDTH, max(8, round(rgb.height * WIDTH / rgb.width)))  # a strip: squeezed
     small = rgb.resize((WIDTH, height), Image.Resampling.BILINEAR)
     pixels = np.asarray(small, dtype=np.float32) / 255.0
     hsv = np.asarray(small.convert("HSV"), dtype=np.float32) / 255.0
