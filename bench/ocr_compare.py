@@ -293,7 +293,8 @@ def main() -> None:
     from socialsight.vision import text
 
     tiny = tiny_detector(args.tiny_det)
-    small = runtime.model_path("ppocr-det.onnx")
+    # rapidocr's own small detector (socialsight reads with the tiny one now)
+    small = runtime._package_file("rapidocr", "models/PP-OCRv6_det_small.onnx")
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
     sessions = {name: ort.InferenceSession(str(path), options,

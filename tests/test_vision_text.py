@@ -63,3 +63,10 @@ def test_readings_from_many_threads_at_once_are_each_right():
                                             if t.type == "LINE"], range(8)))
     assert "SUMMER SALE" in alone
     assert together == [alone] * 8
+
+
+def test_textures_read_as_one_character_over_and_over_are_not_text():
+    from socialsight.vision.text import _written
+
+    assert _written("SALE 50%") and _written("MA") and _written("105")
+    assert not _written("AAAAAA") and not _written("●000") and not _written("O")

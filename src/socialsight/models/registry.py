@@ -72,9 +72,9 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("text_glance", "pp-ocrv6-tiny-det", (
         _repo("ppocr_det_tiny.onnx",
               "193bab7a04fca699a6c82e6abb5b81bdb28177f0abd4062552b04908dafb19f8"),)),
-    ModelSpec("text", "pp-ocrv6-small", (
-        _package("ppocr-det.onnx", "rapidocr", "models/PP-OCRv6_det_small.onnx",
-                 "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    ModelSpec("text", "pp-ocrv6-tiny-det+small-rec", (
+        _repo("ppocr_det_tiny.onnx",
+              "193bab7a04fca699a6c82e6abb5b81bdb28177f0abd4062552b04908dafb19f8"),
         _package("ppocr-rec.onnx", "rapidocr", "models/PP-OCRv6_rec_small.onnx",
                  "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
         _package("ppocr-cls.onnx", "rapidocr", "models/ch_ppocr_mobile_v2.0_cls_mobile.onnx",
