@@ -145,14 +145,20 @@ class Annotation:
 
 
 def load_annotations(path: Path = PHOTOSET / "annotations.toml") -> list[Annotation]:
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SystemExit(f"{path}: cannot read the annotations: {exc}") from exc
     out = []
     for entry in data.get("photo", []):
         unknown = set(entry) - set(Annotation.__dataclass_fields__)
         if unknown:
             raise SystemExit(f"{path}: photo {entry.get('id')!r} has unknown keys {unknown}")
-        out.append(Annotation(**entry))
+        try:
+            out.append(Annotation(**entry))
+        except TypeError as exc:  # must or ok missing
+            raise SystemExit(f"{path}: photo {entry.get('id')!r}: {exc}") from exc
     ids = [a.id for a in out]
     if len(ids) != len(set(ids)):
         raise SystemExit(f"{path}: an id is annotated twice")

@@ -7,12 +7,12 @@ Rekognition names things:
   direct parents (a label may have several: Dog is a Canine and a Pet), Rekognition's
   label categories (Animals and Pets, Food and Beverage, ...) and other names for it.
   A label's ``Parents`` in a result are all its ancestors, nearest first.
-* ``data/imagenet.csv`` — ``index, imagenet, label, fine, scenes, hint``: each of the
+* ``data/imagenet.csv`` — ``index, imagenet, label, fine, scenes``: each of the
   classifier's 1000 ImageNet classes in the right word sense (ImageNet's "cup" is a
   cup, not WordNet's punch cup), whether the label is breed- or species-level (``fine``:
   shown only when the classifier is very sure), the scene labels a photo of it shows
-  (a church: Building, Architecture, Outdoors), and the moderation hint it is evidence
-  of (a revolver: Weapons).
+  (a church: Building, Architecture, Outdoors). What a class hints at for moderation (a
+  revolver: Weapons) is socialsight.vision.moderation's table, not this one.
 
 docs/labels.md lists the whole vocabulary; ``tools/labels_doc.py`` writes it from here.
 """
@@ -44,7 +44,6 @@ SCENES = frozenset((
     "Landscape", "Building", "Architecture", "City", "Urban", "Road", "Street", "Shop",
     "Restaurant", "Room", "Sky", "Snow", "Field", "Forest", "Vegetation", "Underwater",
     "Sport"))
-HINTS = frozenset(("Weapons", "Alcohol", "Tobacco", "Drugs", "Gambling"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,6 @@ class ImagenetClass:
     label: str  # "" where the class names nothing useful
     fine: bool
     scenes: tuple[str, ...]
-    hint: str
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -86,7 +84,7 @@ def labels() -> dict[str, LabelInfo]:
 def imagenet() -> tuple[ImagenetClass, ...]:
     """The classifier's classes in output order."""
     out = tuple(ImagenetClass(int(row["index"]), row["imagenet"], row["label"],
-                              row["fine"] == "1", _split(row["scenes"]), row["hint"])
+                              row["fine"] == "1", _split(row["scenes"]))
                 for row in _rows("imagenet.csv"))
     if [c.index for c in out] != list(range(len(out))):
         raise ValueError("imagenet.csv must list the classes in output order")
@@ -116,7 +114,7 @@ def info(name: str) -> LabelInfo:
 
 def problems() -> list[str]:
     """What is wrong with the tables (empty when they are sound): names they use but do
-    not define, unknown categories, scenes or hints, cycles."""
+    not define, unknown categories or scenes, cycles."""
     table = labels()
     out = []
     for entry in table.values():
@@ -131,6 +129,4 @@ def problems() -> list[str]:
             out.append(f"class {cls.index} ({cls.imagenet}): label {cls.label!r} is not a label")
         out += [f"class {cls.index}: scene {s!r} is not a scene" for s in cls.scenes
                 if s not in SCENES or s not in table]
-        if cls.hint and cls.hint not in HINTS:
-            out.append(f"class {cls.index}: hint {cls.hint!r} is not one of {sorted(HINTS)}")
     return out
