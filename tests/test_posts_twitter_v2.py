@@ -237,6 +237,24 @@ def test_video_uses_its_preview_image(posts: list[Post]) -> None:
     assert media["sizes"]["large"] == {"w": 1280, "h": 720, "resize": "fit"}
 
 
+def test_an_animated_gif_is_its_preview_image_and_a_video_without_one_has_no_url() -> None:
+    # The v2 media object of an animated GIF, as the API documents it: no url, a preview.
+    body = {"data": [{"id": "1700000000000000001", "text": "Monday mood",
+                      "created_at": "2024-07-01T09:00:00.000Z", "author_id": "42",
+                      "attachments": {"media_keys": ["16_1700000000000000009",
+                                                     "7_1700000000000000010"]}}],
+            "includes": {"media": [
+                {"media_key": "16_1700000000000000009", "type": "animated_gif",
+                 "preview_image_url": "https://pbs.twimg.com/tweet_video_thumb/Gx1.jpg",
+                 "width": 498, "height": 280},
+                {"media_key": "7_1700000000000000010", "type": "video"}]}}
+    gif, bare = twitter_v2.from_v2_response(body).posts[0]["extended_entities"]["media"]
+    assert (gif["type"], gif["id_str"]) == ("animated_gif", "1700000000000000009")
+    assert gif["media_url_https"] == "https://pbs.twimg.com/tweet_video_thumb/Gx1.jpg"
+    assert gif["media_url"] == "http://pbs.twimg.com/tweet_video_thumb/Gx1.jpg"
+    assert bare["type"] == "video" and bare["media_url_https"] is None  # nothing to analyse
+
+
 def test_media_links_stay_out_of_entity_urls(posts: list[Post]) -> None:
     for post in posts:
         for url in post["entities"]["urls"]:

@@ -431,6 +431,62 @@ def test_out_of_range_facets_and_odd_dates() -> None:
     assert post["extended_entities"]["media"][0]["id_str"] == BLOB_1
 
 
+VIDEO_BLOB = "bafkreihwihm6kpd6zuwhhlro75p5qks5qtrcu55jp3gddbv6dmvbs4lpyy"
+
+
+def video_post(did: str, rkey: str, embed: dict[str, Any]) -> dict[str, Any]:
+    return commit(did, T0, rkey, {"$type": "app.bsky.feed.post", "text": "watch this",
+                                  "createdAt": "2024-09-09T19:46:02.102Z", "embed": embed})
+
+
+def the_medium(event: dict[str, Any]) -> dict[str, Any]:
+    post = from_jetstream(event)
+    assert post is not None
+    (medium,) = post["extended_entities"]["media"]
+    return medium
+
+
+def test_a_video_is_its_thumbnail_from_the_video_service() -> None:
+    # As the AppView writes a video's view: the DID and the CID URI-encoded.
+    video = {"$type": "app.bsky.embed.video", "alt": "A cat on a sofa",
+             "aspectRatio": {"width": 1080, "height": 1920},
+             "video": {**blob(VIDEO_BLOB, 5_000_000), "mimeType": "video/mp4"}}
+    medium = the_medium(video_post(ALICE, "3l3qovideo001", video))
+    assert medium["type"] == "video" and medium["id_str"] == VIDEO_BLOB
+    assert medium["media_url_https"] == (
+        "https://video.bsky.app/watch/did%3Aplc%3Aewvi7nxzyoun6zhxrhs64oiz/"
+        f"{VIDEO_BLOB}/thumbnail.jpg")
+    assert medium["media_url"].startswith("http://video.bsky.app/watch/did%3Aplc%3A")
+    assert medium["ext_alt_text"] == "A cat on a sofa"
+    assert medium["expanded_url"] == f"https://bsky.app/profile/{ALICE}/post/3l3qovideo001"
+    # a did:web with a port keeps its %3A encoded once more, as encodeURIComponent does
+    dave = the_medium(video_post("did:web:dave.example.com%3A8080", "3l3qovideo002", video))
+    assert dave["media_url_https"].startswith(
+        "https://video.bsky.app/watch/did%3Aweb%3Adave.example.com%253A8080/")
+    # a GIF is a video presented as one; inside recordWithMedia it is the post's own
+    gif = the_medium(video_post(CAROL, "3l3qovideo003", {
+        "$type": "app.bsky.embed.recordWithMedia",
+        "record": {"$type": "app.bsky.embed.record", "record": {
+            "uri": f"at://{ALICE}/app.bsky.feed.post/3l3qo2vuowo2b",
+            "cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi"}},
+        "media": {**video, "presentation": "gif"}}))
+    assert gif["type"] == "animated_gif"
+    assert gif["media_url_https"].startswith("https://video.bsky.app/watch/did%3Aplc%3Avwzwg")
+
+
+def test_a_video_view_uses_its_thumbnail_and_a_video_without_a_blob_is_none() -> None:
+    thumb = "https://video.cdn.example/watch/abc/thumbnail.jpg"
+    view = {"$type": "app.bsky.embed.video#view", "cid": VIDEO_BLOB, "thumbnail": thumb,
+            "playlist": "https://video.cdn.example/watch/abc/playlist.m3u8"}
+    medium = the_medium(video_post(ALICE, "3l3qovideo004", view))
+    assert (medium["type"], medium["media_url_https"]) == ("video", thumb)
+    inner = the_medium(video_post(ALICE, "3l3qovideo005", {
+        "$type": "app.bsky.embed.recordWithMedia#view", "media": {**view, "thumbnail": None}}))
+    assert inner["media_url_https"].endswith(f"/{VIDEO_BLOB}/thumbnail.jpg")
+    post = from_jetstream(video_post(ALICE, "3l3qovideo006", {"$type": "app.bsky.embed.video"}))
+    assert post is not None and post["extended_entities"]["media"] == []
+
+
 # --- filters ---------------------------------------------------------------------------
 
 

@@ -230,8 +230,8 @@ def test_rich_status_text_and_entities() -> None:
 def test_photos_alt_text_and_user() -> None:
     post = from_status(RICH, "mastodon.social")
     media = post["extended_entities"]["media"]
-    assert [m["id_str"] for m in media] == [SHELF["id"], COVER["id"]]  # no video, no gifv
-    shelf, cover = media
+    assert [m["id_str"] for m in media] == [SHELF["id"], VIDEO["id"], COVER["id"], GIFV["id"]]
+    shelf, _, cover, _ = media
     assert shelf["type"] == "photo" and shelf["media_url_https"] == SHELF["url"]
     assert shelf["ext_alt_text"] == SHELF_ALT
     assert shelf["sizes"]["large"] == {"w": 1920, "h": 1440, "resize": "fit"}
@@ -245,6 +245,28 @@ def test_photos_alt_text_and_user() -> None:
     assert user["verified"] is None
     assert user["description"] == "Reader & reviewer. #books"
     assert orjson.loads(post["raw_json"]) == RICH
+
+
+def test_a_video_and_a_gifv_are_their_preview_images() -> None:
+    # Mastodon's preview_url is the still it made of the MP4: analysed in place of it.
+    video, gifv = (m for m in from_status(RICH, "mastodon.social")["extended_entities"]["media"]
+                   if m["type"] != "photo")
+    assert (video["type"], gifv["type"]) == ("video", "animated_gif")
+    assert video["media_url_https"] == video["media_url"] == VIDEO["preview_url"]
+    assert gifv["media_url_https"] == GIFV["preview_url"]
+    assert (video["expanded_url"], gifv["expanded_url"]) == (VIDEO["url"], GIFV["url"])
+    assert video["ext_alt_text"] == "A page-turning timelapse"
+    assert video["sizes"]["large"] == {"w": 1280, "h": 720, "resize": "fit"}
+    # a remote one the instance has not cached: its remote preview; none at all: left out
+    remote = {**GIFV, "url": None, "preview_url": None,
+              "remote_url": "https://cdn.fosstodon.org/media/loop.mp4",
+              "preview_remote_url": "https://cdn.fosstodon.org/media/loop.png"}
+    audio = {**VIDEO, "id": "1", "type": "audio"}
+    bare = {**VIDEO, "id": "2", "preview_url": None}
+    (medium,) = from_status(status("113001000000000011", media_attachments=[
+        remote, audio, bare]), "mastodon.social")["extended_entities"]["media"]
+    assert medium["media_url_https"] == "https://cdn.fosstodon.org/media/loop.png"
+    assert medium["expanded_url"] == "https://cdn.fosstodon.org/media/loop.mp4"
 
 
 def test_sensitive_reply_with_spoiler() -> None:
@@ -299,7 +321,9 @@ def test_posts_fit_the_tweets_table() -> None:
         post["dt"] = partition_of(post["timestamp_ms"])
     table = pa.Table.from_pylist(posts, schema=TWEET_ROWS)
     media = table.column("extended_entities").to_pylist()[0]["media"]
-    assert [m["ext_alt_text"] for m in media] == [SHELF_ALT, None]
+    assert [m["ext_alt_text"] for m in media] == [
+        SHELF_ALT, "A page-turning timelapse", None, None]
+    assert [m["type"] for m in media] == ["photo", "video", "photo", "animated_gif"]
     assert table.column("retweeted_status").to_pylist()[2]["id"] == posts[0]["id"]
 
 

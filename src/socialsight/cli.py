@@ -401,7 +401,7 @@ def enrich(
     store = Lake(settings.lake)
     if not store.has_data("tweets"):
         raise _fail(f"no posts in {store.url}: run `socialsight import FILE` first")
-    plan = Plan(store)
+    plan = Plan(store, settings.vision.previews)
     if not plan.total and not plan.total_posts:
         console.print("everything is analysed already: no new posts or photos")
         Enricher(store, settings).run(plan)  # marks the files done

@@ -103,6 +103,9 @@ class VisionSettings(BaseModel):
     gate: bool = Field(
         True, description="As in the seed: read text only in photos labelled Text, and "
         "look for faces and known people only in photos labelled Person or Face.")
+    previews: bool = Field(
+        True, description="Analyse the preview image of a video or animated GIF too (its "
+        "media_rekognition row says preview = true); false: photos only.")
 
 
 class CollectSettings(BaseModel):

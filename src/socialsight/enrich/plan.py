@@ -1,8 +1,8 @@
 """What ``socialsight enrich`` has left to do, read from the lake itself.
 
-The photos (:mod:`socialsight.lake.photos`) of every ``tweets`` file not yet marked
-done, less the (tweetid, mediaid) rows ``media_rekognition`` already holds; and the
-posts of those files whose text ``tweet_sentiments`` does not hold yet.
+The photos and video/GIF previews (:mod:`socialsight.lake.photos`) of every ``tweets``
+file not yet marked done, less the (tweetid, mediaid) rows ``media_rekognition`` already
+holds; and the posts of those files whose text ``tweet_sentiments`` does not hold yet.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from socialsight.lake import state
-from socialsight.lake.photos import photo_items
+from socialsight.lake.photos import analysed_items, is_preview
 from socialsight.lake.store import Lake
 
 STATE = state.path("enrich_done")  # one marker per tweets file whose photos are all done
@@ -25,13 +25,14 @@ STATE = state.path("enrich_done")  # one marker per tweets file whose photos are
 
 @dataclass(frozen=True)
 class PhotoRef:
-    """One photo of one post: a future ``media_rekognition`` row."""
+    """One photo (or video/GIF preview) of one post: a future ``media_rekognition`` row."""
 
     tweetid: int
     mediaid: str
     url: str
     text: str | None
     dt: str
+    preview: bool | None = False  # a video's or GIF's preview image; None: not known
 
 
 @dataclass
@@ -51,21 +52,24 @@ class PostBatch:
                          self.langs[start:stop])
 
 
-def photos_of(table: pa.Table, dt: str) -> list[PhotoRef]:
-    """The photos of the ``tweets`` rows in ``table`` (id, text, extended_entities)."""
-    items, owners = photo_items(table)
+def photos_of(table: pa.Table, dt: str, previews: bool = True) -> list[PhotoRef]:
+    """The photos, and (``previews``) the video/GIF previews, of the ``tweets`` rows in
+    ``table`` (id, text, extended_entities)."""
+    items, owners = analysed_items(table, previews)
     if len(items) == 0:
         return []
     https = pc.struct_field(items, "media_url_https").to_pylist()
     plain = pc.struct_field(items, "media_url").to_pylist()
     ids = pc.struct_field(items, "id_str").to_pylist()
+    kinds = pc.struct_field(items, "type").to_pylist()
     tweet_ids = table.column("id").to_pylist()
     texts = table.column("text").to_pylist()
     out = []
     for i, owner in enumerate(owners):
         url = https[i] or plain[i]
         row = int(owner)
-        out.append(PhotoRef(tweet_ids[row], ids[i] or url, url, texts[row], dt))
+        out.append(PhotoRef(tweet_ids[row], ids[i] or url, url, texts[row], dt,
+                            is_preview(kinds[i])))
     return out
 
 
@@ -80,9 +84,10 @@ def _marker(lake: Lake, path: str) -> str:
 
 
 class Plan:
-    """What is left to analyse: the posts and photos of tweets files not marked done."""
+    """What is left to analyse: the posts and photos of tweets files not marked done;
+    ``previews``: the video/GIF previews too (``vision.previews``)."""
 
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, previews: bool = True) -> None:
         self.lake = lake
         self.files: list[tuple[str, list[PhotoRef]]] = []
         self.posts: dict[str, PostBatch] = {}
@@ -99,7 +104,7 @@ class Plan:
             with lake.fs.open(path, "rb") as handle:
                 table = pq.read_table(handle, columns=["id", "text", "lang",
                                                        "extended_entities"])
-            refs = [r for r in photos_of(table, dt)
+            refs = [r for r in photos_of(table, dt, previews)
                     if (r.tweetid, r.mediaid) not in done_keys[dt]]
             self.files.append((path, refs))
             ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
@@ -110,7 +115,7 @@ class Plan:
 
     @property
     def total(self) -> int:
-        """Photos left to analyse."""
+        """Photos (and previews) left to analyse."""
         return sum(len(refs) for _, refs in self.files)
 
     @property

@@ -53,7 +53,7 @@ def photo_row(ref: PhotoRef, item: Any, sha: str, analysis: PhotoAnalysis | None
         "tweetid": ref.tweetid, "mediaid": ref.mediaid, "text": ref.text,
         "media_url": ref.url, PARTITION: ref.dt, "image_labels": None, "sha256": None,
         "width": None, "height": None, "model_versions": None, "analysis_errors": [],
-        "face_embeddings": None,
+        "face_embeddings": None, "preview": ref.preview,
     }
     if isinstance(item, FetchFailure):
         stage = Stage.FETCH

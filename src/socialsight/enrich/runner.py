@@ -97,7 +97,7 @@ class Enricher:
         of every post first, then every photo. ``lock``: take the lake's writer lock
         (off when the caller holds it)."""
         with self.lake.lock() if lock else contextlib.nullcontext():
-            plan = plan or Plan(self.lake)
+            plan = plan or Plan(self.lake, self.settings.vision.previews)
             self.progress.start("posts", plan.total_posts)
             self.progress.start("photos", plan.total)
             step = self.settings.enrich.batch_posts
@@ -284,8 +284,8 @@ class Enricher:
                 if failed:
                     dt = dt_of(path)
                     rows = table.take(failed).to_pylist()
-                    refs = [PhotoRef(r["tweetid"], r["mediaid"], r["media_url"], r["text"], dt)
-                            for r in rows]
+                    refs = [PhotoRef(r["tweetid"], r["mediaid"], r["media_url"], r["text"], dt,
+                                     r.get("preview")) for r in rows]
                     jobs.append((path, table, failed, rows, refs))
             batches = [(path, refs[i:i + self.batch_size])
                        for path, _, _, _, refs in jobs

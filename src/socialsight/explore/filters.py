@@ -68,9 +68,10 @@ class Filters:
     def ctes(self) -> tuple[str, dict[str, object]]:
         """``posts`` (the filtered tweets) and ``photos`` (their analysed photos), as CTEs.
 
-        ``photos`` has one row per analysed photo of a post in ``posts``, with
-        ``sensitive``: the platform or its author marked the post, or the photo has a
-        moderation label.
+        ``photos`` has one row per analysed photo (or video/GIF preview) of a post in
+        ``posts``, with ``sensitive``: the platform or its author marked the post, or the
+        photo has a moderation label; and ``preview``: it is a video's or GIF's preview
+        (false for the rows of files written before previews were analysed: photos).
         """
         where = ["TRUE"]
         params: dict[str, object] = {}
@@ -94,7 +95,8 @@ class Filters:
             f"posts AS NOT MATERIALIZED (SELECT * FROM tweets WHERE {' AND '.join(where)}), "
             "photos AS NOT MATERIALIZED (SELECT m.tweetid, m.mediaid, m.sha256, m.media_url, "
             "m.width, "
-            "m.height, m.image_labels, p.dt, p.platform, p.created_at, p.timestamp_ms, "
+            "m.height, m.image_labels, coalesce(m.preview, false) AS preview, "
+            "p.dt, p.platform, p.created_at, p.timestamp_ms, "
             "coalesce(p.possibly_sensitive, false) "
             "OR coalesce(len(m.image_labels.moderationlabels), 0) > 0 AS sensitive "
             "FROM media_rekognition m JOIN posts p ON p.id = m.tweetid)"

@@ -1,4 +1,8 @@
-"""Overview: posts and photos over time by platform, the share with photos, the pipeline."""
+"""Overview: posts and photos over time by platform, the share with photos, the pipeline.
+
+Photos are photos: a video's or GIF's preview image, analysed too, is counted apart
+(``previews``), and the videos and GIFs themselves apart again (``videos_and_gifs``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from socialsight.query.engine import Engine
 # Buckets an hour wide while the posts span at most this many days, a day wide after.
 HOURLY_UP_TO_DAYS = 3
 RECENT_ERRORS = 10
+# Analysed rows (of media_rekognition or the photos CTE): photos, and video/GIF previews;
+# a row written before previews were analysed (preview NULL) is a photo's.
+_ANALYSED = ("count(*) FILTER (WHERE preview IS NOT TRUE) AS photos, "
+             "count(*) FILTER (WHERE preview) AS previews")
 
 
 def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
@@ -27,8 +35,8 @@ def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
         f"coalesce(sum({OTHER_MEDIA_SQL}), 0) AS videos "
         "FROM posts GROUP BY ALL ORDER BY t, platform", params)
     analysed = engine.rows(
-        f"WITH {ctes} SELECT count(*) AS n FROM photos" if filters.params()
-        else "SELECT count(*) AS n FROM media_rekognition", params)[0]["n"]
+        f"WITH {ctes} SELECT {_ANALYSED} FROM photos" if filters.params()
+        else f"SELECT {_ANALYSED} FROM media_rekognition", params)[0]
     timed = [row["t"] for row in hourly if row["t"] is not None]
     span_days = (max(timed) - min(timed)).total_seconds() / 86_400 if timed else 0
     unit = "hour" if span_days <= HOURLY_UP_TO_DAYS else "day"
@@ -41,8 +49,9 @@ def overview(engine: Engine, filters: Filters) -> dict[str, Any]:
             "posts_with_photos": with_photos,
             "photo_share": round(with_photos / posts, 4) if posts else None,
             "photos": sum(int(row["photos"]) for row in hourly),
-            "videos_and_gifs": sum(int(row["videos"]) for row in hourly),  # not analysed
-            "analysed_photos": int(analysed),
+            "videos_and_gifs": sum(int(row["videos"]) for row in hourly),
+            "analysed_photos": int(analysed["photos"]),
+            "analysed_previews": int(analysed["previews"]),
         },
         "unit": unit,
         "over_time": _buckets(hourly, unit),
@@ -81,20 +90,28 @@ def pipeline_status(engine: Engine) -> dict[str, Any]:
     counts = engine.rows(
         "SELECT (SELECT count(*) FROM tweets) AS posts, "
         "(SELECT count(*) FROM tweet_sentiments) AS posts_analysed, "
-        f"(SELECT count(*) FROM {PHOTOS_VIEW}) AS photos, "
+        f"(SELECT count(*) FILTER (WHERE NOT preview) FROM {PHOTOS_VIEW}) AS photos, "
+        f"(SELECT count(*) FILTER (WHERE preview) FROM {PHOTOS_VIEW}) AS previews, "
+        f"(SELECT count(*) FROM {PHOTOS_VIEW} t WHERE NOT t.preview AND NOT EXISTS ("
+        "SELECT 1 FROM media_rekognition m WHERE m.tweetid = t.tweetid "
+        "AND m.mediaid = t.mediaid)) AS photos_waiting, "
         f"(SELECT coalesce(sum({OTHER_MEDIA_SQL}), 0) FROM tweets) AS videos, "
-        "(SELECT count(*) FROM media_rekognition) AS photos_analysed")[0]
+        "(SELECT count(*) FILTER (WHERE preview IS NOT TRUE) FROM media_rekognition) "
+        "AS photos_analysed, "
+        "(SELECT count(*) FILTER (WHERE preview) FROM media_rekognition) AS previews_analysed"
+    )[0]
     errors, recent = _errors(engine)
-    failed_photos = sum(e["errors"] for e in errors if e["stage"] in PHOTO_STAGES)
-    photos, analysed = int(counts["photos"]), int(counts["photos_analysed"])
     return {
         "posts": int(counts["posts"]),
         "posts_waiting": max(0, int(counts["posts"]) - int(counts["posts_analysed"])),
-        "photos": photos,
-        "photos_analysed": analysed,
-        "photos_failed": failed_photos,
-        "photos_waiting": max(0, photos - analysed - failed_photos),
-        "videos_and_gifs": int(counts["videos"]),  # counted, not analysed
+        "photos": int(counts["photos"]),
+        "photos_analysed": int(counts["photos_analysed"]),
+        # error rows do not say whether they were a photo's or a preview's
+        "photos_failed": sum(e["errors"] for e in errors if e["stage"] in PHOTO_STAGES),
+        "photos_waiting": int(counts["photos_waiting"]),  # not tried yet (a failure has a row)
+        "previews": int(counts["previews"]),  # of videos and GIFs, when enrich analyses them
+        "previews_analysed": int(counts["previews_analysed"]),
+        "videos_and_gifs": int(counts["videos"]),
         "errors": errors,
         "recent_errors": recent,
     }

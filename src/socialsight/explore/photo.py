@@ -27,6 +27,8 @@ FACE_ATTRIBUTES = ("smile", "eyeglasses", "sunglasses", "beard", "mustache", "ey
                    "mouthopen")
 SAME_FACE = 0.5  # a known person's box and a face box overlapping this much are one face
 SCORES = ("positive", "negative", "neutral", "mixed")
+# What the page calls a preview image, by the v1.1 type of the medium it is a still of.
+PREVIEW_BADGES = {"video": "video preview", "animated_gif": "GIF preview"}
 
 
 def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
             "width": row["width"], "height": row["height"],
             "media_url": row["media_url"], "media_href": safe_href(row["media_url"]),
             "alt": _alt_text(post, mediaid) or f"Photo of post {tweetid}",
+            "preview": _preview_badge(post, mediaid) if row.get("preview") else None,
         },
         "labels": label_list,
         "faces": faces,
@@ -106,6 +109,13 @@ def _missing(post: dict[str, Any], tweetid: str, mediaid: str) -> str:
         return (f"photo {mediaid} of post {tweetid} has not been analysed (yet, or it "
                 "failed: `socialsight errors` says why)")
     return f"post {tweetid} has no photo {mediaid}"
+
+
+def _preview_badge(post: dict[str, Any], mediaid: str) -> str:
+    """What the analysed image of a video or GIF is: a "video preview" or "GIF preview"."""
+    kind = next((m.get("type") for m in post.get("media") or []
+                 if mediaid in (m.get("id_str"), m.get("id"))), None)
+    return PREVIEW_BADGES.get(str(kind), "video preview")
 
 
 def _alt_text(post: dict[str, Any], mediaid: str) -> str | None:

@@ -276,6 +276,11 @@ IMAGE_LABELS = _struct(
     ),
     moderationlabels=_list(_struct(confidence=_f64, name=_s, parentname=_s)),
     labelmodelversion=_s,
+    # Rekognition Custom Labels' shape, for the brands and concepts a user enrols (issue
+    # 17); ``kind`` (added) says what found it: logo, text (the word mark, read in the
+    # photo) or concept. Files written before read NULL.
+    customlabels=_list(_struct(name=_s, confidence=_f64, geometry=_struct(boundingbox=BOX),
+                               kind=_s)),
 )
 MEDIA_REKOGNITION = pa.schema(
     [
@@ -292,6 +297,10 @@ MEDIA_REKOGNITION = pa.schema(
         ("analysis_errors", _list(_struct(analysis=_s, error=_s))),
         # one embedding per facedetails entry, so known people can be matched again
         ("face_embeddings", _list(_list(pa.float32()))),
+        # the photo's local features (socialsight.vision.logos), so an enrolled logo can be
+        # looked for in every past photo without decoding a photo again (issue 17)
+        ("local_features", pa.binary()),
+        ("preview", _b),  # added: a video's or GIF's preview image, not a photo
     ]
 )
 

@@ -16,6 +16,11 @@ This adapter rewrites such an event in the v1.1 status shape:
 - photos (``app.bsky.embed.images``, also inside ``app.bsky.embed.recordWithMedia``)
   become ``extended_entities.media`` entries pointing at Bluesky's image CDN, with
   the blob's CID as their id and the author's alt text as ``ext_alt_text``;
+- a video (``app.bsky.embed.video``, also inside ``recordWithMedia``) becomes a v1.1
+  ``video`` (``animated_gif`` when its ``presentation`` is ``gif``) whose
+  ``media_url_https`` is its preview image: the thumbnail Bluesky's video service
+  serves for the author's DID and the video blob's CID, or the ``thumbnail`` a
+  view-shaped embed (``app.bsky.embed.video#view``) names;
 - a reply names its parent post and author, a quote (``app.bsky.embed.record``)
   its quoted post.
 
@@ -25,8 +30,9 @@ is not Jetstream's shape raises :class:`MalformedEventError` saying why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -44,6 +50,9 @@ JSON = dict[str, Any]
 PLATFORM = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"
 CDN_FULLSIZE = "https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg"
+# The still Bluesky's video service makes of a video (DID and CID URI-encoded, as the
+# AppView writes them into a video embed's view).
+VIDEO_THUMBNAIL = "https://video.bsky.app/watch/{did}/{cid}/thumbnail.jpg"
 WEB_POST = "https://bsky.app/profile/{did}/post/{rkey}"
 
 # Jetstream event kinds that never carry a post.
@@ -56,11 +65,18 @@ FACET_FEATURES = {
     "app.bsky.richtext.facet#link": "urls",
     "app.bsky.richtext.facet#tag": "hashtags",
 }
-# Embeds whose photos are the post's own, and where in the embed they are.
-IMAGE_EMBEDS = {
+# Embeds whose photos or video are the post's own, and where in the embed they are
+# (the record's shape, and the view's an AppView answers with).
+MEDIA_EMBEDS = {
     "app.bsky.embed.images": (),
+    "app.bsky.embed.video": (),
+    "app.bsky.embed.video#view": (),
     "app.bsky.embed.recordWithMedia": ("media",),
+    "app.bsky.embed.recordWithMedia#view": ("media",),
 }
+IMAGES = "app.bsky.embed.images"
+# A video's ``presentation`` → its v1.1 media type (anything else is a video).
+VIDEO_TYPES = {"gif": "animated_gif"}
 # Embeds that quote another record, and where its strongRef ({uri, cid}) is.
 QUOTE_EMBEDS = {
     "app.bsky.embed.record": ("record",),
@@ -119,6 +135,12 @@ def user_id(did: str) -> int:
 def cdn_url(did: str, cid: str) -> str:
     """The CDN address of a photo blob, full size, as JPEG."""
     return CDN_FULLSIZE.format(did=did, cid=cid)
+
+
+def video_thumbnail_url(did: str, cid: str) -> str:
+    """The address of the preview image of a video blob."""
+    safe = "!~*'()"  # what JavaScript's encodeURIComponent leaves as it is
+    return VIDEO_THUMBNAIL.format(did=quote(did, safe=safe), cid=quote(cid, safe=safe))
 
 
 # --- time ----------------------------------------------------------------------------
@@ -242,33 +264,57 @@ def blob_cid(blob: Any) -> str | None:
     return cid if isinstance(cid, str) and cid else None
 
 
-def photos(record: JSON, did: str, web_url: str) -> list[JSON]:
-    """``extended_entities.media`` entries for the record's embedded images."""
-    images = _embed_of(record, IMAGE_EMBEDS)
-    if not isinstance(images, dict) or images.get("$type", "app.bsky.embed.images") != (
-            "app.bsky.embed.images"):
-        return []
+def _medium(cid: str, kind: str, url: str, alt: Any, web_url: str) -> JSON:
+    return {
+        "id": cid,
+        "id_str": cid,
+        "type": kind,
+        "media_url_https": url,
+        "media_url": "http://" + url[len("https://"):] if url.startswith("https://") else url,
+        "url": None,
+        "display_url": None,
+        "expanded_url": web_url,
+        "indices": None,
+        "sizes": None,  # the record has only an aspect ratio, not a size
+        "ext_alt_text": alt if isinstance(alt, str) and alt else None,
+    }
+
+
+def _images(embed: JSON, did: str, web_url: str) -> list[JSON]:
     out = []
-    for image in _dicts(images.get("images")):
+    for image in _dicts(embed.get("images")):
         cid = blob_cid(image.get("image"))
-        if cid is None:
-            continue
-        url = cdn_url(did, cid)
-        alt = image.get("alt")
-        out.append({
-            "id": cid,
-            "id_str": cid,
-            "type": "photo",
-            "media_url_https": url,
-            "media_url": "http://" + url[len("https://"):],
-            "url": None,
-            "display_url": None,
-            "expanded_url": web_url,
-            "indices": None,
-            "sizes": None,  # the record has only an aspect ratio, not a size
-            "ext_alt_text": alt if isinstance(alt, str) and alt else None,
-        })
+        if cid is not None:
+            out.append(_medium(cid, "photo", cdn_url(did, cid), image.get("alt"), web_url))
     return out
+
+
+def _video(embed: JSON, did: str, web_url: str) -> list[JSON]:
+    view = str(embed.get("$type", "")).endswith("#view")
+    cid = embed.get("cid") if view else blob_cid(embed.get("video"))
+    if not isinstance(cid, str) or not cid:
+        return []
+    thumbnail = embed.get("thumbnail") if view else None
+    url = thumbnail if isinstance(thumbnail, str) and thumbnail.startswith(
+        ("https://", "http://")) else video_thumbnail_url(did, cid)
+    kind = VIDEO_TYPES.get(str(embed.get("presentation")), "video")
+    return [_medium(cid, kind, url, embed.get("alt"), web_url)]
+
+
+MEDIA_READERS: dict[str, Callable[[JSON, str, str], list[JSON]]] = {
+    IMAGES: _images,
+    "app.bsky.embed.video": _video,
+    "app.bsky.embed.video#view": _video,
+}
+
+
+def media(record: JSON, did: str, web_url: str) -> list[JSON]:
+    """``extended_entities.media`` entries for the record's embedded images or video."""
+    embed = _embed_of(record, MEDIA_EMBEDS)
+    if not isinstance(embed, dict):
+        return []
+    reader = MEDIA_READERS.get(str(embed.get("$type", IMAGES)))
+    return reader(embed, did, web_url) if reader is not None else []
 
 
 def _post_ref(uri: Any) -> tuple[int, str, str] | None:
@@ -378,7 +424,7 @@ def _post(did: str, rkey: str, time_us: int, record: JSON, text: str,
             langs[0], str) else None,
         "user": _user(did, handles.get(did)),
         "entities": entities(record, text),
-        "extended_entities": {"media": photos(record, did, WEB_POST.format(did=did, rkey=rkey))},
+        "extended_entities": {"media": media(record, did, WEB_POST.format(did=did, rkey=rkey))},
         "possibly_sensitive": _sensitive(record),
         "truncated": False,
         "retweeted": False,

@@ -11,8 +11,12 @@ entity in that text, so ``indices`` point into ``text`` as in v1.1 (code points,
 - user mentions are the ``@user`` links, matched to ``mentions`` by URL;
 - urls are every other link; ``display_url`` is the visible part Mastodon marks
   (``<span class="invisible">`` hidden, ``…`` added after ``class="ellipsis"``);
-- photos are the attachments of type ``image`` only (``gifv`` is an MP4, ``video``,
-  ``audio`` and ``unknown`` are not photos), with their alt text in ``ext_alt_text``.
+- media are the attachments of type ``image`` (v1.1 ``photo``), ``gifv`` (an MP4 that
+  plays as a GIF: ``animated_gif``) and ``video``, with their alt text in
+  ``ext_alt_text``; a photo's URL is its ``url`` (or ``remote_url``), a gifv's or
+  video's is its ``preview_url`` (or ``preview_remote_url``), the still Mastodon made
+  of it, and the video itself is its ``expanded_url``. ``audio`` and ``unknown`` are
+  left out.
 
 Ids: Mastodon's own status ids are local to each instance, so a post's id is
 ``derived_id("mastodon", uri)`` (the ActivityPub id, the same on every instance) and
@@ -75,8 +79,13 @@ ACCOUNT_COUNTS = {
     "following_count": "friends_count",
     "statuses_count": "statuses_count",
 }
-# Attachment type → v1.1 media type; the types not here are not photos and are skipped.
-MEDIA_TYPES = {"image": "photo"}
+# Attachment type → v1.1 media type, and the attachment's fields that hold the image (its
+# own, or the preview still of a gifv or video), first found first; the types not here
+# (audio, unknown) are skipped.
+MEDIA_TYPES = {"image": "photo", "gifv": "animated_gif", "video": "video"}
+IMAGE_FIELDS = {"photo": ("url", "remote_url"),
+                "animated_gif": ("preview_url", "preview_remote_url"),
+                "video": ("preview_url", "preview_remote_url")}
 # Size names of an attachment's ``meta`` → v1.1 ``sizes`` names.
 MEDIA_SIZES = {"original": "large"}
 SPOILER_GAP = "\n\n"
@@ -256,7 +265,7 @@ def _content(status: JSON, instance: str) -> _Content:
     return out
 
 
-# --- photos ---------------------------------------------------------------------------
+# --- media ----------------------------------------------------------------------------
 
 
 def _size(meta: Any, name: str) -> JSON | None:
@@ -269,11 +278,14 @@ def _size(meta: Any, name: str) -> JSON | None:
     return {"w": width, "h": height, "resize": "fit"}
 
 
-def _photo(item: JSON) -> JSON | None:
+def _medium(item: JSON) -> JSON | None:
     kind = MEDIA_TYPES.get(str(item.get("type")))
-    url = _text(item.get("url")) or _text(item.get("remote_url"))
-    if kind is None or url is None:
+    if kind is None:
         return None
+    url = next(filter(None, (_text(item.get(name)) for name in IMAGE_FIELDS[kind])), None)
+    if url is None:
+        return None
+    own = _text(item.get("remote_url")) or _text(item.get("url")) or url
     native = None if item.get("id") is None else str(item["id"])
     sizes: JSON = {name: None for name in ("thumb", "large", "medium", "small")}
     sizes.update({v1: _size(item.get("meta"), name) for name, v1 in MEDIA_SIZES.items()})
@@ -285,16 +297,16 @@ def _photo(item: JSON) -> JSON | None:
         "media_url": url,
         "url": None,
         "display_url": None,
-        "expanded_url": _text(item.get("remote_url")) or url,
+        "expanded_url": own,
         "indices": None,
         "sizes": sizes,
         "ext_alt_text": _text(item.get("description")),
     }
 
 
-def photos(status: JSON) -> list[JSON]:
-    """The v1.1 media entities of a status's image attachments."""
-    return [p for p in map(_photo, _dicts(status.get("media_attachments"))) if p is not None]
+def media(status: JSON) -> list[JSON]:
+    """The v1.1 media entities of a status's image, gifv and video attachments."""
+    return [m for m in map(_medium, _dicts(status.get("media_attachments"))) if m is not None]
 
 
 # --- the post -------------------------------------------------------------------------
@@ -433,7 +445,7 @@ def to_post(status: JSON, instance: str, embed: bool = True) -> Post:
         "user": _user(account, instance),
         "entities": {"hashtags": content.hashtags, "urls": content.urls,
                      "user_mentions": content.mentions, "symbols": []},
-        "extended_entities": {"media": photos(own)},
+        "extended_entities": {"media": media(own)},
         "coordinates": None,
         "geo": None,
         "place": None,
