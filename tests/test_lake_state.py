@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from socialsight.aws.collections import Collections
+from socialsight.brands import Brands
 from socialsight.collect import Cursors
 from socialsight.config import load_settings
 from socialsight.demo import run_demo
@@ -38,7 +39,7 @@ def test_the_table_declares_each_folder_once_with_what_it_is_for() -> None:
                for p, f in zip(paths, state.FOLDERS.values(), strict=True))
     assert state.declared("_state") and state.declared("_media/ab")
     assert not state.declared("_state/brands")  # a new kind of state is declared first
-    assert not state.declared("_brands")
+    assert state.declared("_brands") and not state.declared("_concepts")
 
 
 @pytest.mark.slow
@@ -76,6 +77,9 @@ def test_version_moves_when_declared_state_the_pages_show_is_written(lake: Lake)
     gallery = Gallery.load(lake)
     gallery.add("Grace Hopper", "grace.jpg", "b" * 64, np.ones(128, np.float32))
     assert _changes(lake, lambda: gallery.save(lake))
+    enrolled = Brands()
+    enrolled.add("Acme", ["ACME"], [])
+    assert _changes(lake, lambda: enrolled.save(lake))
 
     # state no page shows (a source's resume point) leaves the version alone
     assert not _changes(lake, lambda: Cursors(lake).save("x:search", "42"))
@@ -84,7 +88,7 @@ def test_version_moves_when_declared_state_the_pages_show_is_written(lake: Lake)
 
 def test_every_versioned_folder_is_watched(lake: Lake) -> None:
     versioned = [f for f in state.FOLDERS.values() if f.versioned]
-    assert {f.name for f in versioned} == {"journal", "resolved", "gallery"}
+    assert {f.name for f in versioned} == {"journal", "resolved", "gallery", "brands"}
     for folder in versioned:
         path = lake.path(folder.path, "probe.json")
         assert _changes(lake, lambda p=path: lake.write_bytes(p, b"{}")), folder.name

@@ -10,6 +10,7 @@ them with what ``socialsight enrich`` stored.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from collections.abc import Sequence
@@ -35,19 +36,30 @@ class PhotoAnalysis:
     embeddings: list[Any] | None
     errors: list[tuple[str, str]] = field(default_factory=list)
     model_versions: dict[str, str] = field(default_factory=dict)
+    # the photo's own embedding and perceptual hash (socialsight.vision.lookalike)
+    embedding: list[float] | None = None
+    phash: int | None = None
+    # its local features (socialsight.vision.logos), for brands enrolled later
+    local_features: bytes | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """As plain data (what the analysis cache holds)."""
         return {"image_labels": self.image_labels, "width": self.width,
                 "height": self.height, "embeddings": self.embeddings,
-                "errors": list(self.errors), "model_versions": self.model_versions}
+                "errors": list(self.errors), "model_versions": self.model_versions,
+                "embedding": self.embedding, "phash": self.phash,
+                "local_features": (None if self.local_features is None
+                                   else base64.b64encode(self.local_features).decode())}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PhotoAnalysis:
         return cls(image_labels=data["image_labels"], width=data["width"],
                    height=data["height"], embeddings=data.get("embeddings"),
                    errors=[(a, e) for a, e in data["errors"]],
-                   model_versions=data["model_versions"])
+                   model_versions=data["model_versions"],
+                   embedding=data.get("embedding"), phash=data.get("phash"),
+                   local_features=(None if data.get("local_features") is None
+                                   else base64.b64decode(data["local_features"])))
 
 
 @dataclass
@@ -83,9 +95,12 @@ class Failure:
 def pack_version(settings: VisionSettings) -> str:
     """What an analysis depends on besides the photo: models and the settings that matter."""
     from socialsight.vision.analyze import LABEL_MODEL_VERSION, model_versions
+    from socialsight.vision.logos import VERSION as FEATURES_VERSION
 
     key = orjson.dumps([LABEL_MODEL_VERSION, model_versions(), settings.min_confidence,
-                        settings.max_labels, settings.gate], option=orjson.OPT_SORT_KEYS)
+                        settings.max_labels, settings.gate,
+                        settings.local_features and FEATURES_VERSION],
+                       option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(key, digest_size=6).hexdigest()
 
 
@@ -116,7 +131,8 @@ def analyse_photos(photos: Sequence[bytes], settings: VisionSettings,
     results = analyze_batch(list(decoded.values()), settings)
     for index, result in zip(decoded, results, strict=True):
         out[index] = PhotoAnalysis(result.image_labels(), result.width, result.height,
-                                   result.embeddings, list(result.errors), versions)
+                                   result.embeddings, list(result.errors), versions,
+                                   result.embedding, result.phash, result.local_features)
     return [a for a in out if a is not None]
 
 

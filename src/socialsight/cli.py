@@ -532,6 +532,136 @@ def _enrich_settings(config: Path | None, lake: str | None, workers: int | None,
     return settings
 
 
+brands_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
+    "Brands: enrol a logo or a word mark and find it in every photo.\n\n"
+    "socialsight's stand-in for Rekognition Custom Labels: each photo is searched for each "
+    "brand's logo (by its local features, whatever its size, angle and lighting) and its "
+    "words (in the text read in the photo); what is found lands in media_rekognition's "
+    "image_labels.customlabels, and the brand_mentions view puts mentions in photos beside "
+    "mentions in the posts' text."))
+app.add_typer(brands_app, name="brands")
+
+
+def _rescan_bars() -> _Bars:
+    return _Bars({"photos": "looking for brands"}, BarColumn(), MofNCompleteColumn(),
+                 TextColumn("photos"), _RateColumn())
+
+
+def _rescan(store: Any) -> None:
+    from socialsight.brands import rescan
+
+    with _rescan_bars() as bars:
+        done = rescan(store, bars)
+    note = ""
+    if done.decoded:
+        note = (f"; {done.decoded:,} photos had no local features kept and were read from "
+                "the photo store (kept from now on)")
+    if done.missing:
+        note += (f"; {done.missing:,} photos were neither kept nor stored, so only their "
+                 "text was searched")
+    console.print(f"{done.changed:,} of {done.photos:,} photos changed{note}")
+
+
+@brands_app.command("add")
+def brands_add(
+    name: Annotated[str, typer.Argument(help="The brand's name, as queries will show it.",
+                                        show_default=False)],
+    logos: Annotated[list[str] | None, typer.Argument(
+        help="Images of its logo (files or http(s) URLs): a PNG with transparency, cropped "
+        "to the logo, is best; one per version of the logo (with and without the word, "
+        "light and dark).", show_default=False)] = None,
+    text: Annotated[list[str] | None, typer.Option(
+        "--text", help="A word or phrase that names the brand in a photo (repeatable; "
+        "case does not matter, one misread letter is forgiven in words of 5 letters or "
+        "more). Default: the brand's name.", show_default=False)] = None,
+    rescan: Annotated[bool, typer.Option(
+        help="Look for the brand in every photo analysed before, now.")] = True,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Enrol a brand by its logo images and/or its words, and find it in past photos.
+
+    Examples:
+
+      socialsight brands add Acme acme-logo.png acme-logo-dark.png --text ACME
+
+      socialsight brands add "Blue Bottle" --text "Blue Bottle"
+
+    New photos are searched as `socialsight enrich` and `socialsight run` analyse them.
+    """
+    import hashlib
+
+    from socialsight.brands import enrol
+    from socialsight.lake.store import Lake
+    from socialsight.media.photo import decode, read_bytes
+
+    settings = load_settings(config, lake=lake)
+
+    def load(source: str) -> tuple[Any, str]:
+        data = read_bytes(source, settings.fetch)
+        return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
+
+    store = Lake(settings.lake)
+    bid = enrol(store, name, logos or [], text or [], load)
+    count = len(logos or [])
+    console.print(f"enrolled {name} (id {bid}) with {count} logo{'s' if count != 1 else ''}"
+                  f" and the words {', '.join(text or [name])}")
+    if rescan and store.has_data("media_rekognition"):
+        _rescan(store)
+
+
+@brands_app.command("list")
+def brands_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
+    """List the enrolled brands."""
+    from socialsight.api import existing_lake
+    from socialsight.brands import Brands
+
+    settings = load_settings(config, lake=lake)
+    brands = Brands.load(existing_lake(settings.lake)).brands()
+    if not brands:
+        console.print("no brand is enrolled: add one with `socialsight brands add NAME LOGO.png "
+                      "--text WORD`")
+        return
+    table = Table("name", "id", "logos", "words", "added")
+    for b in brands:
+        table.add_row(b.name, b.id, str(b.logos), ", ".join(b.words) or b.name,
+                      f"{b.added_at:%Y-%m-%d}" if b.added_at else "")
+    console.print(table)
+
+
+@brands_app.command("remove")
+def brands_remove(
+    who: Annotated[str, typer.Argument(help="The brand's name or id.", show_default=False)],
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Forget a brand; past photos lose its custom labels at once."""
+    from socialsight.brands import forget
+    from socialsight.lake.store import Lake
+
+    settings = load_settings(config, lake=lake)
+    store = Lake(settings.lake)
+    brand = forget(store, who)
+    if brand is None:
+        raise _fail(f"no enrolled brand is called {who!r} (see `socialsight brands list`)")
+    console.print(f"removed {brand.name}")
+    if store.has_data("media_rekognition"):
+        _rescan(store)
+
+
+@brands_app.command("rescan")
+def brands_rescan(lake: LakeOption = None, config: ConfigOption = None) -> None:
+    """Look for every enrolled brand in every photo analysed before.
+
+    Uses the local features kept with each photo; a photo analysed without them is read
+    from the lake's photo store once. Nothing is fetched, and no other analysis runs.
+    """
+    from socialsight.api import existing_lake
+
+    settings = load_settings(config, lake=lake)
+    _rescan(existing_lake(settings.lake))
+
+
 people_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
     "Known people: enrol the faces you want recognised in every photo.\n\n"
     "socialsight's stand-in for Rekognition's celebrity recognition: matches land in "

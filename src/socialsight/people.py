@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,17 +71,11 @@ class GalleryBusy(LakeBusyError):
 @contextlib.contextmanager
 def writing(lake: Lake) -> Iterator[None]:
     """Hold the lake's writer lock, waiting up to :data:`LOCK_WAIT_SECONDS` for it."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    with contextlib.ExitStack() as stack:
-        while True:
-            try:
-                stack.enter_context(lake.lock())
-                break
-            except LakeError as exc:
-                if time.monotonic() >= deadline:
-                    raise GalleryBusy(f"{exc}; try again when it is done") from exc
-                time.sleep(0.1)
-        yield
+    try:
+        with lake.lock_within(LOCK_WAIT_SECONDS):
+            yield
+    except LakeBusyError as exc:
+        raise GalleryBusy(f"{exc}; try again when it is done") from exc
 
 
 def _keys(rows: pa.Table) -> list[tuple[str, str]]:

@@ -44,16 +44,19 @@ def stage_of(analysis: str) -> Stage:
 
 def photo_row(ref: PhotoRef, item: Any, sha: str, analysis: PhotoAnalysis | None,
               celebrities: dict[str, Any] | None = None,
+              custom: list[dict[str, Any]] | None = None,
               ) -> tuple[dict[str, Any], list[ErrorRow]]:
     """The ``media_rekognition`` row of one photo of one post, and its error rows.
 
     ``item`` is what the fetch gave (a photo, or a :class:`~socialsight.media.fetch.Failure`);
-    ``celebrities`` the ``celebrityrecognition`` of the analysed photo."""
+    ``celebrities`` the ``celebrityrecognition`` of the analysed photo, ``custom`` its
+    ``customlabels`` (the enrolled brands found in it)."""
     row: dict[str, Any] = {
         "tweetid": ref.tweetid, "mediaid": ref.mediaid, "text": ref.text,
         "media_url": ref.url, PARTITION: ref.dt, "image_labels": None, "sha256": None,
         "width": None, "height": None, "model_versions": None, "analysis_errors": [],
-        "face_embeddings": None, "preview": ref.preview,
+        "face_embeddings": None, "preview": ref.preview, "embedding": None, "phash": None,
+        "local_features": None,
     }
     if isinstance(item, FetchFailure):
         stage = Stage.FETCH
@@ -66,9 +69,11 @@ def photo_row(ref: PhotoRef, item: Any, sha: str, analysis: PhotoAnalysis | None
     if labels is not None:
         labels = dict(labels)
         labels["celebrityrecognition"] = celebrities
+        labels["customlabels"] = custom
     row.update(image_labels=labels, sha256=sha, width=analysis.width,
                height=analysis.height, model_versions=analysis.model_versions,
-               face_embeddings=analysis.embeddings,
+               face_embeddings=analysis.embeddings, embedding=analysis.embedding,
+               phash=analysis.phash, local_features=analysis.local_features,
                analysis_errors=[{"analysis": a, "error": e} for a, e in analysis.errors])
     errs = [ErrorRow(stage=stage_of(a), source=ref.url, reason=f"{a}: {e}",
                      post_id=ref.tweetid,

@@ -88,6 +88,7 @@ class Enricher:
         self.cache = AnalysisCache(lake, pack_version(settings.vision))
         self.summary = EnrichSummary()
         self._gallery: Any = None
+        self._brands: Any = None
         self._pending_errors: list[ErrorRow] = []
         self._pool_analyser: Executor | None = None
         self._errors = ErrorLog(lake)
@@ -221,7 +222,8 @@ class Enricher:
         for ref in refs:
             sha = shas.get(ref.url, "")
             found = results.get(sha)
-            row, errs = photo_row(ref, by_url[ref.url], sha, found, self._celebrities(found))
+            row, errs = photo_row(ref, by_url[ref.url], sha, found, self._celebrities(found),
+                                  self._brands_in(found))
             rows.append(row)
             errors += errs
         self.progress.advance("photos", len(refs))
@@ -239,6 +241,20 @@ class Enricher:
             self._gallery = people.Gallery.load(self.lake)
         labels = people.attach(analysis.image_labels, analysis.embeddings, self._gallery)
         return labels["celebrityrecognition"]
+
+    def _brands_in(self, analysis: PhotoAnalysis | None) -> list[dict[str, Any]] | None:
+        """The ``customlabels`` of an analysed photo: the enrolled brands in it (null
+        while no brand is enrolled: nothing was looked for)."""
+        if analysis is None or analysis.image_labels is None:
+            return None
+        from socialsight import brands
+
+        if self._brands is None:
+            self._brands = brands.Brands.load(self.lake)
+        if not len(self._brands):
+            return None
+        labels = brands.attach(analysis.image_labels, analysis.local_features, self._brands)
+        return list(labels["customlabels"])
 
     def _error_table(self) -> pa.Table:
         """The error rows gathered since the last call that the lake does not hold yet."""

@@ -301,6 +301,10 @@ MEDIA_REKOGNITION = pa.schema(
         # looked for in every past photo without decoding a photo again (issue 17)
         ("local_features", pa.binary()),
         ("preview", _b),  # added: a video's or GIF's preview image, not a photo
+        # the photo's embedding (unit length) and 64-bit perceptual hash, for custom
+        # concepts and look-alikes (socialsight.vision.lookalike, issue 17)
+        ("embedding", _list(pa.float32())),
+        ("phash", _i64),
     ]
 )
 

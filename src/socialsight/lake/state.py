@@ -50,6 +50,8 @@ _TABLE = (
                "socialsight.collect (Cursors)", False),
     SideFolder("gallery", "_people", "gallery.parquet: the enrolled known people",
                "socialsight.people (Gallery.save, under the lake's lock)", True),
+    SideFolder("brands", "_brands", "brands.parquet: the enrolled brands (logos, word marks)",
+               "socialsight.brands (Brands.save, under the lake's lock)", True),
     SideFolder("collections", "_collections",
                "<CollectionId>/collection.json and faces.parquet: Rekognition collections",
                "socialsight.aws.collections (Collections)", False),

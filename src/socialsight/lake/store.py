@@ -32,6 +32,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from socialsight.errors import LakeError
+from socialsight.errors import LakeBusyError, LakeError
 from socialsight.lake import state
 from socialsight.lake.schema import KEYS, PARTITION, TABLES
 
@@ -330,6 +331,22 @@ class Lake:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def lock_within(self, seconds: float) -> Iterator[None]:
+        """:meth:`lock`, waiting up to ``seconds`` for another writer to finish (a
+        :class:`LakeBusyError` after that)."""
+        deadline = time.monotonic() + seconds
+        with contextlib.ExitStack() as stack:
+            while True:
+                try:
+                    stack.enter_context(self.lock())
+                    break
+                except LakeError as exc:
+                    if time.monotonic() >= deadline:
+                        raise LakeBusyError(str(exc)) from exc
+                    time.sleep(0.1)
+            yield
 
 
 def _protocol(fs: Any) -> str:

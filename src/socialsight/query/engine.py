@@ -39,9 +39,11 @@ from fsspec.implementations.local import LocalFileSystem
 
 from socialsight.config import QuerySettings
 from socialsight.errors import QueryError, SQLSyntaxError
+from socialsight.lake import state
 from socialsight.lake.photos import PHOTOS_VIEW, PHOTOS_VIEW_SQL
 from socialsight.lake.schema import DATABASE, PARTITION, TABLES
 from socialsight.lake.store import Lake
+from socialsight.query import brands as brand_views
 from socialsight.query import dialect as dialects
 
 log = logging.getLogger(__name__)
@@ -189,6 +191,7 @@ class Engine:
         for table in TABLES:
             self._create_table_view(con, table, frozen=bool(hidden))
         create_seed_views(con)
+        self._create_brand_views(con)
         self._schema = catalog(con)
         self._sandbox(con)
         return con
@@ -241,6 +244,25 @@ class Engine:
                 f'CREATE VIEW "{table}" AS SELECT *, CAST(NULL AS VARCHAR) AS {PARTITION} '
                 f'FROM "__empty_{table}"'
             )
+
+    def _create_brand_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``brands`` (the enrolled brands, :mod:`socialsight.brands`) and
+        ``brand_mentions`` (:mod:`socialsight.query.brands`)."""
+        store = state.path("brands", "brands.parquet")
+        if self.lake.fs.exists(self.lake.path(store)):
+            source = f"read_parquet({_literal(self._lake_uri(store))})"
+            con.execute(f'CREATE VIEW "{brand_views.BRANDS_VIEW}" AS '
+                        f"{brand_views.brands_sql(source)}")
+        else:
+            con.execute(f'CREATE VIEW "{brand_views.BRANDS_VIEW}" AS '
+                        f"{brand_views.EMPTY_BRANDS_SQL}")
+        labels = con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = "
+                             "'media_rekognition' AND column_name = 'image_labels'").fetchone()
+        custom = labels is not None and "customlabels" in str(labels[0])
+        con.execute(f'CREATE VIEW "{brand_views.MENTIONS_VIEW}" AS '
+                    f"{brand_views.mentions_sql(custom)}")
+        for name in (brand_views.BRANDS_VIEW, brand_views.MENTIONS_VIEW):
+            con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
 
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
         # Only the lake, and (by default) only as ReadOnly serves it: the plain path of a

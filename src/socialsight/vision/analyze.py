@@ -25,9 +25,10 @@ from PIL import Image
 
 from socialsight.config import VisionSettings
 from socialsight.models import registry, runtime
-from socialsight.vision import agreement, body_parts, derived, eyewear, scenery
+from socialsight.vision import agreement, body_parts, derived, eyewear, lookalike, scenery
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
+from socialsight.vision import logos as logos_mod
 from socialsight.vision import moderation as moderation_mod
 from socialsight.vision import objects as objects_mod
 from socialsight.vision import text as text_mod
@@ -76,6 +77,9 @@ class Analysis:
     faces: list[FaceDetail] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     embeddings: list[list[float] | None] = field(default_factory=list)  # one per face
+    embedding: list[float] | None = None  # the photo's own (vision.lookalike), with labels
+    phash: int | None = None  # its perceptual hash (vision.lookalike), with labels
+    local_features: bytes | None = None  # vision.logos' features, for brands (with "logos")
     looked_for_faces: bool = False
     looked_for_text: bool = False
     ran: set[str] = field(default_factory=set, compare=False)  # the models that ran
@@ -185,7 +189,8 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
 
 # What :meth:`Analyzer.run` can be asked for; ``labels`` includes the Text, Person,
 # Human and Face labels, so it reads text and looks for faces where the gate allows.
-ANALYSES = frozenset({"labels", "moderation", "text", "faces", "attributes", "embeddings"})
+ANALYSES = frozenset({"labels", "moderation", "text", "faces", "attributes", "embeddings",
+                      "logos"})
 DETAILS = frozenset({"attributes", "embeddings"})  # what only faces need
 
 
@@ -254,11 +259,12 @@ class Analyzer:
             out.append(None if vector is None else [round(float(v), 6) for v in vector])
         return out
 
-    def _one(self, image: Image.Image, result: Analysis, raw: np.ndarray | None,
+    def _one(self, image: Image.Image, result: Analysis, raw: labels_mod.ViewScores | None,
              nudity: tuple[float | None, np.ndarray | None], s: VisionSettings,
              want: frozenset[str]) -> None:
-        """The rest of one photo's analysis, given its class scores and what the two
-        nudity models said (open_nsfw's explicit score, NSFWJS's probabilities)."""
+        """The rest of one photo's analysis, given its class scores (and features) and
+        what the two nudity models said (open_nsfw's explicit score, NSFWJS's
+        probabilities)."""
         explicit, nsfw = nudity
         threads, directory = s.threads, s.models_dir
         face_step = bool(want & ({"labels", "faces"} | DETAILS))
@@ -266,12 +272,14 @@ class Analyzer:
         mass: dict[str, float] = {}
         if raw is not None:
             result.ran.add("labels")
-            scores = labels_mod.scores_by_name(raw, directory)
-            mass = labels_mod.label_mass(raw)
+            scores = labels_mod.scores_by_name(raw.scores, directory)
+            mass = labels_mod.label_mass(raw.scores)
             result.labels = labels_mod.labels_from_mass(mass, s.min_confidence, s.max_labels)
             if "labels" in want:
                 colours = _run(result, "labels", lambda: scenery.scenery(image)) or {}
                 _add_labels(result, [Label.named(n, c) for n, c in colours.items()], s)
+                result.embedding = lookalike.embedding(raw.features)
+                result.phash = _run(result, "labels", lambda: lookalike.phash(image))
         if explicit is not None:
             result.ran.add("moderation")
             moderation = _run(result, "moderation", lambda: moderation_mod.moderation_labels(
@@ -306,6 +314,10 @@ class Analyzer:
             self._faces(image, result, s, want, found or [], mass)
         if "labels" in want:
             _add_labels(result, derived.text(result.text, result.faces), s)
+        if "logos" in want and s.local_features:
+            result.ran.add("logos")
+            result.local_features = _run(result, "logos", lambda: logos_mod.photo_features(
+                image).to_bytes())
 
     def _text(self, image: Image.Image, result: Analysis, s: VisionSettings) -> None:
         threads = s.threads

@@ -22,7 +22,7 @@ import itertools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -80,7 +80,8 @@ class Label:
 
 
 class Classifier(OnnxModel):
-    """EfficientNet-Lite0: ImageNet's 1000 classes (logits) of each preprocessed photo."""
+    """EfficientNet-Lite0: ImageNet's 1000 classes (logits) of each preprocessed photo, and
+    the pooled features its last layer reads (``[1280]``, models/MODELS.md)."""
 
     name = "labels"
     file = MODEL
@@ -107,13 +108,21 @@ def views(image: Image.Image) -> np.ndarray:
     return np.concatenate([preprocess(image), preprocess(centre)])
 
 
+class ViewScores(NamedTuple):
+    scores: np.ndarray  # the class scores (0–100), the mean over the views
+    features: np.ndarray  # the first (whole) view's pooled features, ``[1280]`` float32
+
+
 def batch_view_scores(inputs: list[np.ndarray], threads: int = 1,
-                      directory: str | None = None) -> list[np.ndarray]:
-    """Each photo's class scores (0–100): the mean over its :func:`views`."""
-    scores = batch_scores([row[np.newaxis] for item in inputs for row in item], threads,
-                          directory)
+                      directory: str | None = None) -> list[ViewScores]:
+    """Each photo's class scores (0–100), the mean over its :func:`views`, and the
+    features of its first view (the whole photo), from the same run of the model."""
+    outputs = Classifier(threads, directory).predict(
+        [row[np.newaxis] for item in inputs for row in item])
+    scores = _softmax(np.stack([out[0] for out in outputs])) * 100.0
     counts = np.cumsum([0] + [len(item) for item in inputs])
-    return [scores[a:b].mean(axis=0) for a, b in itertools.pairwise(counts)]
+    return [ViewScores(scores[a:b].mean(axis=0), outputs[a][1])
+            for a, b in itertools.pairwise(counts)]
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
@@ -164,7 +173,7 @@ def scores_by_name(scores: np.ndarray, directory: str | None = None) -> dict[str
 def detect_labels(image: Image.Image, min_confidence: float = 55.0, max_labels: int = 20,
                   threads: int = 1, directory: str | None = None) -> list[Label]:
     """The classifier's labels of one photo (both its views), most confident first."""
-    [scores] = batch_view_scores([views(image.convert("RGB"))], threads, directory)
+    [(scores, _)] = batch_view_scores([views(image.convert("RGB"))], threads, directory)
     return labels_from_scores(scores, min_confidence, max_labels)
 
 

@@ -1,0 +1,359 @@
+"""Logos in photos: an enrolled logo image found again by its local features.
+
+No offline package ships a logo model, so a brand's logo mark is found the way a
+person would check it: the distinctive corners and blobs of the logo image (SIFT
+keypoints and their descriptors, OpenCV) are looked for among a photo's, and a logo
+counts as found only when enough of them agree on one geometric transform of the
+logo into the photo (a homography, RANSAC) whose shape is plausible — a convex
+quadrilateral that is not folded, squashed or larger than the photo. That holds
+whatever the logo's size, rotation, perspective and lighting, and when part of it
+is hidden.
+
+- :func:`photo_features` of a photo are kept with its analysis
+  (``media_rekognition.local_features``, :meth:`Features.to_bytes`), so a logo
+  enrolled later is looked for in every past photo without decoding one again.
+- :func:`logo_features` of a logo image: the logo drawn at several sizes, on white
+  and on black (a logo with transparency may sit on either), so a logo a few dozen
+  pixels wide in a photo still meets features of its own scale.
+- :class:`Matcher` holds every enrolled logo in one nearest-neighbour index and
+  answers :meth:`Matcher.find` for a photo's features: one :class:`Found` per brand
+  seen, with its box and a confidence from the number of agreeing features.
+
+OpenCV comes with rapidocr (a dependency) and is imported where used.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from socialsight.errors import InputError
+
+VERSION = "sift-1"  # bump with any change to what photo_features gives
+MAX_SIDE = 1024  # a photo's long side is brought down to this before its features are found
+MAX_FEATURES = 2000  # the strongest this many keypoints of a photo are kept
+LOGO_SIDES = (48, 96, 192, 384)  # the long sides a logo is drawn at when enrolled
+LOGO_FEATURES = 600  # keypoints kept per drawing of a logo
+MIN_LOGO_KEYPOINTS = 16  # a logo with fewer (at its largest drawing) cannot be found again
+RATIO = 0.8  # Lowe's ratio test: best match this much closer than the next distinct one
+MIN_INLIERS = 7  # features that must agree on the logo's place
+REPROJECTION = 4.0  # pixels (in the photo as analysed) a feature may miss its place by
+MAX_SKEW = 3.0  # how much perspective may stretch one side of a logo against the opposite
+MIN_COVER = 0.05  # the agreeing features span at least this share of the logo's area
+EXACT_UP_TO = 6000  # logo features searched exhaustively; beyond, approximately (FLANN)
+NEIGHBOURS = 6  # nearest logo features looked at for each photo feature
+HALF_CONFIDENCE = 8  # agreeing features beyond MIN_INLIERS for half the way to 100
+_MAGIC = b"SSLF1"
+_HEADER = struct.Struct("<5sHHI")  # magic, width, height, count
+_SCALE = 32.0  # points are stored as uint16 in 1/32 pixel
+
+
+def _cv2() -> Any:
+    import cv2
+
+    cv2.setNumThreads(1)  # one photo per worker process: its own threads would fight them
+    return cv2
+
+
+@functools.cache
+def _sift(features: int) -> Any:
+    return _cv2().SIFT_create(nfeatures=features)
+
+
+@dataclass(frozen=True)
+class Features:
+    """A photo's keypoints (pixels of the photo as analysed, ``width`` x ``height``) and
+    their SIFT descriptors (uint8, 128 each)."""
+
+    points: np.ndarray  # [N, 2] float32
+    descriptors: np.ndarray  # [N, 128] uint8
+    width: int
+    height: int
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to_bytes(self) -> bytes:
+        """Compact bytes (4 + 128 bytes a keypoint): what the lake keeps."""
+        count = len(self.points)
+        points = np.clip(np.round(self.points * _SCALE), 0, 65535).astype("<u2")
+        return (_HEADER.pack(_MAGIC, self.width, self.height, count) + points.tobytes()
+                + np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Features:
+        """The features :meth:`to_bytes` wrote; an :class:`InputError` for anything else."""
+        if len(data) < _HEADER.size:
+            raise InputError("local features: too short to be socialsight's")
+        magic, width, height, count = _HEADER.unpack_from(data)
+        if magic != _MAGIC:
+            raise InputError("local features: not socialsight's (or of another version)")
+        need = _HEADER.size + count * (4 + 128)
+        if len(data) != need:
+            raise InputError(f"local features: {len(data)} bytes where {need} were expected")
+        start = _HEADER.size
+        points = np.frombuffer(data, "<u2", count * 2, start).reshape(count, 2)
+        descriptors = np.frombuffer(data, np.uint8, count * 128, start + count * 4)
+        return cls(points.astype(np.float32) / _SCALE, descriptors.reshape(count, 128),
+                   width, height)
+
+
+def _gray(image: Image.Image, max_side: int) -> np.ndarray:
+    """``image`` as 8-bit gray, its long side brought down to ``max_side``."""
+    gray = image.convert("L")
+    scale = max_side / max(gray.size)
+    if scale < 1:
+        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+        gray = gray.resize(size, Image.Resampling.BOX)
+    return np.asarray(gray)
+
+
+def _detect(gray: np.ndarray, features: int) -> tuple[np.ndarray, np.ndarray]:
+    keypoints, descriptors = _sift(features).detectAndCompute(gray, None)
+    if descriptors is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8)
+    points = np.asarray([k.pt for k in keypoints], dtype=np.float32)
+    return points, np.clip(np.round(descriptors), 0, 255).astype(np.uint8)
+
+
+def photo_features(image: Image.Image) -> Features:
+    """The local features of a photo (its long side at most :data:`MAX_SIDE`)."""
+    gray = _gray(image, MAX_SIDE)
+    points, descriptors = _detect(gray, MAX_FEATURES)
+    return Features(points, descriptors, gray.shape[1], gray.shape[0])
+
+
+@dataclass(frozen=True)
+class Logo:
+    """An enrolled logo's features, their points in the logo's own pixels (``width`` x
+    ``height``, the image as given)."""
+
+    points: np.ndarray  # [N, 2] float32
+    descriptors: np.ndarray  # [N, 128] uint8
+    width: int
+    height: int
+
+    def to_bytes(self) -> bytes:
+        return Features(self.points, self.descriptors, self.width, self.height).to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Logo:
+        f = Features.from_bytes(data)
+        return cls(f.points, f.descriptors, f.width, f.height)
+
+
+def logo_features(image: Image.Image) -> Logo:
+    """The features of a logo image, drawn at :data:`LOGO_SIDES` on white and on black.
+
+    An :class:`InputError` when the logo has too little detail to be found again (a
+    plain shape, a blank image): better to say so at enrolment than to find it nowhere.
+    """
+    rgba = image.convert("RGBA")
+    box = rgba.getchannel("A").getbbox()
+    if box is None:
+        raise InputError("the logo image is fully transparent")
+    rgba = rgba.crop(box)
+    width, height = rgba.size
+    points, descriptors, richest = [], [], 0
+    for side in LOGO_SIDES:
+        scale = side / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        drawn = rgba.resize(size, Image.Resampling.LANCZOS)
+        for ground in ((255, 255, 255, 255), (0, 0, 0, 255)):
+            plate = Image.new("RGBA", (size[0] + 16, size[1] + 16), ground)
+            plate.alpha_composite(drawn, (8, 8))
+            found, desc = _detect(np.asarray(plate.convert("L")), LOGO_FEATURES)
+            points.append((found - 8) / scale)
+            descriptors.append(desc)
+            if side == LOGO_SIDES[-1]:
+                richest = max(richest, len(found))
+    if richest < MIN_LOGO_KEYPOINTS:
+        raise InputError(f"the logo has too little detail to be recognised ({richest} "
+                         "keypoints at its largest): enrol a larger or more detailed image, or "
+                         "its word mark with --text")
+    return Logo(np.concatenate(points).astype(np.float32), np.concatenate(descriptors),
+                width, height)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A brand's logo in a photo: its name, confidence (0–100) and box (relative 0–1:
+    left, top, width, height)."""
+
+    name: str
+    confidence: float
+    box: tuple[float, float, float, float]
+    inliers: int
+
+
+def confidence(inliers: int) -> float:
+    """How sure (0–100) a match is, from the features that agree on it: 50 at
+    :data:`MIN_INLIERS`, three quarters of the way at ``2 * HALF_CONFIDENCE`` more."""
+    extra = max(0, inliers - MIN_INLIERS)
+    return round(100.0 - 50.0 * 0.5 ** (extra / HALF_CONFIDENCE), 1)
+
+
+def _plausible(corners: np.ndarray, logo: Logo, width: int, height: int) -> bool:
+    """Whether the logo's corners, carried into the photo, make a shape a logo can have
+    there: convex, not flipped, not squashed past what perspective does, of a size
+    between a few pixels and the photo."""
+    cv2 = _cv2()
+    quad = corners.reshape(4, 2).astype(np.float32)
+    if not cv2.isContourConvex(quad):
+        return False
+    area = _signed_area(quad)
+    if area <= 0:  # the corners turn the other way round: a mirror image, not a logo
+        return False
+    if area < 64 or area > 1.2 * width * height:
+        return False
+    sides = np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)
+    if sides.min() < 4:
+        return False
+    # opposite sides keep about their length; the aspect stays near the logo's
+    if max(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3],
+           sides[3] / sides[1]) > MAX_SKEW:
+        return False
+    aspect = ((sides[0] + sides[2]) / (sides[1] + sides[3])) / (logo.width / logo.height)
+    return 1 / MAX_SKEW <= aspect <= MAX_SKEW
+
+
+class Matcher:
+    """Every enrolled logo in one nearest-neighbour index (FLANN over the descriptors)."""
+
+    def __init__(self, logos: Mapping[str, Sequence[Logo]]) -> None:
+        self.logos: list[tuple[str, Logo]] = [(name, logo) for name, items in logos.items()
+                                              for logo in items]
+        owners, points, descriptors = [], [], []
+        for index, (_, logo) in enumerate(self.logos):
+            owners.append(np.full(len(logo.points), index, dtype=np.int32))
+            points.append(logo.points)
+            descriptors.append(logo.descriptors)
+        self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
+        self.points = np.concatenate(points) if points else np.zeros((0, 2), np.float32)
+        self._descriptors = (np.concatenate(descriptors).astype(np.float32) if descriptors
+                             else np.zeros((0, 128), np.float32))
+        self._index: Any = None
+        # how far apart two points of a logo are to be two features, not one drawn twice
+        self._apart = np.asarray([0.05 * math.hypot(logo.width, logo.height)
+                                  for _, logo in self.logos] or [0.0], dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.logos)
+
+    def _flann(self) -> Any:
+        if self._index is None:
+            cv2 = _cv2()
+            if len(self._descriptors) <= EXACT_UP_TO:  # few logos: exact search is quicker
+                index = cv2.BFMatcher(cv2.NORM_L2)
+            else:
+                index = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
+            index.add([self._descriptors])
+            index.train()
+            self._index = index
+        return self._index
+
+    def _candidates(self, photo: Features) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per enrolled logo, its (logo feature, photo feature) index pairs that pass the
+        ratio test against the next neighbour that is a *different* feature (another
+        logo, or a point of the same logo far enough away: the logo's drawings at several
+        sizes give near-twins of each feature, which must not count against it). A photo
+        feature is one logo feature's match at most."""
+        if len(photo) < MIN_INLIERS or len(self.owner) < 2:
+            return {}
+        k = min(NEIGHBOURS, len(self.owner))
+        matches = self._flann().knnMatch(photo.descriptors.astype(np.float32), k=k)
+        full = [near for near in matches if len(near) == k]
+        if not full:
+            return {}
+        train = np.asarray([[m.trainIdx for m in near] for near in full], dtype=np.int64)
+        distance = np.asarray([[m.distance for m in near] for near in full], dtype=np.float32)
+        query = np.asarray([near[0].queryIdx for near in full], dtype=np.int64)
+        owner = self.owner[train]
+        apart = self._apart[owner[:, :1]]
+        far = np.linalg.norm(self.points[train] - self.points[train[:, :1]], axis=2)
+        distinct = (owner != owner[:, :1]) | (far >= apart)
+        distinct[:, 0] = False
+        # the first distinct neighbour, or none (then the match stands)
+        has = distinct.any(axis=1)
+        first = np.where(has, distinct.argmax(axis=1), 0)
+        second = distance[np.arange(len(full)), first]
+        keep = ~has | (distance[:, 0] < RATIO * second)
+        out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        kept_owner = owner[keep, 0]
+        for index in np.unique(kept_owner):
+            mine = kept_owner == index
+            out[int(index)] = (train[keep, 0][mine], query[keep][mine])
+        return out
+
+    def find(self, photo: Features) -> list[Found]:
+        """The enrolled brands whose logo the photo shows, most sure first (one box a
+        brand: its best logo)."""
+        best: dict[str, Found] = {}
+        for owner, (train, query) in self._candidates(photo).items():
+            if len(train) < MIN_INLIERS:
+                continue
+            name, logo = self.logos[owner]
+            found = _place(name, logo, self.points[train], photo.points[query], photo)
+            if found is not None and (name not in best or found.inliers > best[name].inliers):
+                best[name] = found
+        return sorted(best.values(), key=lambda f: (-f.confidence, f.name))
+
+
+def _place(name: str, logo: Logo, source: np.ndarray, target: np.ndarray,
+           photo: Features) -> Found | None:
+    """Where the matched features put the logo in the photo, if they agree on a place a
+    logo can have. A similarity (scale, turn, shift: two matches a guess) finds the
+    matches that agree, quickly even when most do not; a homography fitted to those
+    then allows for perspective and counts every match that agrees with it."""
+    cv2 = _cv2()
+    source = source.reshape(-1, 1, 2).astype(np.float32)
+    target = target.reshape(-1, 1, 2).astype(np.float32)
+    similar, mask = cv2.estimateAffinePartial2D(
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=2 * REPROJECTION,
+        maxIters=1000, confidence=0.995)
+    if similar is None or mask is None or int(mask.sum()) < MIN_INLIERS:
+        return None
+    agree = mask.ravel() > 0
+    homography, _ = cv2.findHomography(source[agree], target[agree], cv2.RANSAC,
+                                       2 * REPROJECTION)
+    if homography is None:
+        return None
+    placed_all = cv2.perspectiveTransform(source, homography)
+    agree = np.linalg.norm((placed_all - target).reshape(-1, 2), axis=1) < REPROJECTION
+    inliers = int(agree.sum())
+    if inliers < MIN_INLIERS:
+        return None
+    corners = np.asarray([[0, 0], [logo.width, 0], [logo.width, logo.height],
+                          [0, logo.height]], dtype=np.float32).reshape(-1, 1, 2)
+    placed = cv2.perspectiveTransform(corners, homography)
+    if not _plausible(placed, logo, photo.width, photo.height):
+        return None
+    # the agreeing features must cover the logo, not one corner of it
+    spread = source[agree].reshape(-1, 2)
+    cover = np.ptp(spread[:, 0]) * np.ptp(spread[:, 1]) / (logo.width * logo.height)
+    if cover < MIN_COVER:
+        return None
+    return Found(name, confidence(inliers), _box(placed, photo.width, photo.height), inliers)
+
+
+def _signed_area(quad: np.ndarray) -> float:
+    """The shoelace area of a quadrilateral, positive when its corners turn as the
+    logo's own (left top, right top, right bottom, left bottom) do."""
+    x, y = quad[:, 0].astype(np.float64), quad[:, 1].astype(np.float64)
+    return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0
+
+
+def _box(corners: np.ndarray, width: int, height: int) -> tuple[float, float, float, float]:
+    quad = corners.reshape(4, 2)
+    left, top = max(0.0, float(quad[:, 0].min())), max(0.0, float(quad[:, 1].min()))
+    right = min(float(width), float(quad[:, 0].max()))
+    bottom = min(float(height), float(quad[:, 1].max()))
+    return (round(left / width, 5), round(top / height, 5),
+            round(max(0.0, right - left) / width, 5), round(max(0.0, bottom - top) / height, 5))

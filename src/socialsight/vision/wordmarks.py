@@ -1,0 +1,108 @@
+"""A brand's word mark in the text read in a photo.
+
+A brand named in a photo — on a shirt, a sign, a package — is found in the lines the
+text analysis read (``textdetections``): its words, case-insensitive, as whole words
+(``ACME`` is not found in ``ACMEWARE``), in order, and tolerant of one misread
+character in a word of five letters or more (OCR reads ``Debian`` as ``Deb1an``). A
+word mark written without its space (``cocacola`` for Coca Cola) is found too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+TOLERANT_FROM = 5  # letters a word needs before one misread letter is forgiven
+MISREAD = 0.85  # confidence kept when a letter was forgiven
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A brand's word mark in a line of a photo: the brand, the text as read, the
+    confidence (0–100) and the line's box (relative: left, top, width, height)."""
+
+    name: str
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, case-folded and without accents' marks."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return [w.casefold() for w in _WORD.findall(plain)]
+
+
+def _near(read: str, wanted: str) -> int | None:
+    """0 if ``read`` is ``wanted``, 1 if one letter differs, is missing or is extra
+    (and ``wanted`` is long enough to forgive it), else None."""
+    if read == wanted:
+        return 0
+    if len(wanted) < TOLERANT_FROM or abs(len(read) - len(wanted)) > 1:
+        return None
+    if len(read) == len(wanted):
+        return 1 if sum(a != b for a, b in zip(read, wanted, strict=True)) == 1 else None
+    short, long = sorted((read, wanted), key=len)
+    for i in range(len(long)):
+        if long[:i] + long[i + 1:] == short:
+            return 1
+    return None
+
+
+def find(marks: Mapping[str, Sequence[str]], lines: Iterable[Mapping[str, Any]]
+         ) -> list[Mention]:
+    """The brands whose word marks (``marks``: brand → its words, such as ``["Coca
+    Cola", "Coke"]``) the photo's text ``lines`` show; ``lines`` are
+    ``textdetections`` entries (the lake's lower-case fields), of which LINE entries
+    are read. The most sure mention of each brand, most sure first."""
+    wanted = {name: [(mark, words(mark)) for mark in marks_ if words(mark)]
+              for name, marks_ in marks.items()}
+    best: dict[str, Mention] = {}
+    for line in lines:
+        if (line.get("type") or "LINE") != "LINE":
+            continue
+        read = words(str(line.get("detectedtext") or ""))
+        if not read:
+            continue
+        geometry = line.get("geometry") or {}
+        bbox = geometry.get("boundingbox") or {}
+        box = tuple(float(bbox.get(k) or 0.0) for k in ("left", "top", "width", "height"))
+        sure = float(line.get("confidence") or 0.0)
+        for name, forms in wanted.items():
+            for mark, parts in forms:
+                misread = _in_line(read, parts)
+                if misread is None:
+                    continue
+                confidence = round(sure * (MISREAD if misread else 1.0), 3)
+                if name not in best or confidence > best[name].confidence:
+                    best[name] = Mention(name, mark, confidence, box)  # type: ignore[arg-type]
+    return sorted(best.values(), key=lambda m: (-m.confidence, m.name))
+
+
+def _in_line(read: list[str], parts: list[str]) -> int | None:
+    """How many letters were forgiven finding ``parts`` as consecutive words of
+    ``read`` (or all run together as one word), or None where they are not there."""
+    found: int | None = None
+    n = len(parts)
+    for start in range(len(read) - n + 1):
+        misread = 0
+        for got, want in zip(read[start:start + n], parts, strict=True):
+            near = _near(got, want)
+            if near is None:
+                break
+            misread += near
+        else:
+            if misread <= 1 and (found is None or misread < found):
+                found = misread
+    if n > 1:
+        joined = "".join(parts)
+        for word in read:
+            near = _near(word, joined)
+            if near is not None and (found is None or near < found):
+                found = near
+    return found

@@ -1,0 +1,129 @@
+"""A photo's embedding and perceptual hash: the classifier's second output, what enrich
+stores, and the look-alikes and "more like this" they give (issue 17)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pyarrow as pa
+from PIL import Image
+
+from socialsight.analysis import PhotoAnalysis
+from socialsight.config import VisionSettings
+from socialsight.enrich import analyse_bytes
+from socialsight.enrich.plan import PhotoRef
+from socialsight.enrich.rows import MEDIA_ROWS, photo_row
+from socialsight.lake.store import Lake
+from socialsight.models import runtime
+from socialsight.query.engine import Engine
+from socialsight.vision import labels, lookalike
+
+PHOTOS = Path(__file__).resolve().parents[1] / "examples" / "demo" / "photos"
+NAMES = ("coffee.jpg", "astronaut.jpg", "cat.jpg", "grace-hopper.jpg", "sale-banner.png")
+
+
+def photo(name: str) -> Image.Image:
+    return Image.open(PHOTOS / name).convert("RGB")
+
+
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_the_classifier_gives_features_beside_unchanged_logits():
+    session = ort.InferenceSession(runtime.model_path(labels.MODEL),
+                                   providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["logits", "features"]
+    inputs = [labels.views(photo(n)) for n in NAMES[:2]]
+    [coffee, astronaut] = labels.batch_view_scores(inputs)
+    assert coffee.features.shape == (1280,) and coffee.features.dtype == np.float32
+    # the scores are what the logits alone give: the mean of both views' softmax
+    logits, features = session.run(None, {"input": inputs[0]})
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    want = (want / want.sum(1, keepdims=True) * 100).mean(0)
+    np.testing.assert_allclose(coffee.scores, want, rtol=1e-5)
+    np.testing.assert_array_equal(coffee.features, features[0])  # the whole view's
+    assert int(np.argmax(coffee.scores)) != int(np.argmax(astronaut.scores))
+
+
+def test_the_hash_survives_reencoding_and_resizing_and_differs_between_photos():
+    hashes = {n: lookalike.phash(photo(n)) for n in NAMES}
+    for name, value in hashes.items():
+        image = photo(name)
+        assert lookalike.hamming(value, lookalike.phash(jpeg(image, 40))) <= 4
+        half = image.resize((image.width // 2, image.height // 2))
+        assert lookalike.hamming(value, lookalike.phash(half)) <= 4
+        assert -(1 << 63) <= value < 1 << 63
+    distinct = [lookalike.hamming(a, b) for i, a in enumerate(hashes.values())
+                for b in list(hashes.values())[i + 1:]]
+    assert min(distinct) > 16
+
+
+def test_versions_of_a_photo_are_grouped_and_different_photos_are_not():
+    images = [photo(n) for n in NAMES]
+    coffee = images[0]
+    versions = [jpeg(coffee, 40), coffee.crop((20, 20, coffee.width - 20, coffee.height - 20))]
+    everything = images + versions
+    outputs = labels.batch_view_scores([labels.views(i) for i in everything])
+    vectors = np.asarray([lookalike.embedding(o.features) for o in outputs], dtype=np.float32)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    hashes = [lookalike.phash(i) for i in everything]
+    assert lookalike.near_duplicates(hashes, vectors) == [[0, 5, 6]]
+    assert lookalike.near_duplicates([*hashes[:5], None, None]) == []
+    nearest = lookalike.more_like(vectors[0], vectors, k=3)
+    assert nearest[0][0] == 0 and {i for i, _ in nearest[1:]} == {5, 6}
+
+
+def test_the_embedding_and_hash_land_in_media_rekognition(tmp_path):
+    data = (PHOTOS / "coffee.jpg").read_bytes()
+    result = PhotoAnalysis.from_dict(analyse_bytes(data, VisionSettings(), 50_000_000))
+    assert result.embedding is not None and len(result.embedding) == 1280
+    assert result.phash == lookalike.phash(Image.open(io.BytesIO(data)))
+    # an analysis cached before the two existed reads them as None
+    old = result.as_dict()
+    del old["embedding"], old["phash"]
+    assert PhotoAnalysis.from_dict(old).embedding is None
+    ref = PhotoRef(1, "10", "file:///coffee.jpg", "coffee", "2024-01-01")
+    row, _ = photo_row(ref, data, "sha-coffee", result)
+    lake = Lake(str(tmp_path / "lake"))
+    lake.commit({"media_rekognition": pa.Table.from_pylist([row], schema=MEDIA_ROWS)})
+    # a file written before the columns existed: they read as NULL
+    old_rows = MEDIA_ROWS.remove(MEDIA_ROWS.get_field_index("phash"))
+    old_rows = old_rows.remove(old_rows.get_field_index("embedding"))
+    old_row = dict(row, tweetid=2, mediaid="20", sha256="sha-old")
+    lake.commit({"media_rekognition": pa.Table.from_pylist([old_row], schema=old_rows)})
+    got = Engine(lake).execute(
+        "SELECT tweetid, phash, len(embedding) AS n, "
+        "list_inner_product(embedding, embedding) AS norm FROM media_rekognition "
+        "ORDER BY tweetid").table.to_pylist()
+    assert got[0]["phash"] == result.phash and got[0]["n"] == 1280
+    assert abs(got[0]["norm"] - 1.0) < 1e-4
+    assert got[1]["phash"] is None and got[1]["n"] is None
+
+
+def test_more_like_this_in_duckdb_ranks_as_numpy_does():
+    import duckdb
+
+    images = [photo(n) for n in NAMES]
+    outputs = labels.batch_view_scores([labels.views(i) for i in images])
+    vectors = [lookalike.embedding(o.features) for o in outputs]
+    hashes = [lookalike.phash(i) for i in images]
+    table = pa.table({"sha256": [f"s{i}" for i in range(len(NAMES))], "media_url": list(NAMES),
+                      "embedding": pa.array(vectors, pa.list_(pa.float32())),
+                      "phash": pa.array(hashes, pa.int64())})
+    con = duckdb.connect()
+    con.register("media_rekognition", table)
+    got = con.execute(lookalike.MORE_LIKE_SQL, {"sha256": "s0", "k": 3}).fetchall()
+    want = lookalike.more_like(np.asarray(vectors[0]), np.asarray(vectors), k=4)[1:]
+    assert [r[0] for r in got] == [f"s{i}" for i, _ in want]
+    np.testing.assert_allclose([r[2] for r in got], [s for _, s in want], rtol=1e-5)
+    same = con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s0", "bits": 64,
+                                                  "cosine": 2.0}).fetchall()
+    assert len(same) == len(NAMES) - 1  # every hash is within 64 bits
+    assert con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s0", "bits": 10,
+                                                  "cosine": 0.99}).fetchall() == []
