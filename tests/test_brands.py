@@ -184,3 +184,16 @@ def test_a_lake_without_brands_or_custom_labels_still_has_the_views(tmp_path):
     assert engine.execute("SELECT count(*) AS n FROM brand_mentions").table.to_pylist() == [
         {"n": 0}]
     assert engine.execute("SELECT * FROM socialanalyticsblog.brands").table.num_rows == 0
+
+
+def test_damaged_features_do_not_stop_the_word_marks():
+    enrolled = Brands()
+    logo = package_photo("logo.png")
+    from socialsight.vision import logos
+
+    enrolled.add("scikit-image", ["scikit-image"],
+                 [("logo.png", "a" * 64, b"", logos.logo_features(logo).to_bytes())])
+    lines = [{"type": "LINE", "detectedtext": "made with scikit-image", "confidence": 99.0,
+              "geometry": {"boundingbox": {"left": 0, "top": 0, "width": 1, "height": 0.1}}}]
+    found = brands.customlabels(enrolled, b"SSLF1 garbage", lines)
+    assert [(c["name"], c["kind"]) for c in found] == [("scikit-image", "text")]

@@ -39,7 +39,8 @@ def test_the_table_declares_each_folder_once_with_what_it_is_for() -> None:
                for p, f in zip(paths, state.FOLDERS.values(), strict=True))
     assert state.declared("_state") and state.declared("_media/ab")
     assert not state.declared("_state/brands")  # a new kind of state is declared first
-    assert state.declared("_brands") and not state.declared("_concepts")
+    assert state.declared("_brands") and state.declared("_concepts")
+    assert not state.declared("_lookalikes")
 
 
 @pytest.mark.slow
@@ -88,7 +89,8 @@ def test_version_moves_when_declared_state_the_pages_show_is_written(lake: Lake)
 
 def test_every_versioned_folder_is_watched(lake: Lake) -> None:
     versioned = [f for f in state.FOLDERS.values() if f.versioned]
-    assert {f.name for f in versioned} == {"journal", "resolved", "gallery", "brands"}
+    assert {f.name for f in versioned} == {"journal", "resolved", "gallery", "brands",
+                                               "concepts"}
     for folder in versioned:
         path = lake.path(folder.path, "probe.json")
         assert _changes(lake, lambda p=path: lake.write_bytes(p, b"{}")), folder.name

@@ -131,3 +131,4 @@ def test_only_lines_are_read_and_each_brand_once():
     [found] = wordmarks.find({"Acme": ["acme"]}, lines)
     assert found.confidence == 98.0
     assert wordmarks.find({"Acme": ["acme"]}, [{"type": "LINE"}, {}]) == []
+    assert wordmarks.find({"Acme": ["acme"]}, None) == []

@@ -158,7 +158,7 @@ class Brands:
             raise InputError("enrol a brand with a logo image, its words (--text), or both")
         now = datetime.now(UTC)
         known = {row["logo_sha256"] for row in self.rows if row["id"] == bid}
-        from socialsight.vision.logos import VERSION
+        from socialsight.vision.logos import LOGO_VERSION
 
         for source, sha256, png, features in logos:
             if sha256 in known:
@@ -166,7 +166,7 @@ class Brands:
             known.add(sha256)
             self.rows.append({"id": bid, "name": name, "words": words, "logo": source,
                               "logo_sha256": sha256, "logo_png": png, "features": features,
-                              "features_version": VERSION, "added_at": now})
+                              "features_version": LOGO_VERSION, "added_at": now})
         if not any(row["id"] == bid for row in self.rows):
             self.rows.append({"id": bid, "name": name, "words": words, "logo": None,
                               "logo_sha256": None, "logo_png": None, "features": None,
@@ -199,7 +199,7 @@ class Brands:
         for row in self.rows:
             if row["features"] is None:
                 continue
-            if row["features_version"] == logos.VERSION:
+            if row["features_version"] == logos.LOGO_VERSION:
                 logo = logos.Logo.from_bytes(row["features"])
             else:  # features of an older kind: found again from the logo kept
                 logo = logos.logo_features(Image.open(io.BytesIO(row["logo_png"])))
@@ -227,8 +227,13 @@ def customlabels(brands: Brands, features: bytes | None,
 
     out: list[dict[str, Any]] = []
     if features is not None and len(brands.matcher):
-        for found in brands.matcher.find(logos.Features.from_bytes(features)):
-            out.append(_entry(found.name, found.confidence, found.box, "logo"))
+        try:
+            photo = logos.Features.from_bytes(features)
+        except InputError as exc:  # damaged: the word marks are still looked for
+            log.warning("a photo's local features cannot be read: %s", exc)
+        else:
+            for found in brands.matcher.find(photo):
+                out.append(_entry(found.name, found.confidence, found.box, "logo"))
     if textdetections:
         for mention in wordmarks.find(brands.marks, textdetections):
             out.append(_entry(mention.name, mention.confidence, mention.box, "text"))
@@ -333,7 +338,7 @@ def rescan(lake: Lake, progress: Progress = NO_PROGRESS, lock: bool = True) -> R
                 done.photos += 1
                 if row is None:
                     continue
-                if features[i] is None and len(brands.matcher):
+                if not _readable(features[i]) and len(brands.matcher):
                     features[i] = _features_from_store(lake, shas[i], logos)
                     if features[i] is None:
                         done.missing += 1
@@ -356,6 +361,19 @@ def rescan(lake: Lake, progress: Progress = NO_PROGRESS, lock: bool = True) -> R
                 done.files += 1
                 done.changed += changed
     return done
+
+
+def _readable(features: bytes | None) -> bool:
+    """Whether a row's kept local features can be used (damaged ones are found again)."""
+    from socialsight.vision import logos
+
+    if features is None:
+        return False
+    try:
+        logos.Features.from_bytes(features)
+    except InputError:
+        return False
+    return True
 
 
 def _rows(lake: Lake, path: str) -> int:

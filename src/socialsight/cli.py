@@ -662,6 +662,115 @@ def brands_rescan(lake: LakeOption = None, config: ConfigOption = None) -> None:
     _rescan(existing_lake(settings.lake))
 
 
+concepts_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
+    "Custom concepts: learn a product's packaging, a store front or a campaign visual from "
+    "a few example photos, and find it in every photo.\n\n"
+    "socialsight's stand-in for Rekognition Custom Labels' image classification: a concept "
+    "is scored over every photo's embedding at once, so the concept_hits view finds it in "
+    "past photos as soon as it is learnt."))
+app.add_typer(concepts_app, name="concepts")
+
+
+@concepts_app.command("add")
+def concepts_add(
+    name: Annotated[str, typer.Argument(help="The concept's name, as queries will show it.",
+                                        show_default=False)],
+    examples: Annotated[list[str], typer.Argument(
+        help="At least 3 photos that show it (files or http(s) URLs); 10 or more, varied, "
+        "are better. Adding to a concept learnt before keeps its examples.",
+        show_default=False)],
+    counter: Annotated[list[str] | None, typer.Option(
+        "--not", help="A photo that looks alike but does not show it (repeatable).",
+        show_default=False)] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Learn a concept from example photos, told from a sample of the lake's photos.
+
+    Examples:
+
+      socialsight concepts add "store front" shop1.jpg shop2.jpg shop3.jpg
+
+      socialsight concepts add "blue can" can*.jpg --not green-can.jpg --not red-can.jpg
+    """
+    import hashlib
+
+    from socialsight.concepts import BACKGROUND, enrol
+    from socialsight.lake.store import Lake
+    from socialsight.media.photo import decode, read_bytes
+    from socialsight.query.concepts import background
+    from socialsight.query.engine import Engine
+
+    settings = load_settings(config, lake=lake)
+    loaded: dict[str, tuple[Any, str]] = {}
+    for source in [*examples, *(counter or [])]:
+        data = read_bytes(source, settings.fetch)
+        loaded[source] = (decode(data, settings.fetch, source),
+                          hashlib.sha256(data).hexdigest())
+    store = Lake(settings.lake)
+    engine = Engine(store, settings.query.timeout_seconds, settings.query)
+    try:  # the examples' own photos, if the lake has them, are no background
+        sample = background(engine, [sha for _, sha in loaded.values()], BACKGROUND)
+    finally:
+        engine.close()
+    learnt = enrol(store, name, examples, counter or [], loaded.__getitem__, sample,
+                   settings.vision.threads, settings.vision.models_dir)
+    hits = _concept_hits(store, settings, learnt.name)
+    console.print(f"learnt {learnt.name} from {learnt.examples} examples and "
+                  f"{learnt.counter_examples} counter-examples; found in {hits:,} photos of "
+                  "the lake (the concept_hits view)")
+
+
+def _concept_hits(store: Any, settings: Any, name: str | None = None) -> int:
+    """How many photos of posts the concept_hits view finds (for one concept, or all)."""
+    from socialsight.query.engine import Engine
+
+    engine = Engine(store, settings.query.timeout_seconds, settings.query)
+    try:
+        rows = engine.rows("SELECT count(*) AS n FROM concept_hits "
+                           "WHERE $name IS NULL OR concept = $name", {"name": name})
+    finally:
+        engine.close()
+    return int(rows[0]["n"])
+
+
+@concepts_app.command("list")
+def concepts_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
+    """List the learnt concepts."""
+    from socialsight.api import existing_lake
+    from socialsight.concepts import Concepts
+
+    settings = load_settings(config, lake=lake)
+    rows = Concepts.load(existing_lake(settings.lake)).rows
+    if not rows:
+        console.print("no concept is learnt: add one with `socialsight concepts add NAME "
+                      "PHOTO PHOTO PHOTO`")
+        return
+    table = Table("name", "id", "examples", "counter-examples", "background", "threshold",
+                  "added")
+    for r in rows:
+        table.add_row(r["name"], r["id"], str(r["examples"]), str(r["counter_examples"]),
+                      str(r["background"]), f"{r['threshold']:g}", f"{r['added_at']:%Y-%m-%d}")
+    console.print(table)
+
+
+@concepts_app.command("remove")
+def concepts_remove(
+    who: Annotated[str, typer.Argument(help="The concept's name or id.", show_default=False)],
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Forget a concept; the concept_hits view stops finding it at once."""
+    from socialsight.concepts import forget
+    from socialsight.lake.store import Lake
+
+    settings = load_settings(config, lake=lake)
+    row = forget(Lake(settings.lake), who)
+    if row is None:
+        raise _fail(f"no concept is called {who!r} (see `socialsight concepts list`)")
+    console.print(f"removed {row['name']}")
+
+
 people_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
     "Known people: enrol the faces you want recognised in every photo.\n\n"
     "socialsight's stand-in for Rekognition's celebrity recognition: matches land in "

@@ -20,6 +20,11 @@ under Rekognition's field names:
   in the pack: they are left out of the response, never invented.
 - ``RecognizeCelebrities`` matches faces against the lake's known-people gallery
   (``socialsight people add``, :mod:`socialsight.people`).
+- ``DetectCustomLabels`` finds the lake's enrolled brands (``socialsight brands add``:
+  logo and word mark, with their box) and learnt concepts (``socialsight concepts add``:
+  the whole photo, no Geometry); the ProjectVersionArn's project NAME says which:
+  ``brands`` (every brand), ``concepts`` (every concept), or one brand's or concept's
+  name (:func:`project_name`). Without ``MinConfidence``, each its own threshold.
 - The collection calls (``CreateCollection``, ``IndexFaces``, ``SearchFacesByImage``,
   ``SearchFaces``, ``ListFaces``, ``DeleteFaces``, ``ListCollections``,
   ``DescribeCollection``, ``DeleteCollection``) keep faces in the lake
@@ -401,6 +406,93 @@ def recognize_celebrities(body: dict[str, Any], ctx: AwsContext) -> dict[str, An
     return _present(found.rekognition(known["celebrityrecognition"])["CelebrityRecognition"])
 
 
+# --- custom labels -----------------------------------------------------------------------
+
+# A project version's ARN as AWS validates it; the project's NAME says what is looked for.
+PROJECT_VERSION_ARN = re.compile(r"arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/"
+                                 r"([a-zA-Z0-9_.\-]{1,255})/version/[a-zA-Z0-9_.\-]{1,255}/"
+                                 r"[0-9]+")
+EVERY_BRAND, EVERY_CONCEPT = "brands", "concepts"  # the projects of every one of a kind
+
+
+def project_name(name: str) -> str:
+    """A brand's or concept's name as a project's name in an ARN: lower case, each run of
+    characters other than a-z, 0-9, _ and . one hyphen ("Blue Bottle": blue-bottle)."""
+    return re.sub(r"[^a-z0-9_.]+", "-", name.casefold()).strip("-")
+
+
+def _project(body: dict[str, Any]) -> str:
+    arn = body.get("ProjectVersionArn")
+    if not isinstance(arn, str) or not arn:
+        raise _invalid("ProjectVersionArn is required")
+    match = PROJECT_VERSION_ARN.fullmatch(arn)
+    if match is None:
+        raise _invalid(f"ProjectVersionArn {arn!r} is not a project version's ARN: "
+                       "arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION/"
+                       "TIMESTAMP")
+    return match.group(1).casefold()
+
+
+def _selected(project: str, ctx: AwsContext) -> tuple[Any, list[Any]]:
+    """The enrolled brands (a :class:`socialsight.brands.Brands`) and the concepts the
+    project names: every brand, every concept, or the one named so."""
+    from socialsight.brands import Brands
+    from socialsight.concepts import Concepts
+
+    brands, concepts = Brands.load(ctx.lake), Concepts.load(ctx.lake).concepts()
+    if project == EVERY_BRAND:
+        brands, concepts = brands, []
+    elif project == EVERY_CONCEPT:
+        brands = Brands()
+    else:
+        ids = {b.id for b in brands.brands() if project_name(b.name) == project}
+        brands = Brands([row for row in brands.rows if row["id"] in ids])
+        concepts = [c for c in concepts if project_name(c.name) == project]
+    if not len(brands) and not concepts:
+        raise AwsError("ResourceNotFoundException",
+                       f"no project {project!r}: name an enrolled brand or learnt concept "
+                       f"(as {project_name('Blue Bottle')!r} names Blue Bottle), "
+                       f"{EVERY_BRAND!r} or {EVERY_CONCEPT!r}")
+    return brands, concepts
+
+
+def detect_custom_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """The enrolled brands (logo and word mark, with their box) and learnt concepts (the
+    whole photo: no Geometry) the project names, as ``enrich`` finds them."""
+    from socialsight.brands import customlabels
+    from socialsight.concepts import embed, found
+
+    project = _project(body)
+    most = _integer(body, "MaxResults", 2**31 - 1, 0, 2**31 - 1)
+    least = None if body.get("MinConfidence") is None else _number(
+        body, "MinConfidence", 0.0, 0, 100)
+    brands, concepts = _selected(project, ctx)
+    image, _ = read_image(body, ctx)
+    s = _vision(ctx).model_copy(update={"local_features": True})
+    entries = []
+    if len(brands):
+        wanted = {"text", "logos"} if len(brands.matcher) else {"text"}
+        seen = analysis(image, s, wanted)
+        entries = customlabels(brands, seen.local_features,
+                               seen.image_labels()["textdetections"])
+    if concepts:
+        vector = embed([image], s.threads, s.models_dir)[0]
+        entries += [{"name": name, "confidence": confidence}
+                    for name, confidence in found(concepts, vector.tolist(), least)]
+    entries = [e for e in entries if least is None or e["confidence"] >= least]
+    entries.sort(key=lambda e: (-e["confidence"], e["name"]))
+    return {"CustomLabels": [_custom_label(e) for e in entries[:most]]}
+
+
+def _custom_label(entry: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"Name": entry["name"], "Confidence": entry["confidence"]}
+    box = (entry.get("geometry") or {}).get("boundingbox")
+    if box:
+        out["Geometry"] = {"BoundingBox": {"Width": box["width"], "Height": box["height"],
+                                           "Left": box["left"], "Top": box["top"]}}
+    return out
+
+
 # --- collections -------------------------------------------------------------------------
 
 
@@ -578,6 +670,7 @@ OPERATIONS: dict[str, Operation] = {
     "DetectText": detect_text,
     "DetectFaces": detect_faces,
     "RecognizeCelebrities": recognize_celebrities,
+    "DetectCustomLabels": detect_custom_labels,
     "CreateCollection": create_collection,
     "DescribeCollection": describe_collection,
     "ListCollections": list_collections,

@@ -44,6 +44,7 @@ from socialsight.lake.photos import PHOTOS_VIEW, PHOTOS_VIEW_SQL
 from socialsight.lake.schema import DATABASE, PARTITION, TABLES
 from socialsight.lake.store import Lake
 from socialsight.query import brands as brand_views
+from socialsight.query import concepts as concept_views
 from socialsight.query import dialect as dialects
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,7 @@ class Engine:
             self._create_table_view(con, table, frozen=bool(hidden))
         create_seed_views(con)
         self._create_brand_views(con)
+        self._create_concept_views(con)
         self._schema = catalog(con)
         self._sandbox(con)
         return con
@@ -263,6 +265,17 @@ class Engine:
                     f"{brand_views.mentions_sql(custom)}")
         for name in (brand_views.BRANDS_VIEW, brand_views.MENTIONS_VIEW):
             con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
+
+    def _create_concept_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``concept_hits`` (:mod:`socialsight.query.concepts`): empty while no concept is
+        learnt or no photo has an embedding."""
+        store = state.path("concepts", "concepts.parquet")
+        body = concept_views.EMPTY_HITS_SQL
+        if self.lake.fs.exists(self.lake.path(store)):
+            body = concept_views.hits_sql(f"read_parquet({_literal(self._lake_uri(store))})")
+        con.execute(f'CREATE VIEW "{concept_views.HITS_VIEW}" AS {body}')
+        con.execute(f'CREATE VIEW {DATABASE}."{concept_views.HITS_VIEW}" AS '
+                    f'SELECT * FROM main."{concept_views.HITS_VIEW}"')
 
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
         # Only the lake, and (by default) only as ReadOnly serves it: the plain path of a

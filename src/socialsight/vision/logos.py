@@ -13,8 +13,9 @@ is hidden.
   (``media_rekognition.local_features``, :meth:`Features.to_bytes`), so a logo
   enrolled later is looked for in every past photo without decoding one again.
 - :func:`logo_features` of a logo image: the logo drawn at several sizes, on white
-  and on black (a logo with transparency may sit on either), so a logo a few dozen
-  pixels wide in a photo still meets features of its own scale.
+  and on black (a logo with transparency may sit on either), sharp and slightly
+  blurred, so a logo a few dozen pixels wide, or out of focus, in a photo still meets
+  features of its own scale.
 - :class:`Matcher` holds every enrolled logo in one nearest-neighbour index and
   answers :meth:`Matcher.find` for a photo's features: one :class:`Found` per brand
   seen, with its box and a confidence from the number of agreeing features.
@@ -32,14 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from socialsight.errors import InputError
 
 VERSION = "sift-1"  # bump with any change to what photo_features gives
+LOGO_VERSION = "sift-logo-2"  # bump with any change to what logo_features gives
 MAX_SIDE = 1024  # a photo's long side is brought down to this before its features are found
 MAX_FEATURES = 2000  # the strongest this many keypoints of a photo are kept
 LOGO_SIDES = (48, 96, 192, 384)  # the long sides a logo is drawn at when enrolled
+LOGO_BLURS = (0.0, 1.2)  # and sharp, and softened as a photo's focus and JPEG soften it
 LOGO_FEATURES = 600  # keypoints kept per drawing of a logo
 MIN_LOGO_KEYPOINTS = 16  # a logo with fewer (at its largest drawing) cannot be found again
 RATIO = 0.8  # Lowe's ratio test: best match this much closer than the next distinct one
@@ -169,11 +172,14 @@ def logo_features(image: Image.Image) -> Logo:
         for ground in ((255, 255, 255, 255), (0, 0, 0, 255)):
             plate = Image.new("RGBA", (size[0] + 16, size[1] + 16), ground)
             plate.alpha_composite(drawn, (8, 8))
-            found, desc = _detect(np.asarray(plate.convert("L")), LOGO_FEATURES)
-            points.append((found - 8) / scale)
-            descriptors.append(desc)
-            if side == LOGO_SIDES[-1]:
-                richest = max(richest, len(found))
+            gray = plate.convert("L")
+            for blur in LOGO_BLURS:
+                soft = gray.filter(ImageFilter.GaussianBlur(blur)) if blur else gray
+                found, desc = _detect(np.asarray(soft), LOGO_FEATURES)
+                points.append((found - 8) / scale)
+                descriptors.append(desc)
+                if side == LOGO_SIDES[-1] and not blur:
+                    richest = max(richest, len(found))
     if richest < MIN_LOGO_KEYPOINTS:
         raise InputError(f"the logo has too little detail to be recognised ({richest} "
                          "keypoints at its largest): enrol a larger or more detailed image, or "

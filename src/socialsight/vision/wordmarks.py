@@ -54,16 +54,17 @@ def _near(read: str, wanted: str) -> int | None:
     return None
 
 
-def find(marks: Mapping[str, Sequence[str]], lines: Iterable[Mapping[str, Any]]
+def find(marks: Mapping[str, Sequence[str]], lines: Iterable[Mapping[str, Any]] | None
          ) -> list[Mention]:
     """The brands whose word marks (``marks``: brand → its words, such as ``["Coca
     Cola", "Coke"]``) the photo's text ``lines`` show; ``lines`` are
     ``textdetections`` entries (the lake's lower-case fields), of which LINE entries
-    are read. The most sure mention of each brand, most sure first."""
+    are read; None where text was not looked for. The most sure mention of each brand,
+    most sure first."""
     wanted = {name: [(mark, words(mark)) for mark in marks_ if words(mark)]
               for name, marks_ in marks.items()}
     best: dict[str, Mention] = {}
-    for line in lines:
+    for line in lines or ():
         if (line.get("type") or "LINE") != "LINE":
             continue
         read = words(str(line.get("detectedtext") or ""))
