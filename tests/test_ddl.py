@@ -327,7 +327,10 @@ def _assert_same_rows(sql: str, duck: pa.Table, spark_rows: list[Any], columns: 
 
 @pytest.mark.spark
 @needs_java
-@pytest.mark.parametrize("name", sorted(seed_queries()))
+# socialsight's own views of what users enrol (brand_mentions) are not in the DDL: the
+# examples over them run on socialsight's engine only (docs/dashboard.md says so)
+@pytest.mark.parametrize("name", sorted(n for n, sql in seed_queries().items()
+                                        if "brand_mentions" not in sql))
 @pytest.mark.slow
 def test_spark_answers_every_seed_query_as_duckdb_does(spark, demo_lake, name):
     sql = seed_queries()[name]

@@ -21,9 +21,11 @@ photo read from the lake's photo store, and its features are kept from then on.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +45,7 @@ from socialsight.progress import NO_PROGRESS, Progress
 log = logging.getLogger(__name__)
 
 STORE = state.path("brands", "brands.parquet")
+RESCANNED = state.path("brands", "rescan.json")  # the last rescan: when, and its counts
 LOCK_WAIT_SECONDS = 5.0
 LOGO_SIDE = 1024  # a logo image is kept at most this large (its long side)
 MAX_WORDS = 20
@@ -155,7 +158,7 @@ class Brands:
                 if row["id"] == bid:
                     row["words"] = words
         if not logos and existing is None and not words:
-            raise InputError("enrol a brand with a logo image, its words (--text), or both")
+            words = [name]  # a brand enrolled by its name alone is found by its name
         now = datetime.now(UTC)
         known = {row["logo_sha256"] for row in self.rows if row["id"] == bid}
         from socialsight.vision.logos import LOGO_VERSION
@@ -360,6 +363,10 @@ def rescan(lake: Lake, progress: Progress = NO_PROGRESS, lock: bool = True) -> R
                 lake.rewrite(path, table)
                 done.files += 1
                 done.changed += changed
+        # when, and what it did: written last, so what watches the brands folder (the
+        # dashboard's views) sees the rows as rewritten
+        record = dataclasses.asdict(done) | {"at": datetime.now(UTC).isoformat()}
+        lake.write_bytes(lake.path(RESCANNED), json.dumps(record).encode())
     return done
 
 

@@ -163,19 +163,20 @@ class Lake:
         with self.fs.open(path, "rb") as f:
             return pq.read_table(f, columns=columns)
 
-    def version(self) -> int | None:
+    def version(self, folders: tuple[str, ...] | None = None) -> int | None:
         """A number that changes whenever a batch is committed or other state the
         readers show is written (the side folders :data:`state.VERSIONED` names: the
         gallery, the resolved errors).
 
         A commit creates and removes a journal, and :meth:`write_bytes` renames a file
         into place, either of which changes the folder's mtime; None where the file
-        system keeps no folder times (object stores).
+        system keeps no folder times (object stores). ``folders``: only these (paths
+        relative to the root), not every versioned one.
         """
         if not self.local:
             return None
         stamp = 0
-        for folder in state.VERSIONED:
+        for folder in state.VERSIONED if folders is None else folders:
             with contextlib.suppress(OSError):
                 stamp = max(stamp, os.stat(os.path.join(self.root, folder)).st_mtime_ns)
         return stamp

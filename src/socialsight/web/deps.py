@@ -25,6 +25,7 @@ from socialsight import __version__
 from socialsight.config import Settings
 from socialsight.explore.filters import PLATFORMS, Filters
 from socialsight.explore.paging import page_number
+from socialsight.lake import state
 from socialsight.lake.schema import TABLES
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine
@@ -35,6 +36,8 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 # A table that was empty when the engine connected is looked for again this often.
 RECHECK_SECONDS = 10.0
 CACHE_ITEMS = 256  # page results remembered
+# The side folders of what users enrol, whose views the engine makes when it connects.
+ENROLLED = (state.path("brands"), state.path("concepts"))
 CACHE_SECONDS = 30.0  # how long, where the lake has no version (object stores)
 
 def missing_lake(lake: Lake) -> str | None:
@@ -64,6 +67,7 @@ class Lakeside:
         self.photos = Photos(lake)
         self._engine: Engine | None = None
         self._engine_version: int | None = None
+        self._enrolled_version: int | None = None
         self._empty: set[str] = set()
         self._checked = 0.0
         self._cache: OrderedDict[tuple[str, str, str], tuple[int | None, float, Any]] = \
@@ -106,8 +110,12 @@ class Lakeside:
     def engine(self) -> Engine:
         """The engine; rebuilt when a table that had no files has gained some."""
         now = time.monotonic()
-        stale = self._engine is not None and self._engine.frozen and (
-            self._engine_version != self.lake.version())
+        # the views of what is enrolled (brands, concepts) are made when the engine
+        # connects: a change to them makes a new engine
+        enrolled = self.lake.version(ENROLLED)
+        stale = self._engine is not None and (
+            (self._engine.frozen and self._engine_version != self.lake.version())
+            or enrolled != self._enrolled_version)
         if self._engine is None or stale or (
                 self._empty and now - self._checked > RECHECK_SECONDS
                 and any(self.lake.has_data(t) for t in self._empty)):
@@ -115,6 +123,7 @@ class Lakeside:
             self._engine = Engine(self.lake, self.settings.serve.sql_timeout_seconds,
                                   self.settings.query)
             self._engine_version = self.lake.version()
+            self._enrolled_version = enrolled
             self._empty = {t for t in TABLES if not self.lake.has_data(t)}
         if self._empty and now - self._checked > RECHECK_SECONDS:
             self._checked = now

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from socialsight.explore.brands import brands
 from socialsight.explore.buzz import buzz
 from socialsight.explore.faces import faces
 from socialsight.explore.filters import Filters
@@ -113,6 +114,10 @@ PAGES: tuple[Page, ...] = (
     Page("/people/{pid}", "people", lambda data: str(data["person"]["name"]), query(person),
          "person.html", ("chosen", "pid", "page", "size"),
          summary="One known person and a page of the photos they are recognised in."),
+    Page("/brands", "brands", "Brands", query(brands), "brands.html", ("chosen",),
+         nav="Brands", summary="Each enrolled brand's posts in photos and in text, over "
+         "time and by platform; image-only mentions; top photos with the logo boxed; "
+         "sentiment."),
     Page("/sentiment", "sentiment", "Sentiment and entities", query(sentiment),
          "sentiment.html", ("chosen",), nav="Sentiment",
          summary="Sentiment over time and overall, top entities by type, key phrases, "
