@@ -106,24 +106,71 @@ def test_the_embedding_and_hash_land_in_media_rekognition(tmp_path):
     assert got[1]["phash"] is None and got[1]["n"] is None
 
 
+def fingerprints(images: list[Image.Image]) -> tuple[list[list[float]], list[int]]:
+    outputs = labels.batch_view_scores([labels.views(i) for i in images])
+    return [lookalike.embedding(o.features) for o in outputs], [lookalike.phash(i) for i in images]
+
+
+def fingerprint_table(vectors: list[list[float]], hashes: list[int]) -> pa.Table:
+    n = len(vectors)
+    return pa.table({"tweetid": pa.array(range(1, n + 1), pa.int64()),
+                     "mediaid": [str(i) for i in range(n)],
+                     "sha256": [f"s{i:02d}" for i in range(n)],
+                     "media_url": [f"https://example.org/{i}.jpg" for i in range(n)],
+                     "embedding": pa.array(vectors, pa.list_(pa.float32())),
+                     "phash": pa.array(hashes, pa.int64())})
+
+
 def test_more_like_this_in_duckdb_ranks_as_numpy_does():
     import duckdb
 
-    images = [photo(n) for n in NAMES]
-    outputs = labels.batch_view_scores([labels.views(i) for i in images])
-    vectors = [lookalike.embedding(o.features) for o in outputs]
-    hashes = [lookalike.phash(i) for i in images]
-    table = pa.table({"sha256": [f"s{i}" for i in range(len(NAMES))], "media_url": list(NAMES),
-                      "embedding": pa.array(vectors, pa.list_(pa.float32())),
-                      "phash": pa.array(hashes, pa.int64())})
+    vectors, hashes = fingerprints([photo(n) for n in NAMES])
     con = duckdb.connect()
-    con.register("media_rekognition", table)
-    got = con.execute(lookalike.MORE_LIKE_SQL, {"sha256": "s0", "k": 3}).fetchall()
+    con.register("media_rekognition", fingerprint_table(vectors, hashes))
+    got = con.execute(lookalike.MORE_LIKE_SQL, {"embedding": vectors[0], "phash": hashes[0],
+                                                "sha256": "s00", "k": 3}).fetchall()
     want = lookalike.more_like(np.asarray(vectors[0]), np.asarray(vectors), k=4)[1:]
-    assert [r[0] for r in got] == [f"s{i}" for i, _ in want]
+    assert [r[0] for r in got] == [f"s{i:02d}" for i, _ in want]
     np.testing.assert_allclose([r[2] for r in got], [s for _, s in want], rtol=1e-5)
-    same = con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s0", "bits": 64,
+    assert [r[3] for r in got] == [lookalike.hamming(hashes[0], hashes[i]) for i, _ in want]
+    same = con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s00", "bits": 64,
                                                   "cosine": 2.0}).fetchall()
     assert len(same) == len(NAMES) - 1  # every hash is within 64 bits
-    assert con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s0", "bits": 10,
+    assert con.execute(lookalike.DUPLICATES_SQL, {"sha256": "s00", "bits": 10,
                                                   "cosine": 0.99}).fetchall() == []
+
+
+def test_the_versions_view_groups_as_near_duplicates_does():
+    """photo_versions (banded comparisons in DuckDB) against near_duplicates (all pairs)
+    on real photos and their re-encoded, resized, cropped and captioned versions."""
+    import duckdb
+    from PIL import ImageDraw, ImageOps
+
+    images = [photo(n) for n in NAMES]
+    versions: list[Image.Image] = []
+    for image in images[:3]:
+        w, h = image.size
+        captioned = ImageOps.expand(image, border=(0, h // 6, 0, 0), fill="white")
+        ImageDraw.Draw(captioned).text((8, 8), "when the weekend arrives", fill="black")
+        versions += [jpeg(image, 40), image.resize((w // 2, h // 2)),
+                     image.crop((w // 10, h // 10, w - w // 10, h - h // 10)), captioned]
+    everything = images + versions
+    vectors, hashes = fingerprints(everything)
+    con = duckdb.connect()
+    con.register("media_rekognition", fingerprint_table(vectors, hashes))
+    rows = con.execute(f"SELECT sha256, version_of, how, versions FROM ({lookalike.VERSIONS_SQL}) "
+                       "ORDER BY sha256").fetchall()
+    assert len(rows) == len(everything)
+    got = {}
+    for sha, version_of, how, _count in rows:
+        got.setdefault(version_of, []).append(int(sha[1:]))
+        assert (how == "same bytes") == (sha == version_of)
+    groups = sorted(sorted(g) for g in got.values() if len(g) > 1)
+    want = lookalike.near_duplicates(hashes, np.asarray(vectors, dtype=np.float32))
+    assert groups == want
+    # each of the first three photos is grouped with its versions, the others alone
+    for n in range(3):
+        assert n in got[f"s{n:02d}"] and len(got[f"s{n:02d}"]) >= 3
+    assert all(len(got.get(f"s{n:02d}", [])) == 1 for n in range(3, len(NAMES)))
+    counts = {sha: count for sha, _, _, count in rows}
+    assert counts["s00"] == len(got["s00"])

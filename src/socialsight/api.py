@@ -12,6 +12,8 @@ For analysts' notebooks::
     socialsight.analyze_photo("photo.jpg")          # what `socialsight analyze` prints
     socialsight.analyze_text("What a lovely day!")  # what `socialsight analyze-text` prints
     lake.enrol("Ada Lovelace", ["ada1.jpg", "ada2.jpg"])
+    lake.more_like("photo.jpg")                      # the lake's photos most like it
+    lake.versions(sha256)                           # a photo's versions in the lake
 
 Settings come from ./socialsight.toml and SOCIALSIGHT_* variables, as for the
 command, unless a :class:`~socialsight.config.Settings` is given. Errors are
@@ -22,6 +24,8 @@ Nothing here configures logging: that is the application's (or notebook's) choic
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +44,15 @@ if TYPE_CHECKING:
     from socialsight.lake.store import Lake
     from socialsight.query.engine import Engine, Rows
     from socialsight.vision.analyze import Analysis
+
+log = logging.getLogger(__name__)
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+MORE_LIKE = 12  # photos "more like this" gives unless asked for another number
+# Why "more like this" has nothing to give, when the photo has no embedding.
+NO_EMBEDDING = ("photo {sha} has no embedding: it was analysed before embeddings were "
+                "stored (enrich it again into a new lake to compare it)")
+NOT_IN_LAKE = "no photo {sha} in the lake"
 
 # What analyze_photo can be asked for, and the result's field for each (Rekognition's
 # name, the lake's name). "people": the lake's known people among the faces.
@@ -180,8 +193,9 @@ class LakeHandle:
         from socialsight.lake.photos import PHOTOS_VIEW
         from socialsight.lake.schema import TABLES
         from socialsight.query.engine import VIEWS
+        from socialsight.vision.lookalike import VERSIONS_VIEW
 
-        return [*TABLES, *VIEWS, PHOTOS_VIEW]
+        return [*TABLES, *VIEWS, PHOTOS_VIEW, VERSIONS_VIEW]
 
     def enrol(self, name: str, photos: Sequence[str | Path],
               urls: Sequence[str] = ()) -> Enrolment:
@@ -206,6 +220,88 @@ class LakeHandle:
                              self.settings.vision.threads, self.settings.vision.models_dir,
                              lock=True)  # the lock just for the write
         return Enrolment(person, [d.photo for d in done], [d.faces for d in done])
+
+
+    def more_like(self, sha256_or_photo: str | Path | bytes,
+                  k: int = MORE_LIKE) -> list[dict[str, Any]]:
+        """The ``k`` photos of the lake most like a photo, most alike first: rows of
+        sha256, tweetid, mediaid (its first post), media_url, similarity (the cosine of
+        the embeddings, 1 for the same image) and version (within the look-alike rule).
+
+        ``sha256_or_photo``: a photo of the lake by its sha256 (itself left out), or a
+        photo file, URL or bytes, whose embedding is computed here. A photo of the lake
+        analysed before embeddings were stored gives an empty list (and a logged note).
+        """
+        if isinstance(sha256_or_photo, str) and SHA256.fullmatch(sha256_or_photo):
+            found = more_like(self.engine(), sha256_or_photo, k)
+            if found.note:
+                log.warning("%s", found.note)
+            return found.rows
+        from socialsight.concepts import embed
+        from socialsight.vision.lookalike import phash
+
+        image = _image(sha256_or_photo, self.settings)
+        vector = embed([image], self.settings.vision.threads, self.settings.vision.models_dir)
+        return similar(self.engine(), vector[0].tolist(), phash(image), None, k)
+
+    def versions(self, sha256: str) -> list[dict[str, Any]]:
+        """The versions of a photo of the lake (re-encoded, resized, cropped, captioned):
+        the photos within the look-alike rule of it, closest first, as rows of sha256,
+        tweetid, mediaid, media_url, bits (how many bits their hashes differ) and
+        similarity. The whole lake's groups are the ``photo_versions`` view."""
+        return versions(self.engine(), sha256)
+
+
+@dataclass(frozen=True)
+class Lookalikes:
+    """"More like this" for one photo: its rows, or a note saying why there are none."""
+
+    rows: list[dict[str, Any]]
+    note: str | None = None
+
+
+def more_like(engine: Engine, sha256: str, k: int = MORE_LIKE) -> Lookalikes:
+    """The ``k`` photos most like the lake's photo ``sha256`` (see
+    :meth:`LakeHandle.more_like`); none, with a note, when it has no embedding."""
+    from socialsight.vision.lookalike import FINGERPRINTS_SQL
+
+    if not SHA256.fullmatch(sha256 or ""):
+        raise InputError(f"a photo's sha256 is 64 hex digits, not {str(sha256)[:70]!r}")
+    found = engine.rows(FINGERPRINTS_SQL, {"sha256": sha256})
+    if not found or not found[0]["analysed"]:
+        return Lookalikes([], NOT_IN_LAKE.format(sha=sha256))
+    if not found[0]["has_embedding"]:
+        return Lookalikes([], NO_EMBEDDING.format(sha=sha256))
+    return Lookalikes(similar(engine, found[0]["embedding"], found[0]["phash"], sha256, k))
+
+
+def similar(engine: Engine, embedding: list[float], phash: int | None, leave_out: str | None,
+            k: int = MORE_LIKE) -> list[dict[str, Any]]:
+    """The ``k`` photos whose embeddings are most like ``embedding`` (a unit vector)."""
+    from socialsight.vision.lookalike import COSINE, HASH_DISTANCE, MORE_LIKE_SQL
+
+    if k < 1:
+        return []
+    rows = engine.rows(MORE_LIKE_SQL, {"embedding": list(embedding), "phash": phash,
+                                       "sha256": leave_out, "k": int(k)})
+    return [{"sha256": r["sha256"], "tweetid": str(r["tweetid"]), "mediaid": r["mediaid"],
+             "media_url": r["media_url"], "similarity": round(float(r["similarity"]), 4),
+             "version": (r["bits"] is not None and r["bits"] <= HASH_DISTANCE)
+             or r["similarity"] >= COSINE} for r in rows]
+
+
+def versions(engine: Engine, sha256: str) -> list[dict[str, Any]]:
+    """The photos within the look-alike rule of the lake's photo ``sha256``."""
+    from socialsight.vision.lookalike import COSINE, DUPLICATES_SQL, HASH_DISTANCE
+
+    if not SHA256.fullmatch(sha256 or ""):
+        raise InputError(f"a photo's sha256 is 64 hex digits, not {str(sha256)[:70]!r}")
+    rows = engine.rows(DUPLICATES_SQL, {"sha256": sha256, "bits": HASH_DISTANCE,
+                                        "cosine": COSINE})
+    return [{"sha256": r["sha256"], "tweetid": str(r["tweetid"]), "mediaid": r["mediaid"],
+             "media_url": r["media_url"], "bits": r["bits"],
+             "similarity": None if r["similarity"] is None else round(float(r["similarity"]), 4)}
+            for r in rows]
 
 
 @dataclass

@@ -14,6 +14,7 @@ from socialsight.query.engine import Engine
 TOP = 10  # domains and hashtags shown
 PRODUCT_LINKS = 50  # as many as the seed's product_links.sql returns
 RESHARED = 24  # photos in the re-shared grid
+VERSIONS_UP_TO = 25_000  # distinct photos up to which versions are grouped (~6 s)
 RESHARED_IDS = 10  # of each one's posts, the ids listed
 # Amazon's stores (amazon.com, amazon.co.uk, amazon.de, ...) and its short links, as hosts.
 AMAZON_HOST = r"^(www\.|smile\.)?amazon\.(com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$"
@@ -85,20 +86,35 @@ def top_hashtags(engine: Engine, filters: Filters, limit: int = TOP) -> list[dic
 
 def reshared_photos(engine: Engine, filters: Filters,
                     limit: int = RESHARED) -> list[dict[str, Any]]:
-    """The same image (same sha256) in two posts or more, most posts first."""
+    """The same image in two posts or more, most posts first: versions of an image
+    (re-encoded, resized, cropped, captioned: the ``photo_versions`` view) count together,
+    each shown by its first post's photo."""
     ctes, params = filters.ctes()
+    [count] = engine.rows("SELECT count(DISTINCT sha256) AS n FROM media_rekognition")
+    # grouping versions compares photos with photos: past VERSIONS_UP_TO photos the page
+    # would wait on it, so a big lake counts the same bytes only (docs/dashboard.md)
+    versions = ("photo_versions" if int(count["n"]) <= VERSIONS_UP_TO else
+                "(SELECT DISTINCT sha256, sha256 AS version_of FROM media_rekognition "
+                "WHERE sha256 IS NOT NULL)")
     rows = engine.rows(
-        f"WITH {ctes} SELECT sha256, count(DISTINCT tweetid) AS posts, "
-        "arg_min({'tweetid': tweetid, 'mediaid': mediaid}, timestamp_ms) AS first, "
-        "bool_or(sensitive) AS sensitive, "
-        "list_transform(list_slice(list(DISTINCT tweetid ORDER BY tweetid), 1, $ids), "
+        f"WITH {ctes} SELECT v.version_of, count(DISTINCT p.tweetid) AS posts, "
+        "count(DISTINCT p.sha256) AS versions, "
+        "arg_min({'tweetid': p.tweetid, 'mediaid': p.mediaid, 'sha256': p.sha256}, "
+        "[p.timestamp_ms, p.tweetid]) AS first, "
+        "bool_or(p.sensitive) AS sensitive, "
+        "list_transform(list_slice(list(DISTINCT p.tweetid ORDER BY p.tweetid), 1, $ids), "
         "lambda i: i::VARCHAR) AS ids, "
-        "any_value(image_labels.labels[1].name) AS label "
-        "FROM photos WHERE sha256 IS NOT NULL GROUP BY sha256 "
-        "HAVING count(DISTINCT tweetid) >= 2 ORDER BY posts DESC, sha256 LIMIT $limit",
+        "any_value(p.image_labels.labels[1].name) AS label "
+        f"FROM photos AS p JOIN {versions} AS v ON v.sha256 = p.sha256 "
+        "GROUP BY v.version_of HAVING count(DISTINCT p.tweetid) >= 2 "
+        "ORDER BY posts DESC, v.version_of LIMIT $limit",
         {**params, "limit": limit, "ids": RESHARED_IDS})
     return [{**photo_card({**row, **row["first"]}), "posts": int(row["posts"]),
-             "tweetids": row["ids"],
-             "caption": f"{row['posts']} posts",
+             "versions": int(row["versions"]), "tweetids": row["ids"],
+             "caption": _caption(int(row["posts"]), int(row["versions"])),
              "alt": f"{row['label']}, in {row['posts']} posts" if row["label"]
              else f"Photo in {row['posts']} posts"} for row in rows]
+
+
+def _caption(posts: int, versions: int) -> str:
+    return f"{posts} posts" + (f" · {versions} versions" if versions > 1 else "")

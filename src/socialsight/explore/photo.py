@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from socialsight.api import more_like
 from socialsight.errors import InputError, NotFoundError
 from socialsight.explore.filters import PLATFORMS, Filters, photo_card
 from socialsight.query.engine import Engine
@@ -29,6 +30,7 @@ SAME_FACE = 0.5  # a known person's box and a face box overlapping this much are
 SCORES = ("positive", "negative", "neutral", "mixed")
 # What the page calls a preview image, by the v1.1 type of the medium it is a still of.
 PREVIEW_BADGES = {"video": "video preview", "animated_gif": "GIF preview"}
+MORE_LIKE = 12  # photos in the "more like this" strip
 
 
 def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
@@ -69,7 +71,36 @@ def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
         "overlay": overlay(label_list, faces, text),
         "post": post_summary(engine, post),
         "others": [photo_card(p) for p in photos if p is not row],
+        **more_like_this(engine, row.get("sha256")),
     }
+
+
+def more_like_this(engine: Engine, sha256: str | None,
+                   k: int = MORE_LIKE) -> dict[str, Any]:
+    """``more_like``: the lake's photos most like this one by embedding, each a photo card
+    with its similarity and whether it is a version of this one (blurred as everywhere
+    when sensitive); ``more_like_note``: why there are none, when the photo has no
+    embedding."""
+    if not sha256:
+        return {"more_like": [], "more_like_note": "The photo itself is not in the lake."}
+    found = more_like(engine, sha256, k)
+    ctes, params = Filters().ctes()
+    marked = {r["sha256"]: bool(r["sensitive"]) for r in engine.rows(
+        f"WITH {ctes} SELECT sha256, bool_or(sensitive) AS sensitive FROM photos "
+        "WHERE list_contains($shas, sha256) GROUP BY sha256",
+        {**params, "shas": [r["sha256"] for r in found.rows]})} if found.rows else {}
+    cards = []
+    for r in found.rows:
+        percent = round(100 * max(0.0, r["similarity"]))
+        cards.append({
+            **photo_card({**r, "sensitive": marked.get(r["sha256"], False)}),
+            "media_url": r["media_url"], "similarity": r["similarity"],
+            "version": r["version"],
+            "caption": f"version · {percent}% alike" if r["version"] else f"{percent}% alike",
+            "alt": f"A photo {percent}% like this one"})
+    note = found.note and ("This photo was analysed before embeddings were stored: nothing "
+                           "to compare it with.")
+    return {"more_like": cards, "more_like_note": note}
 
 
 def parse_post_id(tweetid: str) -> int:

@@ -46,6 +46,7 @@ from socialsight.lake.store import Lake
 from socialsight.query import brands as brand_views
 from socialsight.query import concepts as concept_views
 from socialsight.query import dialect as dialects
+from socialsight.vision import lookalike
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ class Engine:
             self._create_table_view(con, table, frozen=bool(hidden))
         create_seed_views(con)
         self._create_brand_views(con)
+        self._create_versions_view(con)
         self._create_concept_views(con)
         self._schema = catalog(con)
         self._sandbox(con)
@@ -276,6 +278,13 @@ class Engine:
         con.execute(f'CREATE VIEW "{concept_views.HITS_VIEW}" AS {body}')
         con.execute(f'CREATE VIEW {DATABASE}."{concept_views.HITS_VIEW}" AS '
                     f'SELECT * FROM main."{concept_views.HITS_VIEW}"')
+
+    def _create_versions_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``photo_versions``: each photo with the representative of its versions (re-encoded,
+        resized, cropped, captioned), :data:`socialsight.vision.lookalike.VERSIONS_SQL`."""
+        name = lookalike.VERSIONS_VIEW
+        con.execute(f'CREATE VIEW "{name}" AS {lookalike.VERSIONS_SQL}')
+        con.execute(f'CREATE VIEW {DATABASE}."{name}" AS SELECT * FROM main."{name}"')
 
     def _sandbox(self, con: duckdb.DuckDBPyConnection) -> None:
         # Only the lake, and (by default) only as ReadOnly serves it: the plain path of a

@@ -19,7 +19,9 @@ other when their hashes differ in at most :data:`HASH_DISTANCE` bits or their
 embeddings' cosine is at least :data:`COSINE` (both chosen on variants of real photos,
 bench/concepts.py); the groups are the connected components of that relation.
 :func:`more_like` is "more like this"; :data:`MORE_LIKE_SQL` and :data:`DUPLICATES_SQL`
-are the same in DuckDB over the lake.
+are the same in DuckDB over the lake, and :data:`VERSIONS_SQL` (the ``photo_versions``
+view) groups every photo of the lake with its versions, so that counts of re-shared
+photos count versions of an image, not identical bytes.
 """
 
 from __future__ import annotations
@@ -132,37 +134,140 @@ def more_like(query: np.ndarray, embeddings: np.ndarray, k: int = 10,
     return [(int(i), float(similarity[i])) for i in order if np.isfinite(similarity[i])]
 
 
-# "More like this" over the lake, in DuckDB: the photos (one row per distinct photo)
-# most like the photo whose sha256 is $sha256, most alike first ($k of them, itself
-# excluded). The embeddings are unit vectors, so the inner product is the cosine.
+# "More like this" over the lake, in DuckDB: the photos (one row per distinct photo, with
+# the first post it came in) most like the unit vector $embedding, most alike first ($k of
+# them, the photo $sha256 left out), each with how many bits its hash differs from $phash
+# (NULL when either is unknown). The embeddings are unit vectors, so the inner product is
+# the cosine.
 MORE_LIKE_SQL = """
-WITH query AS (
-  SELECT any_value(embedding) AS embedding FROM media_rekognition
-  WHERE sha256 = $sha256 AND embedding IS NOT NULL
-)
-SELECT m.sha256, any_value(m.media_url) AS media_url,
-       max(list_inner_product(m.embedding, query.embedding)) AS similarity
-FROM media_rekognition AS m, query
-WHERE m.embedding IS NOT NULL AND m.sha256 <> $sha256
+SELECT m.sha256, arg_min(m.media_url, m.tweetid) AS media_url,
+       max(list_inner_product(m.embedding, $embedding::FLOAT[])) AS similarity,
+       min(bit_count(xor(m.phash, $phash::BIGINT))) AS bits,
+       min(m.tweetid) AS tweetid, arg_min(m.mediaid, m.tweetid) AS mediaid
+FROM media_rekognition AS m
+WHERE m.embedding IS NOT NULL AND m.sha256 IS NOT NULL
+  AND m.sha256 IS DISTINCT FROM $sha256
 GROUP BY m.sha256
 ORDER BY similarity DESC, m.sha256
 LIMIT $k
 """
 
-# The versions of the photo whose sha256 is $sha256 in the lake (the rule of
-# near_duplicates, $bits and $cosine as HASH_DISTANCE and COSINE).
+# A photo's fingerprints in the lake by its sha256 (no row: not in the lake).
+FINGERPRINTS_SQL = """
+SELECT any_value(phash) AS phash, any_value(embedding) AS embedding,
+       count(*) AS analysed, count(embedding) > 0 AS has_embedding
+FROM media_rekognition WHERE sha256 = $sha256
+"""
+
+# The versions of the photo whose sha256 is $sha256 in the lake: the photos within the
+# rule of near_duplicates of it ($bits and $cosine as HASH_DISTANCE and COSINE), one row
+# each, with the first post it came in.
 DUPLICATES_SQL = """
 WITH query AS (
   SELECT any_value(phash) AS phash, any_value(embedding) AS embedding
   FROM media_rekognition WHERE sha256 = $sha256
 )
-SELECT m.sha256, any_value(m.media_url) AS media_url,
+SELECT m.sha256, arg_min(m.media_url, m.tweetid) AS media_url,
        min(bit_count(xor(m.phash, query.phash))) AS bits,
-       max(list_inner_product(m.embedding, query.embedding)) AS similarity
+       max(list_inner_product(m.embedding, query.embedding)) AS similarity,
+       min(m.tweetid) AS tweetid, arg_min(m.mediaid, m.tweetid) AS mediaid
 FROM media_rekognition AS m, query
 WHERE m.sha256 <> $sha256
   AND (bit_count(xor(m.phash, query.phash)) <= $bits
        OR list_inner_product(m.embedding, query.embedding) >= $cosine)
 GROUP BY m.sha256
-ORDER BY bits, similarity DESC
+ORDER BY bits, similarity DESC, m.sha256
 """
+
+# --- versions of a photo across the lake, in DuckDB -------------------------------------
+
+VERSIONS_VIEW = "photo_versions"
+# Hashes are compared in bands: HASH_DISTANCE + 1 disjoint bands of HASH_BAND bits, so two
+# hashes at most HASH_DISTANCE bits apart agree on one band at least (pigeonhole), and only
+# photos that share a band's value are compared.
+HASH_BAND = 64 // (HASH_DISTANCE + 1)
+# Embeddings are compared only when they share TOP_SHARED of their TOP_DIMS largest
+# dimensions (each photo is keyed by every TOP_SHARED of them): on versions of real photos
+# (bench/concepts.py's, and crops of the brand set's negatives) 98 % of the pairs at
+# cosine >= COSINE share 3 of their top 8, while a lake of unrelated photos gives a few
+# candidate pairs per photo.
+TOP_DIMS = 8
+TOP_SHARED = 3
+TOP_KEY = 4096  # more than the embedding's dimensions: a key packs TOP_SHARED of them
+
+
+def _versions_sql() -> str:
+    band_mask = (1 << HASH_BAND) - 1
+    chosen = " AND ".join(f"d{i} < d{i + 1}" for i in range(1, TOP_SHARED))
+    ranges = ", ".join(f"range(1, {TOP_DIMS + 1}) AS r{i}(d{i})" for i in range(1, TOP_SHARED + 1))
+    key = "top[d1]"
+    for i in range(2, TOP_SHARED + 1):
+        key = f"({key}) * {TOP_KEY} + top[d{i}]"
+    return f"""
+WITH RECURSIVE prints AS MATERIALIZED (
+  SELECT sha256, any_value(phash) AS phash, any_value(embedding) AS embedding
+  FROM media_rekognition WHERE sha256 IS NOT NULL GROUP BY sha256
+),
+hash_keys AS (
+  SELECT sha256, phash, band, (phash >> ({HASH_BAND} * band)) & {band_mask} AS key
+  FROM prints, range({HASH_DISTANCE + 1}) AS bands(band) WHERE phash IS NOT NULL
+),
+by_hash AS (
+  SELECT DISTINCT x.sha256 AS a, y.sha256 AS b
+  FROM hash_keys AS x JOIN hash_keys AS y
+    ON x.band = y.band AND x.key = y.key AND x.sha256 < y.sha256
+  WHERE bit_count(xor(x.phash, y.phash)) <= {HASH_DISTANCE}
+),
+tops AS MATERIALIZED (
+  SELECT sha256, list_sort(arg_max(i, v, {TOP_DIMS})) AS top FROM (
+    SELECT sha256, generate_subscripts(embedding, 1) AS i, unnest(embedding) AS v
+    FROM prints WHERE embedding IS NOT NULL)
+  GROUP BY sha256 HAVING count(*) >= {TOP_DIMS}
+),
+chosen AS (SELECT * FROM {ranges} WHERE {chosen}),
+embedding_keys AS (SELECT sha256, {key} AS key FROM tops, chosen),
+candidates AS (
+  SELECT DISTINCT x.sha256 AS a, y.sha256 AS b
+  FROM embedding_keys AS x JOIN embedding_keys AS y ON x.key = y.key AND x.sha256 < y.sha256
+),
+by_embedding AS (
+  SELECT c.a, c.b FROM candidates AS c
+  JOIN prints AS x ON x.sha256 = c.a JOIN prints AS y ON y.sha256 = c.b
+  WHERE list_inner_product(x.embedding, y.embedding) >= {COSINE}
+),
+links AS MATERIALIZED (
+  SELECT a, b, 'hash' AS how FROM by_hash
+  UNION ALL SELECT a, b, 'embedding' AS how FROM by_embedding
+),
+edges AS (SELECT a, b FROM links UNION SELECT b, a FROM links),
+reach(node, other) AS (
+  SELECT a, b FROM edges
+  UNION
+  SELECT r.node, e.b FROM reach AS r JOIN edges AS e ON e.a = r.other
+),
+groups AS (
+  SELECT node AS sha256, least(node, min(other)) AS version_of,
+         count(DISTINCT other) FILTER (WHERE other <> node) AS others
+  FROM reach GROUP BY node
+),
+ways AS (
+  SELECT sha256, CASE WHEN bool_or(how = 'hash') THEN 'hash' ELSE 'embedding' END AS how
+  FROM (SELECT a AS sha256, how FROM links UNION ALL SELECT b AS sha256, how FROM links)
+  GROUP BY sha256
+)
+SELECT p.sha256, coalesce(g.version_of, p.sha256) AS version_of,
+       CASE WHEN g.version_of IS NULL OR g.version_of = p.sha256 THEN 'same bytes'
+            ELSE w.how END AS how,
+       coalesce(g.others, 0) + 1 AS versions
+FROM prints AS p LEFT JOIN groups AS g ON g.sha256 = p.sha256
+LEFT JOIN ways AS w ON w.sha256 = p.sha256
+"""
+
+
+# The versions of every photo of the lake, one row per distinct photo (sha256): version_of,
+# the representative of its group (the least sha256 of the group: the photo itself when it
+# has no other version); how it joined the group ('same bytes' for the representative,
+# 'hash' when a close hash links it to another version, else 'embedding'); versions, the
+# distinct photos of its group. The groups are near_duplicates' (connected components of
+# the rule), found through banded comparisons rather than all pairs.
+VERSIONS_SQL = _versions_sql()
