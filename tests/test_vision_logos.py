@@ -101,7 +101,10 @@ def line(text: str, confidence: float = 98.0) -> dict:
     ("Powered by DEBIAN", True),  # case
     ("debian-based", True),  # a whole word among punctuation
     ("Deb1an 12", True),  # one misread letter in a long word
-    ("Debiann", True),  # one letter too many
+    ("DEB1AN", True),
+    ("Debiann", False),  # a letter more is another word
+    ("Debxan", False),  # a letter that does not look like the one it replaces
+    ("Mathplotlib", False),
     ("Debianistas unite", False),  # inside a longer word
     ("Dxb1an", False),  # two misread letters
     ("", False),
@@ -112,6 +115,12 @@ def test_a_word_mark_is_a_whole_word_with_one_letter_forgiven(text, found):
     if found:
         assert got[0].name == "Debian" and got[0].box == (0.1, 0.2, 0.3, 0.05)
         assert got[0].confidence <= 98.0
+
+
+def test_any_one_letter_is_forgiven_in_long_words_only():
+    assert wordmarks.find({"Matplotlib": ["matplotlib"]}, [line("matplotiib rocks")])
+    assert wordmarks.find({"Matplotlib": ["matplotlib"]}, [line("matplxtlib")])
+    assert not wordmarks.find({"Black": ["Black"]}, [line("Block party, back soon")])
 
 
 def test_short_words_must_be_exact_and_phrases_in_order():

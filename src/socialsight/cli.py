@@ -572,8 +572,9 @@ def brands_add(
         "light and dark).", show_default=False)] = None,
     text: Annotated[list[str] | None, typer.Option(
         "--text", help="A word or phrase that names the brand in a photo (repeatable; "
-        "case does not matter, one misread letter is forgiven in words of 5 letters or "
-        "more). Default: the brand's name.", show_default=False)] = None,
+        "case does not matter; one misread look-alike letter, such as 1 for i, is forgiven "
+        "in words of 5 letters or more). Default: the brand's name.",
+        show_default=False)] = None,
     rescan: Annotated[bool, typer.Option(
         help="Look for the brand in every photo analysed before, now.")] = True,
     lake: LakeOption = None,

@@ -31,6 +31,7 @@ SCORES = ("positive", "negative", "neutral", "mixed")
 # What the page calls a preview image, by the v1.1 type of the medium it is a still of.
 PREVIEW_BADGES = {"video": "video preview", "animated_gif": "GIF preview"}
 MORE_LIKE = 12  # photos in the "more like this" strip
+MORE_LIKE_UP_TO = 100_000  # analysed photos up to which the page compares them all
 
 
 def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
@@ -83,6 +84,12 @@ def more_like_this(engine: Engine, sha256: str | None,
     embedding."""
     if not sha256:
         return {"more_like": [], "more_like_note": "The photo itself is not in the lake."}
+    [count] = engine.rows("SELECT count(*) AS n FROM media_rekognition "
+                          "WHERE embedding IS NOT NULL")
+    if int(count["n"]) > MORE_LIKE_UP_TO:  # every embedding is compared: seconds per page
+        return {"more_like": [], "more_like_note": (
+            f"More like this compares every photo, and this lake has over "
+            f"{MORE_LIKE_UP_TO:,}: use the Python API's lake.more_like(sha256) for it.")}
     found = more_like(engine, sha256, k)
     ctes, params = Filters().ctes()
     marked = {r["sha256"]: bool(r["sensitive"]) for r in engine.rows(

@@ -3,8 +3,11 @@
 A brand named in a photo — on a shirt, a sign, a package — is found in the lines the
 text analysis read (``textdetections``): its words, case-insensitive, as whole words
 (``ACME`` is not found in ``ACMEWARE``), in order, and tolerant of one misread
-character in a word of five letters or more (OCR reads ``Debian`` as ``Deb1an``). A
-word mark written without its space (``cocacola`` for Coca Cola) is found too.
+character in a word of five letters or more — one that looks like it (OCR reads
+``Debian`` as ``Deb1an``), or any one in a word of eight or more — but not of a letter
+more or less, so that a common word one letter away (``back``, ``block``) is not the
+brand ``Black``. A word mark written without its space (``cocacola`` for Coca Cola)
+is found too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 TOLERANT_FROM = 5  # letters a word needs before one misread letter is forgiven
+ANY_LETTER_FROM = 8  # letters from which any one letter may be misread, not only look-alikes
+# Characters OCR takes for one another (case-folded).
+LOOKALIKE = ("0oqd", "1il|!j", "5s", "2z", "8b", "6b", "9gq", "ce", "uv", "nh", "rn", "vy")
 MISREAD = 0.85  # confidence kept when a letter was forgiven
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -39,18 +45,21 @@ def words(text: str) -> list[str]:
 
 
 def _near(read: str, wanted: str) -> int | None:
-    """0 if ``read`` is ``wanted``, 1 if one letter differs, is missing or is extra
-    (and ``wanted`` is long enough to forgive it), else None."""
+    """0 if ``read`` is ``wanted``; 1 if one letter was misread — swapped for one that
+    looks like it (:data:`LOOKALIKE`: ``1`` for ``i``, ``0`` for ``o``) in a word of
+    :data:`TOLERANT_FROM` letters or more, or for any letter in a word of
+    :data:`ANY_LETTER_FROM` or more; else None. A letter more or less is not a misread:
+    ``back`` is not ``black``."""
     if read == wanted:
         return 0
-    if len(wanted) < TOLERANT_FROM or abs(len(read) - len(wanted)) > 1:
+    if len(read) != len(wanted) or len(wanted) < TOLERANT_FROM:
         return None
-    if len(read) == len(wanted):
-        return 1 if sum(a != b for a, b in zip(read, wanted, strict=True)) == 1 else None
-    short, long = sorted((read, wanted), key=len)
-    for i in range(len(long)):
-        if long[:i] + long[i + 1:] == short:
-            return 1
+    differ = [(a, b) for a, b in zip(read, wanted, strict=True) if a != b]
+    if len(differ) != 1:
+        return None
+    got, want = differ[0]
+    if len(wanted) >= ANY_LETTER_FROM or any(got in g and want in g for g in LOOKALIKE):
+        return 1
     return None
 
 
