@@ -53,7 +53,7 @@ def test_log_level_info_shows_info_lines(cli: Any, chatty_examples: None) -> Non
     assert result.exit_code == 0, result.output
     info = [line for line in result.stderr.splitlines() if "seed queries" in line]
     assert len(info) == 1, result.stderr
-    assert info[0].split() == ["INFO", "read", "10", "seed", "queries"]
+    assert info[0].split() == ["INFO", "read", str(len(engine.seed_queries())), "seed", "queries"]
 
 
 def test_the_level_can_come_from_the_environment(cli: Any, chatty_examples: None,
