@@ -49,6 +49,7 @@ RATIO = 0.8  # Lowe's ratio test: best match this much closer than the next dist
 MIN_INLIERS = 7  # features that must agree on the logo's place
 REPROJECTION = 4.0  # pixels (in the photo as analysed) a feature may miss its place by
 MAX_SKEW = 3.0  # how much perspective may stretch one side of a logo against the opposite
+MIN_SHARE = 0.03  # of the photo's features inside the placed logo, the share that must agree
 MIN_COVER = 0.05  # the agreeing features span at least this share of the logo's area
 EXACT_UP_TO = 6000  # logo features searched exhaustively; beyond, approximately (FLANN)
 NEIGHBOURS = 6  # nearest logo features looked at for each photo feature
@@ -345,6 +346,17 @@ def _place(name: str, logo: Logo, source: np.ndarray, target: np.ndarray,
     spread = source[agree].reshape(-1, 2)
     cover = np.ptp(spread[:, 0]) * np.ptp(spread[:, 1]) / (logo.width * logo.height)
     if cover < MIN_COVER:
+        return None
+    # and be a fair share of the photo's features where the logo is placed: a page of
+    # text has features of letters everywhere, of which a few agree with a word mark
+    inside = cv2.pointPolygonTest
+    quad = placed.reshape(4, 2).astype(np.float32)
+    left, top = quad.min(axis=0)
+    right, bottom = quad.max(axis=0)
+    near = photo.points[(photo.points[:, 0] >= left) & (photo.points[:, 0] <= right)
+                        & (photo.points[:, 1] >= top) & (photo.points[:, 1] <= bottom)]
+    there = sum(1 for x, y in near if inside(quad, (float(x), float(y)), False) >= 0)
+    if inliers < MIN_SHARE * there:
         return None
     return Found(name, confidence(inliers), _box(placed, photo.width, photo.height), inliers)
 
