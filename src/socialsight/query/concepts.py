@@ -3,8 +3,9 @@
 ``concept_hits`` is one row per photo of a post (tweetid, mediaid, media_url, dt) and
 concept it shows, with the confidence (0–100): each concept of the lake's
 ``_concepts/concepts.parquet`` (:mod:`socialsight.concepts`) scored over every photo's
-``media_rekognition.embedding`` at once (:func:`socialsight.concepts.confidence_sql`), a
-hit at the concept's threshold or above. It reads the concepts as they are now, so a
+``media_rekognition.embedding`` at once (:func:`socialsight.concepts.confidence_sql`: the
+roots of a photo's values are taken once, then each concept is one inner product), a hit
+at the concept's threshold or above. It reads the concepts as they are now, so a
 concept just learnt is found in every past photo, and one removed is gone; this view,
 not ``customlabels``, is where concepts are found. Photos analysed before embeddings were
 kept (no ``embedding``) show no concept.
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from socialsight.concepts import confidence_sql
+from socialsight.concepts import confidence_of_roots_sql, roots_sql
 
 HITS_VIEW = "concept_hits"
 
@@ -29,14 +30,15 @@ EMPTY_HITS_SQL = (
 
 def hits_sql(source: str) -> str:
     """The ``concept_hits`` view over ``source`` (a ``read_parquet(...)`` of the concepts)."""
-    confidence = confidence_sql("m.embedding", "c.weights", "c.bias")
+    confidence = confidence_of_roots_sql("m.roots", "c.weights", "c.bias")
     return f"""
 SELECT tweetid, mediaid, media_url, concept, round(confidence, 3) AS confidence, dt
 FROM (
   SELECT m.tweetid, m.mediaid, m.media_url, c.name AS concept, c.threshold,
          {confidence} AS confidence, m.dt
-  FROM media_rekognition AS m, (SELECT name, weights, bias, threshold FROM {source}) AS c
-  WHERE m.embedding IS NOT NULL
+  FROM (SELECT tweetid, mediaid, media_url, dt, {roots_sql("embedding")} AS roots
+        FROM media_rekognition WHERE embedding IS NOT NULL) AS m,
+       (SELECT name, weights, bias, threshold FROM {source}) AS c
 )
 WHERE confidence >= threshold
 """
