@@ -2,6 +2,7 @@
 
     python -m bench.brandset.fetch && python -m bench.brandset.composite --seed 17
     python -m bench.brands [--logos-only] [--limit N] [--json bench/out/brands.json]
+    python -m bench.brands --end-to-end 60
 
 Every logo of ``bench/brandset/logos.csv`` is enrolled (its image, and its word as
 written in it, when it has one), then every composite and every negative of
@@ -159,6 +160,63 @@ def _rescan(rows: list[dict[str, str]], stored: list[bytes], _: Any) -> dict[str
     return {"from_features": from_features, "from_photos": from_photos}
 
 
+def end_to_end(count: int, workers: int, rounds: int) -> list[tuple[float, float]]:
+    """``socialsight enrich`` over ``count`` distinct photos served on loopback (as
+    ``bench.vision``), without and with every logo of the set enrolled, alternating:
+    photos/s of each, ``rounds`` times."""
+    import tempfile
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    import orjson
+
+    from bench.vision import _Photos, _post, photo_bytes
+    from socialsight.brands import Brands, logo_png
+    from socialsight.config import load_settings
+    from socialsight.enrich import Enricher
+    from socialsight.errors import InputError
+    from socialsight.ingest import import_files
+    from socialsight.lake.store import Lake
+    from socialsight.vision import logos
+
+    enrolled = Brands()
+    for row in load_logos():
+        image = Image.open(SET / "logos" / f"{row['id']}.png")
+        try:
+            features = logos.logo_features(image).to_bytes()
+        except InputError:
+            continue
+        enrolled.add(row["name"], [row["text"]] if row["text"] else [],
+                     [(row["id"], row["sha256"], logo_png(image), features)])
+    _Photos.photos = photo_bytes()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Photos)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://localhost:{httpd.server_address[1]}"
+
+    def once(with_brands: bool, offset: int) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            posts = Path(tmp) / "posts.jsonl"
+            posts.write_bytes(b"".join(
+                orjson.dumps(_post(i, f"{base}/{i}.img")) + b"\n"
+                for i in range(offset, offset + count)))
+            lake = Lake(str(Path(tmp) / "lake"))
+            import_files(lake, [str(posts)])
+            if with_brands:
+                enrolled.save(lake)
+            settings = load_settings(lake=str(Path(tmp) / "lake"))
+            settings.fetch.allow_hosts = ["localhost"]
+            settings.enrich.workers = workers
+            started = time.perf_counter()
+            summary = Enricher(lake, settings).run()
+            return summary.photos / (time.perf_counter() - started)
+
+    try:
+        return [(once(False, 10_000 * r), once(True, 10_000 * r + 5_000))
+                for r in range(rounds)]
+    finally:
+        httpd.shutdown()
+
+
 def figures(outcomes: list[Outcome], held: bool | None) -> dict[str, Any]:
     subset = [o for o in outcomes if o.brand is not None and (held is None or o.held == held)]
     out: dict[str, Any] = {}
@@ -178,7 +236,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logos-only", action="store_true",
                         help="leave out the word marks (no text analysis: faster)")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--end-to-end", type=int, metavar="N",
+                        help="only: socialsight enrich over N photos without and with every "
+                        "logo enrolled, alternating (2 worker processes)")
     args = parser.parse_args(argv)
+    if args.end_to_end:
+        for without, with_ in end_to_end(args.end_to_end, 2, 2):
+            print(f"enrich, 2 workers: {without:.2f} photos/s without brands, "
+                  f"{with_:.2f} with {len(load_logos()) - 2} logos enrolled")
+        return 0
     if not (SET / "truth.csv").exists():
         print("no brand set: run python -m bench.brandset.fetch and "
               "python -m bench.brandset.composite first", file=sys.stderr)
