@@ -28,7 +28,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,14 +77,9 @@ class BrandsBusy(LakeBusyError):
     """Another process is changing the lake; the brands were not changed."""
 
 
-@contextlib.contextmanager
-def writing(lake: Lake) -> Iterator[None]:
+def writing(lake: Lake) -> contextlib.AbstractContextManager[None]:
     """The lake's writer lock, for a change to the brands (or a rescan)."""
-    try:
-        with lake.lock_within(LOCK_WAIT_SECONDS):
-            yield
-    except LakeBusyError as exc:
-        raise BrandsBusy(f"{exc}; try again when it is done") from exc
+    return lake.lock_within(LOCK_WAIT_SECONDS, BrandsBusy)
 
 
 @dataclass(frozen=True)
@@ -107,19 +102,11 @@ class Brands:
 
     @classmethod
     def load(cls, lake: Lake) -> Brands:
-        try:
-            if not lake.fs.exists(lake.path(STORE)):
-                return cls()
-            with lake.fs.open(lake.path(STORE), "rb") as handle:
-                return cls(pq.read_table(handle, schema=SCHEMA).to_pylist())
-        except (OSError, pa.ArrowException) as exc:
-            raise LakeError(f"cannot read the enrolled brands ({STORE}): {exc}") from exc
+        return cls(lake.read_rows(STORE, SCHEMA, "the enrolled brands"))
 
     def save(self, lake: Lake) -> None:
         """Write the brands whole (the caller holds the lake's writer lock)."""
-        sink = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(self.rows, schema=SCHEMA), sink)
-        lake.write_bytes(lake.path(STORE), sink.getvalue())
+        lake.write_rows(STORE, SCHEMA, self.rows)
 
     def __len__(self) -> int:
         return len({row["id"] for row in self.rows})

@@ -38,20 +38,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from PIL import Image
 
-from socialsight.errors import InputError, LakeBusyError, LakeError, MediaError
+from socialsight.errors import InputError, LakeBusyError, MediaError
 from socialsight.lake import state
 from socialsight.lake.store import Lake
 
@@ -271,14 +269,9 @@ class ConceptsBusy(LakeBusyError):
     """Another process is changing the lake; the concepts were not changed."""
 
 
-@contextlib.contextmanager
-def writing(lake: Lake) -> Iterator[None]:
+def writing(lake: Lake) -> contextlib.AbstractContextManager[None]:
     """The lake's writer lock, for a change to the concepts."""
-    try:
-        with lake.lock_within(LOCK_WAIT_SECONDS):
-            yield
-    except LakeBusyError as exc:
-        raise ConceptsBusy(f"{exc}; try again when it is done") from exc
+    return lake.lock_within(LOCK_WAIT_SECONDS, ConceptsBusy)
 
 
 class Concepts:
@@ -289,19 +282,11 @@ class Concepts:
 
     @classmethod
     def load(cls, lake: Lake) -> Concepts:
-        try:
-            if not lake.fs.exists(lake.path(STORE)):
-                return cls()
-            with lake.fs.open(lake.path(STORE), "rb") as handle:
-                return cls(pq.read_table(handle, schema=SCHEMA).to_pylist())
-        except (OSError, pa.ArrowException) as exc:
-            raise LakeError(f"cannot read the learnt concepts ({STORE}): {exc}") from exc
+        return cls(lake.read_rows(STORE, SCHEMA, "the learnt concepts"))
 
     def save(self, lake: Lake) -> None:
         """Write the concepts whole (the caller holds the lake's writer lock)."""
-        sink = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(self.rows, schema=SCHEMA), sink)
-        lake.write_bytes(lake.path(STORE), sink.getvalue())
+        lake.write_rows(STORE, SCHEMA, self.rows)
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -68,14 +68,9 @@ class GalleryBusy(LakeBusyError):
     """Another process holds the lake's writer lock: the gallery is not changed."""
 
 
-@contextlib.contextmanager
-def writing(lake: Lake) -> Iterator[None]:
+def writing(lake: Lake) -> contextlib.AbstractContextManager[None]:
     """Hold the lake's writer lock, waiting up to :data:`LOCK_WAIT_SECONDS` for it."""
-    try:
-        with lake.lock_within(LOCK_WAIT_SECONDS):
-            yield
-    except LakeBusyError as exc:
-        raise GalleryBusy(f"{exc}; try again when it is done") from exc
+    return lake.lock_within(LOCK_WAIT_SECONDS, GalleryBusy)
 
 
 def _keys(rows: pa.Table) -> list[tuple[str, str]]:

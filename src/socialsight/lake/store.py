@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import logging
 import os
 import posixpath
@@ -180,6 +181,25 @@ class Lake:
             with contextlib.suppress(OSError):
                 stamp = max(stamp, os.stat(os.path.join(self.root, folder)).st_mtime_ns)
         return stamp
+
+    def read_rows(self, path: str, schema: pa.Schema, what: str) -> list[dict[str, Any]]:
+        """The rows of a small Parquet file of state (``path`` relative to the root),
+        none when it is not there; a :class:`LakeError` naming ``what`` it holds when it
+        cannot be read."""
+        try:
+            if not self.fs.exists(self.path(path)):
+                return []
+            with self.fs.open(self.path(path), "rb") as handle:
+                rows: list[dict[str, Any]] = pq.read_table(handle, schema=schema).to_pylist()
+                return rows
+        except (OSError, pa.ArrowException) as exc:
+            raise LakeError(f"cannot read {what} ({path}): {exc}") from exc
+
+    def write_rows(self, path: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
+        """Write a small Parquet file of state whole (:meth:`write_bytes`)."""
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink)
+        self.write_bytes(self.path(path), sink.getvalue())
 
     def has_data(self, table: str) -> bool:
         return bool(self.files(table))
@@ -334,9 +354,10 @@ class Lake:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def lock_within(self, seconds: float) -> Iterator[None]:
-        """:meth:`lock`, waiting up to ``seconds`` for another writer to finish (a
-        :class:`LakeBusyError` after that)."""
+    def lock_within(self, seconds: float,
+                    busy: type[LakeBusyError] = LakeBusyError) -> Iterator[None]:
+        """:meth:`lock`, waiting up to ``seconds`` for another writer to finish (``busy``,
+        a :class:`LakeBusyError`, after that)."""
         deadline = time.monotonic() + seconds
         with contextlib.ExitStack() as stack:
             while True:
@@ -345,7 +366,7 @@ class Lake:
                     break
                 except LakeError as exc:
                     if time.monotonic() >= deadline:
-                        raise LakeBusyError(str(exc)) from exc
+                        raise busy(f"{exc}; try again when it is done") from exc
                     time.sleep(0.1)
             yield
 
