@@ -7,7 +7,8 @@ photos they show (see its PHOTOS.md). The photos are served by an HTTP server on
 ``socialsight run``'s own pipeline from a ``file:`` source, then every post and
 photo is analysed — the same code as a live collection, with the fetch guards
 allowing only that loopback server. One person, Grace Hopper, is enrolled first, so
-the known-people query has someone to find.
+the known-people query has someone to find, and two brands the posts talk about,
+Brewlab and Kindle, by their names, so the Brands page has mentions to show.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from socialsight.sources.follow import FollowFiles
 
 CORPUS = Path(__file__).resolve().parents[2] / "examples" / "demo"
 ENROL = ("Grace Hopper", "grace-hopper.jpg", "https://en.wikipedia.org/wiki/Grace_Hopper")
+BRANDS = ("Brewlab", "Kindle")  # enrolled by their names (word marks)
 QUERIES = ("top_labels", "top_emotions", "top_celebrities", "suspect_content",
            "product_links", "sentiment_over_time", "top_entities")
 
@@ -54,6 +56,7 @@ def photo_server(folder: Path) -> Iterator[str]:
 def run_demo(lake: Lake, settings: Settings, corpus: Path = CORPUS,
              on_tick: Callable[[Status], None] | None = None) -> Status:
     """Collect and analyse the demo corpus into ``lake``."""
+    from socialsight import brands
     from socialsight.media.photo import decode, read_bytes
     from socialsight.people import enrol
 
@@ -70,6 +73,8 @@ def run_demo(lake: Lake, settings: Settings, corpus: Path = CORPUS,
 
     with lake.lock():
         enrol(lake, name, [path], [url], load)
+    for brand in BRANDS:
+        brands.enrol(lake, brand, [], [brand], load)
     with photo_server(corpus / "photos") as base, tempfile.TemporaryDirectory() as tmp:
         posts = Path(tmp) / "demo-posts.jsonl"
         text = "".join(path.read_text(encoding="utf-8")

@@ -99,8 +99,11 @@ def own(demo_lake: Lake, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def plain(demo_lake: Lake, tmp_path: Path) -> Iterator[Any]:
-    """A client over a copy of the demo lake, where no brand is enrolled yet."""
-    with app_client(copy_lake(demo_lake, tmp_path)) as client:
+    """A client over a copy of the demo lake, where no brand is enrolled yet (the demo's
+    own, Brewlab and Kindle, are taken out)."""
+    lake = copy_lake(demo_lake, tmp_path)
+    shutil.rmtree(Path(lake.root) / "_brands")
+    with app_client(lake) as client:
         yield client
 
 
@@ -206,10 +209,10 @@ def test_the_page_escapes_brand_names_and_lists_every_brand(mentioned: Any) -> N
     assert "post" in paths["/api/brands"] and "delete" in paths["/api/brands/{bid}"]
 
 
-def test_empty_states_say_what_to_do(plain: Any, client: Any) -> None:
-    data = client.get("/api/brands").json()
+def test_empty_states_say_what_to_do(plain: Any) -> None:
+    data = plain.get("/api/brands").json()
     assert data["brands"] == [] and data["totals"]["posts"] == 0 and data["photos"] == []
-    page = client.get("/brands").text
+    page = plain.get("/brands").text
     assert 'id="no-brands"' in page and "socialsight brands add NAME" in page
     assert 'id="brand-enrol"' in page
     added = enrol(plain, "Zebracorp")  # a brand no post mentions
