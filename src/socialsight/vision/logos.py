@@ -247,6 +247,7 @@ class Matcher:
         self._descriptors = (np.concatenate(descriptors).astype(np.float32) if descriptors
                              else np.zeros((0, 128), np.float32))
         self._index: Any = None
+        self._norms: np.ndarray | None = None
         # how far apart two points of a logo are to be two features, not one drawn twice
         self._apart = np.asarray([0.05 * math.hypot(logo.width, logo.height)
                                   for _, logo in self.logos] or [0.0], dtype=np.float32)
@@ -266,6 +267,19 @@ class Matcher:
             self._index = index
         return self._index
 
+    def _nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest logo features of each query, exactly, nearest first: their
+        indexes and distances (one matrix product, then a partial sort)."""
+        if self._norms is None:
+            self._norms = np.einsum("ij,ij->i", self._descriptors, self._descriptors)
+        squared = (np.einsum("ij,ij->i", queries, queries)[:, None] + self._norms[None, :]
+                   - 2.0 * (queries @ self._descriptors.T))
+        part = np.argpartition(squared, k - 1, axis=1)[:, :k]
+        rows = np.arange(len(queries))[:, None]
+        order = np.argsort(squared[rows, part], axis=1)
+        nearest = part[rows, order]
+        return nearest.astype(np.int64), np.sqrt(np.maximum(squared[rows, nearest], 0.0))
+
     def _candidates(self, photo: Features) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per enrolled logo, its (logo feature, photo feature) index pairs that pass the
         ratio test against the next neighbour that is a *different* feature (another
@@ -275,13 +289,18 @@ class Matcher:
         if len(photo) < MIN_INLIERS or len(self.owner) < 2:
             return {}
         k = min(NEIGHBOURS, len(self.owner))
-        matches = self._flann().knnMatch(photo.descriptors.astype(np.float32), k=k)
-        full = [near for near in matches if len(near) == k]
-        if not full:
-            return {}
-        train = np.asarray([[m.trainIdx for m in near] for near in full], dtype=np.int64)
-        distance = np.asarray([[m.distance for m in near] for near in full], dtype=np.float32)
-        query = np.asarray([near[0].queryIdx for near in full], dtype=np.int64)
+        if len(self._descriptors) <= EXACT_UP_TO:
+            train, distance = self._nearest(photo.descriptors.astype(np.float32), k)
+            query = np.arange(len(train), dtype=np.int64)
+        else:
+            matches = self._flann().knnMatch(photo.descriptors.astype(np.float32), k=k)
+            full = [near for near in matches if len(near) == k]
+            if not full:
+                return {}
+            train = np.asarray([[m.trainIdx for m in near] for near in full], dtype=np.int64)
+            distance = np.asarray([[m.distance for m in near] for near in full],
+                                  dtype=np.float32)
+            query = np.asarray([near[0].queryIdx for near in full], dtype=np.int64)
         owner = self.owner[train]
         apart = self._apart[owner[:, :1]]
         far = np.linalg.norm(self.points[train] - self.points[train[:, :1]], axis=2)
@@ -290,7 +309,7 @@ class Matcher:
         # the first distinct neighbour, or none (then the match stands)
         has = distinct.any(axis=1)
         first = np.where(has, distinct.argmax(axis=1), 0)
-        second = distance[np.arange(len(full)), first]
+        second = distance[np.arange(len(train)), first]
         keep = ~has | (distance[:, 0] < RATIO * second)
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         kept_owner = owner[keep, 0]
