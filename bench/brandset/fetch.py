@@ -35,21 +35,15 @@ ALPHA_FLOOR = 8
 
 
 @dataclass(frozen=True)
-class Logo:
-    id: str
-    source: str
-    package: str
-    version: str
-    path: str
-    sha256: str
-    licence: str
-    kind: str
+class Logo(photoset.Photo):
+    """A logo inside a package (as a photo of the set is), with its brand's word and name."""
+
     text: str
     name: str
 
     @property
     def filename(self) -> str:
-        return self.id + ".png"
+        return self.id + ".png"  # always PNG once normalised
 
 
 def load_logos(csv_path: Path = CSV_PATH) -> list[Logo]:

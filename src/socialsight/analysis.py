@@ -128,7 +128,7 @@ def analyse_photos(photos: Sequence[bytes], settings: VisionSettings,
                 None, None, None, None,
                 errors=[("decode", f"cannot decode photo: {pil_reason(exc)}")],
                 model_versions=versions))
-    results = analyze_batch(list(decoded.values()), settings)
+    results = analyze_batch(list(decoded.values()), settings, kept=True)
     for index, result in zip(decoded, results, strict=True):
         out[index] = PhotoAnalysis(result.image_labels(), result.width, result.height,
                                    result.embeddings, list(result.errors), versions,

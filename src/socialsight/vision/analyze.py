@@ -192,6 +192,7 @@ def _run(result: Analysis, name: str, step: Any) -> Any:
 ANALYSES = frozenset({"labels", "moderation", "text", "faces", "attributes", "embeddings",
                       "logos"})
 DETAILS = frozenset({"attributes", "embeddings"})  # what only faces need
+KEPT = frozenset({"logos"})  # what only the lake keeps, for what is enrolled later
 
 
 class Analyzer:
@@ -387,10 +388,12 @@ def batch_size(settings: VisionSettings) -> int:
 
 
 def analyze_batch(images: Sequence[Image.Image], settings: VisionSettings | None = None,
-                  details: bool = True) -> list[Analysis]:
+                  details: bool = True, kept: bool = False) -> list[Analysis]:
     """:func:`analyze` of several photos: :meth:`Analyzer.run` of every analysis
-    (without what only faces need unless ``details``)."""
-    return Analyzer(settings).run(images, ANALYSES if details else ANALYSES - DETAILS)
+    (without what only faces need unless ``details``, and without what only the lake
+    keeps, a photo's local features, unless ``kept``)."""
+    wanted = ANALYSES - (frozenset() if details else DETAILS) - (frozenset() if kept else KEPT)
+    return Analyzer(settings).run(images, wanted)
 
 
 def _batched(results: list[Analysis], images: list[Image.Image], name: str,
