@@ -197,3 +197,17 @@ def test_damaged_features_do_not_stop_the_word_marks():
               "geometry": {"boundingbox": {"left": 0, "top": 0, "width": 1, "height": 0.1}}}]
     found = brands.customlabels(enrolled, b"SSLF1 garbage", lines)
     assert [(c["name"], c["kind"]) for c in found] == [("scikit-image", "text")]
+
+
+@pytest.mark.slow
+def test_a_damaged_brands_file_does_not_stop_enrich(cli, tmp_path, served, enrich_env):  # noqa: F811
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "New shirt!", photos=[f"{served}/shirt.jpg"])])
+    cli("import", str(posts))
+    store = tmp_path / "lake" / "_brands"
+    store.mkdir(parents=True)
+    (store / "brands.parquet").write_bytes(b"not parquet")
+    result = cli("enrich")
+    assert result.exit_code == 0, result.output
+    [row] = rows(tmp_path / "lake")
+    assert row["image_labels"]["labels"] and row["image_labels"]["customlabels"] is None

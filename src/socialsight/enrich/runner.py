@@ -250,7 +250,12 @@ class Enricher:
         from socialsight import brands
 
         if self._brands is None:
-            self._brands = brands.Brands.load(self.lake)
+            try:
+                self._brands = brands.Brands.load(self.lake)
+            except LakeError as exc:  # the photos are still analysed; rescan once mended
+                log.error("%s: no brand is looked for in this run; mend or remove the file, "
+                          "then run `socialsight brands rescan`", exc)
+                self._brands = brands.Brands()
         if not len(self._brands):
             return None
         labels = brands.attach(analysis.image_labels, analysis.local_features, self._brands)
