@@ -72,3 +72,73 @@ def test_a_second_writer_is_refused(lake: Lake) -> None:
     with lake.lock(), pytest.raises(LakeError, match="another socialsight process"), \
             Lake(lake.url).lock():
         pass
+
+
+def _ids(lake: Lake) -> list[int]:
+    return sorted(Lake(lake.url).read("tweets")["id"].to_pylist())
+
+
+def test_a_change_replaces_and_removes_files_as_one(lake: Lake) -> None:
+    first = lake.commit({"tweets": _batch([1, 2], ["2024-01-01", "2024-01-01"])})[0]
+    second = lake.commit({"tweets": _batch([3], ["2024-01-01"])})[0]
+    merged = lake.path("tweets", f"{PARTITION}=2024-01-01", "part-merged.parquet")
+    marker = lake.path("_state", "note.json")
+    written = lake.change({merged: _batch([1, 2, 3], ["2024-01-01"] * 3), marker: b"{}"},
+                          remove=[first, second])
+    assert sorted(written) == sorted([merged, marker])
+    assert lake.files("tweets") == [merged]
+    assert _ids(lake) == [1, 2, 3]
+    assert lake.fs.cat_file(marker) == b"{}"
+    assert lake.fs.ls(lake.path("_journal")) == []
+
+
+@pytest.mark.parametrize("dies_at", ["mv:1", "rm:1", "rm:3", "publish"])
+def test_a_change_killed_anywhere_is_seen_whole_then_finished(lake: Lake, monkeypatch,
+                                                               dies_at: str) -> None:
+    """Readers see the old files or the new ones, never both and never neither, and the
+    next writer finishes the change."""
+    old = [lake.commit({"tweets": _batch([i], ["2024-01-01"])})[0] for i in (1, 2, 3)]
+    merged = lake.path("tweets", f"{PARTITION}=2024-01-01", "part-merged.parquet")
+    kind, _, nth = dies_at.partition(":")
+    counts = {"mv": 0, "rm": 0}
+    original = {"mv": lake.fs.mv, "rm": lake.fs.rm}
+    original_write = lake.write_bytes
+
+    def dying(name: str):
+        def run(path, *args, **kw):
+            if "/_staging/" in str(path) if name == "mv" else "/tweets/" in str(path):
+                counts[name] += 1
+                if kind == name and counts[name] == int(nth):
+                    raise KeyboardInterrupt
+            return original[name](path, *args, **kw)
+        return run
+
+    def dying_publish(path: str, data: bytes) -> None:
+        if kind == "publish" and b'"published":true' in data:
+            raise KeyboardInterrupt
+        original_write(path, data)
+
+    monkeypatch.setattr(lake.fs, "mv", dying("mv"))
+    monkeypatch.setattr(lake.fs, "rm", dying("rm"))
+    monkeypatch.setattr(lake, "write_bytes", dying_publish)
+    with pytest.raises(KeyboardInterrupt):
+        lake.change({merged: _batch([1, 2, 3], ["2024-01-01"] * 3)}, remove=old)
+    monkeypatch.undo()
+    assert _ids(lake) == [1, 2, 3]  # a reader in between: the old files or the new one
+    reopened = Lake(lake.url)
+    reopened.recover()
+    assert reopened.files("tweets") == [merged]
+    assert _ids(reopened) == [1, 2, 3]
+    assert reopened.fs.ls(reopened.path("_journal")) == []
+
+
+def test_a_journal_from_before_removals_is_still_rolled_forward(lake: Lake) -> None:
+    import orjson
+
+    staged = lake.path("_staging", "b1", "tweets", f"{PARTITION}=2024-01-01", "part-b1.parquet")
+    lake._write_parquet(_batch([7], ["2024-01-01"]).drop_columns([PARTITION]), staged)
+    final = lake.path("tweets", f"{PARTITION}=2024-01-01", "part-b1.parquet")
+    lake.write_bytes(lake.path("_journal", "b1.json"), orjson.dumps([[staged, final, False]]))
+    assert lake.files("tweets") == []
+    lake.recover()
+    assert _ids(lake) == [7]

@@ -16,6 +16,13 @@ staged files; while a journal is left, the new files it names are hidden too
 not at all. File names derive from the batch's content, so re-running the same
 input rewrites the same names instead of adding copies.
 
+A change may also remove files (:meth:`Lake.change`: a forget, a compaction). Its
+journal lists them beside the moves and is rolled forward in two steps: the moves
+(the new files hidden, the old ones seen), then the journal is rewritten as
+*published* (one atomic write: from then on the files to remove are hidden and the
+new ones seen), then the removals, then the journal goes. A reader that lists files
+through :meth:`Lake.files` sees the old files or the new ones, never both.
+
 Object stores (``s3://``) work the same way: every object is written whole by one
 PUT, a move is a server-side copy then a delete, and nothing is cached between
 listings, so a long-lived reader sees what other processes commit. Endpoint,
@@ -140,10 +147,10 @@ class Lake:
             if not journal.endswith(".json"):
                 continue
             try:
-                moves = orjson.loads(self.fs.cat_file(journal))
-            except (FileNotFoundError, orjson.JSONDecodeError):
+                entry = _Journal.parse(self.fs.cat_file(journal))
+            except (FileNotFoundError, orjson.JSONDecodeError, TypeError, ValueError):
                 continue  # published meanwhile, or being written
-            out.update(dst for _, dst, *existed in moves if not any(existed))
+            out.update(entry.hidden())
         return out
 
     def read(self, table: str, columns: list[str] | None = None, dt: str | None = None) -> pa.Table:
@@ -242,14 +249,23 @@ class Lake:
         self._recovered = True
 
     def _roll_forward(self, journal: str) -> None:
+        """Finish a batch or change from its journal: safe to repeat at any point."""
         with self.fs.open(journal, "rb") as f:
-            moves = orjson.loads(f.read())
-        for src, dst, *_ in moves:
+            entry = _Journal.parse(f.read())
+        for src, dst, *_ in entry.moves:
             if self.fs.exists(src):
                 self._makedirs(posixpath.dirname(dst))
                 self.fs.mv(src, dst)
+        if entry.removes:
+            if not entry.published:
+                entry.published = True
+                self.write_bytes(journal, entry.dump())
+            for path in entry.removes:
+                with contextlib.suppress(FileNotFoundError):
+                    if self.fs.exists(path):
+                        self.fs.rm(path)
         self.fs.rm(journal)
-        log.info("rolled forward an interrupted batch: %s", journal)
+        log.debug("rolled forward: %s", journal)
 
     def commit(self, tables: dict[str, pa.Table], batch_id: str | None = None) -> list[str]:
         """Write each table's rows (each with a ``dt`` column) as one atomic batch.
@@ -272,20 +288,67 @@ class Lake:
                     self._write_parquet(part, src)
                     dst = self.path(*rel)
                     moves.append((src, dst, bool(self.fs.exists(dst))))
-            journal = self.path(JOURNAL, f"{batch}.json")
-            self.write_bytes(journal, orjson.dumps(moves))
         except OSError as exc:
             with contextlib.suppress(OSError):
                 self.fs.rm(staging, recursive=True)
             raise LakeError(f"cannot write batch to {self.url}: {exc}") from exc
+        self._publish(batch, _Journal(moves))
+        return [dst for _, dst, _ in moves]
+
+    def change(self, files: dict[str, pa.Table | bytes], remove: list[str] | tuple[str, ...] = (),
+               change_id: str | None = None) -> list[str]:
+        """Write ``files`` and remove the files ``remove`` names, as one atomic change.
+
+        ``files``: paths (absolute, as :meth:`path` gives them) to Arrow tables, written as
+        Parquet without their partition column, or to bytes (a small state file). A table
+        file keeping the name of one it replaces is renamed over it; the removals are
+        hidden from :meth:`files` at the instant the journal is published. Safe after a
+        crash at any point: the next writer finishes it (:meth:`recover`).
+        Returns the paths written.
+        """
+        if not self._recovered:
+            self.recover()
+        if not files and not remove:
+            return []
+        ident = change_id or uuid.uuid4().hex[:20]
+        staging = self.path(STAGING, ident)
+        moves: list[tuple[str, str, bool]] = []
+        try:
+            for index, (dst, content) in enumerate(files.items()):
+                src = posixpath.join(staging, f"{index:06d}-{posixpath.basename(dst)}")
+                if isinstance(content, bytes):
+                    self._writing(src)
+                    self._makedirs(staging)
+                    self.fs.pipe_file(src, content)
+                else:
+                    if PARTITION in content.column_names:
+                        content = content.drop_columns([PARTITION])
+                    self._write_parquet(content, src)
+                moves.append((src, dst, bool(self.fs.exists(dst))))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self.fs.rm(staging, recursive=True)
+            raise LakeError(f"cannot write to {self.url}: {exc}") from exc
+        written = {dst for _, dst, _ in moves}
+        self._publish(ident, _Journal(moves, [p for p in remove if p not in written]))
+        return [dst for _, dst, _ in moves]
+
+    def _publish(self, ident: str, entry: _Journal) -> None:
+        """Write ``entry`` as the journal of change ``ident`` and roll it forward."""
+        journal = self.path(JOURNAL, f"{ident}.json")
+        try:
+            self.write_bytes(journal, entry.dump())
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self.fs.rm(self.path(STAGING, ident), recursive=True)
+            raise LakeError(f"cannot write to {self.url}: {exc}") from exc
         try:
             self._roll_forward(journal)
         except OSError as exc:
-            raise LakeError(f"cannot publish batch {batch} in {self.url} ({exc}); it stays "
+            raise LakeError(f"cannot publish {ident} in {self.url} ({exc}); it stays "
                             "hidden until the next write to the lake finishes it") from exc
         with contextlib.suppress(OSError, FileNotFoundError):
-            self.fs.rm(staging, recursive=True)
-        return [dst for _, dst, _ in moves]
+            self.fs.rm(self.path(STAGING, ident), recursive=True)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write one small file whole: readers see the old file, or none, or all of it.
@@ -369,6 +432,39 @@ class Lake:
                         raise busy(f"{exc}; try again when it is done") from exc
                     time.sleep(0.1)
             yield
+
+
+class _Journal:
+    """What one journal holds: the moves (staged file, final place, whether a file was
+    there), the files to remove, and whether it is published (the removals hidden,
+    the new files seen). A journal written before removals existed is a bare list of
+    moves."""
+
+    def __init__(self, moves: list[tuple[str, str, bool]] | list[list[Any]],
+                 removes: list[str] | None = None, published: bool = False) -> None:
+        self.moves, self.removes, self.published = moves, removes or [], published
+
+    @classmethod
+    def parse(cls, data: bytes) -> _Journal:
+        body = orjson.loads(data)
+        if isinstance(body, list):
+            return cls(body)
+        if not isinstance(body, dict):
+            raise ValueError("a journal is a list of moves or an object")
+        return cls(list(body.get("moves") or []), [str(p) for p in body.get("remove") or []],
+                   bool(body.get("published")))
+
+    def dump(self) -> bytes:
+        if not self.removes:
+            return orjson.dumps(self.moves)
+        return orjson.dumps({"moves": self.moves, "remove": self.removes,
+                             "published": self.published})
+
+    def hidden(self) -> set[str]:
+        """The files readers must not see while this journal is left."""
+        if self.published:
+            return set(self.removes)
+        return {dst for _, dst, *existed in self.moves if not any(existed)}
 
 
 def _protocol(fs: Any) -> str:
