@@ -90,7 +90,7 @@ def test_version_moves_when_declared_state_the_pages_show_is_written(lake: Lake)
 def test_every_versioned_folder_is_watched(lake: Lake) -> None:
     versioned = [f for f in state.FOLDERS.values() if f.versioned]
     assert {f.name for f in versioned} == {"journal", "resolved", "gallery", "brands",
-                                               "concepts"}
+                                               "concepts", "audit"}
     for folder in versioned:
         path = lake.path(folder.path, "probe.json")
         assert _changes(lake, lambda p=path: lake.write_bytes(p, b"{}")), folder.name

@@ -24,8 +24,8 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from socialsight.lake.schema import TWEET_ROWS
-from socialsight.posts.bluesky import MalformedEventError, from_jetstream
-from socialsight.posts.canonical import derived_id, partition_of
+from socialsight.posts.bluesky import MalformedEventError, convert_jetstream, from_jetstream
+from socialsight.posts.canonical import Deletion, derived_id, partition_of
 from socialsight.sources.base import Item
 from socialsight.sources.bluesky import Filter, Jetstream, parse_cursor
 
@@ -373,6 +373,17 @@ def test_bad_messages_are_problems(streamed: Any) -> None:
     assert no_text.location is not None and no_text.location.endswith(f"?cursor={T0 + 9}")
 
 
+def test_a_delete_commit_is_a_deletion_and_an_update_an_edit(streamed: Any) -> None:
+    items, _ = streamed
+    photo = uri(PHOTO_POST)
+    assert [d for item in items for d in item.deletions] == [
+        Deletion("bluesky", derived_id("bluesky", photo), photo)]
+    (edit,) = [p for item in items for p in item.edits]
+    assert (edit["id"], edit["id_str"], edit["text"]) == (
+        derived_id("bluesky", photo), photo, "edited")
+    assert edit["raw_json"] == orjson.dumps(UPDATE).decode()
+
+
 def test_posts_fit_the_tweets_table(streamed: Any) -> None:
     rows = [{**p, "dt": partition_of(p["timestamp_ms"])} for p in posts_of(streamed[0])]
     table = pa.Table.from_pylist(rows, schema=TWEET_ROWS)
@@ -634,3 +645,61 @@ def test_bad_cursor() -> None:
 
     with pytest.raises(ValueError, match="not a Jetstream cursor"):
         run(go())
+
+
+# --- deletions and edits ------------------------------------------------------------------
+
+LIKE_DELETE = commit(BOB, T0 + 20, "3l3qo4likeaaa", None, operation="delete",
+                     collection="app.bsky.feed.like")
+REPOST_DELETE = commit(BOB, T0 + 21, "3l3qo5rpstaaa", None, operation="delete",
+                       collection="app.bsky.feed.repost")
+OTHER_DELETE = commit(DAVE, T0 + 22, "3l3qoagermanx", None, operation="delete")
+OTHER_UPDATE = commit(DAVE, T0 + 23, "3l3qoagermanx", {
+    "$type": "app.bsky.feed.post", "text": "Nichts mehr über Bücher",
+    "createdAt": "2024-09-09T21:46:11+02:00"}, operation="update")
+NO_RKEY_DELETE = {**OTHER_DELETE, "time_us": T0 + 24,
+                  "commit": {k: v for k, v in OTHER_DELETE["commit"].items() if k != "rkey"}}
+
+
+@pytest.mark.parametrize(("event", "posts", "edits", "deletions", "control"), [
+    (PHOTO_POST, 1, 0, 0, False),
+    (UPDATE, 0, 1, 0, False),
+    (DELETE, 0, 0, 1, False),
+    (LIKE, 0, 0, 0, True),
+    (LIKE_DELETE, 0, 0, 0, True),  # a like taken back is no post deleted
+    (REPOST_DELETE, 0, 0, 0, True),
+    (IDENTITY, 0, 0, 0, True),
+    (ACCOUNT, 0, 0, 0, True),
+], ids=["create", "update", "delete", "like", "like-delete", "repost-delete", "identity",
+        "account"])
+def test_what_each_event_gives(event: dict[str, Any], posts: int, edits: int,
+                               deletions: int, control: bool) -> None:
+    got = convert_jetstream(event)
+    assert (len(got.posts), len(got.edits), len(got.deletions), got.control) == (
+        posts, edits, deletions, control)
+
+
+def test_a_delete_without_its_rkey_is_malformed() -> None:
+    with pytest.raises(MalformedEventError, match=r"commit\.rkey"):
+        convert_jetstream(NO_RKEY_DELETE)
+
+
+def test_a_filtered_stream_reports_every_deletion_and_edit() -> None:
+    """Deletes carry no text, and an edit may drop the word the filter matched: both
+    come through a filter that the post itself would not pass."""
+    messages = [orjson.dumps(e).decode() for e in (
+        PHOTO_POST, LIKE_DELETE, REPOST_DELETE, OTHER_DELETE, OTHER_UPDATE, NO_RKEY_DELETE)]
+
+    async def go() -> list[Item]:
+        async with jetstream(messages) as fake:
+            return await collect(source(fake.url, "#kindle"), None, cursor_reached(T0 + 24))
+
+    items = run(go())
+    german = uri(GERMAN_POST)
+    assert [p["id_str"] for p in posts_of(items)] == [uri(PHOTO_POST)]
+    assert [d for item in items for d in item.deletions] == [
+        Deletion("bluesky", derived_id("bluesky", german), german)]
+    assert [(p["id_str"], p["text"]) for item in items for p in item.edits] == [
+        (german, "Nichts mehr über Bücher")]
+    (problem,) = [p for item in items for p in item.problems]
+    assert "commit.rkey" in problem.reason

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pytest
 
 from socialsight.lake.schema import TWEET_ROWS
-from socialsight.posts.canonical import derived_id, partition_of
+from socialsight.posts.canonical import Deletion, derived_id, partition_of
 from socialsight.posts.html import render
 from socialsight.posts.mastodon import StatusError, from_status
 from socialsight.sources.base import Item
@@ -562,10 +562,13 @@ def test_stream_survives_bad_events_and_a_dropped_connection() -> None:
         source = MastodonTag(base, "#Books", **FAST)
         items = asyncio.run(take(source, None, has(later)))
     assert source.key == f"mastodon:{base.split('//')[1]}#books"
-    assert posts_of(items) == [rich["uri"], S[1]["uri"], S[1]["uri"], after_drop["uri"],
+    assert posts_of(items) == [rich["uri"], S[1]["uri"], after_drop["uri"],
                                while_away["uri"], later["uri"]]
-    texts = [p["text"] for item in items for p in item.posts]
-    assert texts[2] == "Reading log, edited"  # a status.update event
+    # a status.update event is an edit; a delete event names a local id
+    assert [(p["id_str"], p["text"]) for item in items for p in item.edits] == [
+        (S[1]["uri"], "Reading log, edited")]
+    assert [d for item in items for d in item.deletions] == [
+        Deletion("mastodon", None, None, local_id="10990", instance=source.host)]
     reasons = [p.reason for item in items for p in item.problems]
     assert len(reasons) == 2
     assert reasons[0].startswith("malformed update event")
@@ -652,3 +655,45 @@ def test_public_media_polls_when_the_stream_host_refuses_then_streams_again() ->
     streams = fake.calls("/streaming-host/api/v1/streaming/public")
     assert len(streams) == 1
     assert streams[0][1] == {"only_media": "true"} and streams[0][2] == "Bearer tok"
+
+
+def test_delete_events_name_the_status_and_status_updates_are_edits() -> None:
+    read, unseen = S[2], S[9]
+    edited = {**read, "edited_at": "2024-08-20T09:30:00.000Z",
+              "content": "<p>Reading log, now with the right title</p>"}
+    fake = FakeMastodon()
+    fake.streams = [[
+        update(read),
+        ("send", f"event: delete\ndata: {read['id']}\n\n"),  # a status this source read
+        ("send", f"event: delete\ndata: {unseen['id']}\n\n"),  # one it never saw
+        ("send", "event: delete\ndata: not an id\n\n"),
+        update(edited, "status.update"),
+        ("send", "event: delete\ndata: 113001000000000199\n\n"),
+        ("hold",)]]
+    with instance(fake) as base:
+        source = MastodonTag(base, "books", **FAST)
+        items = asyncio.run(take(source, None, lambda items: len(
+            [d for i in items for d in i.deletions]) == 3))
+    host = base.split("//")[1]
+    (post,) = [p for item in items for p in item.posts]
+    deletions = [d for item in items for d in item.deletions]
+    assert deletions == [
+        Deletion("mastodon", post["id"], read["uri"], local_id=read["id"], instance=host),
+        Deletion("mastodon", None, None, local_id=unseen["id"], instance=host),
+        Deletion("mastodon", None, None, local_id="113001000000000199", instance=host)]
+    assert all(d.forgets_post and d.reason == "deleted" for d in deletions)
+    # what the lake keeps lets a local id find its post: raw_json's $.id
+    assert orjson.loads(post["raw_json"])["id"] == read["id"]
+    (edit,) = [p for item in items for p in item.edits]
+    assert (edit["id"], edit["text"]) == (post["id"], "Reading log, now with the right title")
+    (problem,) = [p for item in items for p in item.problems]
+    assert problem.reason == "malformed delete event: its data is no status id"
+    assert problem.raw == "not an id" and (problem.location or "").endswith("#delete")
+    assert [i.cursor for i in items if i.posts] == [read["id"]]  # deletes move no cursor
+
+
+def test_the_memory_of_local_ids_is_bounded() -> None:
+    source = MastodonTag("mastodon.social", "books", max_remembered=2, token="")
+    posts, _, _ = source._convert([(s, None) for s in S[:3]], "test")
+    assert list(source.remembered) == [S[1]["id"], S[2]["id"]]
+    assert source.remembered[S[2]["id"]] == (posts[2]["id"], S[2]["uri"])

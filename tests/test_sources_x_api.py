@@ -25,6 +25,7 @@ import pytest
 
 from socialsight.config import load_settings
 from socialsight.errors import ConfigError
+from socialsight.posts.canonical import Deletion
 from socialsight.sources.base import Item
 from socialsight.sources.spec import parse
 from socialsight.sources.x_api import (
@@ -679,3 +680,18 @@ def test_a_silent_stream_is_dropped_and_reconnected(x: FakeX) -> None:
     assert ids(item) == [int(B_ID)]
     assert len(x.requests(STREAM_PATH)) == 2
     assert clock.waits == []  # it had worked: reconnect at once
+
+
+def test_an_edited_post_on_the_stream_names_the_versions_it_replaces(x: FakeX) -> None:
+    """The filtered stream sends no deletions; an edit comes as a new post whose
+    edit history lists the older versions, which the lake must forget."""
+    first, second = "1583093100000000000", "1583093500000000000"  # B's earlier versions
+    edited = {**STREAM_B, "data": {**STREAM_B["data"],
+                                   "edit_history_tweet_ids": [first, second, B_ID]}}
+    x.rules = [{"id": RULE_ID, "value": "kindle has:images", "tag": "socialsight"}]
+    x.script(STREAM_PATH, stream_reply(line(STREAM_A), line(edited), end="hold"))
+    plain, item = take(stream(x, Clock()).stream(None), 2)
+    assert plain.deletions == []  # an edit history of one id: never edited
+    assert ids(item) == [int(B_ID)] and item.cursor == B_ID
+    assert item.deletions == [Deletion("x", int(first), first, reason="edited"),
+                              Deletion("x", int(second), second, reason="edited")]

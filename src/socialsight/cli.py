@@ -126,21 +126,33 @@ def import_(
     or files that overlap, never duplicates a post. Unreadable records become rows
     of the errors table (see `socialsight errors`) and the import goes on.
     """
+    from socialsight.forget import Forgetter
     from socialsight.ingest import files_to_import, import_files
     from socialsight.lake.store import Lake
 
     settings = load_settings(config, lake=lake)
     files = files_to_import(files)  # before the lake exists: a typo creates nothing
     store = Lake(settings.lake)
+    forgetter = Forgetter(store) if settings.collect.honour_deletions else None
     with _Bars({"bytes": "importing"}, BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                TimeRemainingColumn()) as bars:
-        summary = import_files(store, files, batch_size or settings.ingest.batch_size, bars)
+        summary = import_files(store, files, batch_size or settings.ingest.batch_size, bars,
+                               forgetter)
     table = Table(title=f"Imported into {store.url}", show_header=False)
-    for label, value in (
-        ("files", summary.files), ("posts written", summary.written),
-        ("duplicates skipped", summary.duplicates), ("photos found", summary.photos),
-        ("bad records", summary.bad), ("stream control messages", summary.control),
-    ):
+    rows = [("files", summary.files), ("posts written", summary.written),
+            ("duplicates skipped", summary.duplicates), ("photos found", summary.photos),
+            ("bad records", summary.bad), ("stream control messages", summary.control)]
+    if summary.forgotten:
+        rows.append(("posts forgotten before, left out", summary.forgotten))
+    if summary.deletions or summary.edits:
+        applied = forgetter is not None
+        rows += [("deletions read" + ("" if applied else " (not applied: "
+                                      "collect.honour_deletions is false)"), summary.deletions),
+                 ("edits read", summary.edits)]
+        if forgetter is not None:
+            rows += [("posts forgotten", forgetter.forgotten),
+                     ("posts replaced by their edit", forgetter.replaced)]
+    for label, value in rows:
         table.add_row(label, f"{value:,}")
     console.print(table)
     if summary.formats:
@@ -467,6 +479,8 @@ def run(
         text = (f"collected {c.posts:,} posts ({c.posts_per_second:,.1f}/s, "
                 f"{c.duplicates:,} duplicates, {c.problems:,} problems) · analysed "
                 f"{e.posts:,} posts and {e.photos:,} photos"
+                f"{f' · forgot {status.forgotten:,}' if status.forgotten else ''}"
+                f"{f' · {status.replaced:,} edited' if status.replaced else ''}"
                 f"{' · analysing…' if status.enriching else ''}")
         return Text(text + (f" · {status.error}" if status.error else ""))
 
@@ -477,6 +491,117 @@ def run(
     console.print(line(status))
     if status.error:
         raise typer.Exit(1)
+
+
+FORGET_WAIT_SECONDS = 10.0
+
+
+@app.command()
+def forget(
+    post: Annotated[list[str] | None, typer.Option(
+        "--post", help="A post: its id (tweets.id) or its platform's id (tweets.id_str: a "
+        "tweet id, an at:// URI, a Mastodon status URI). Repeat for more.",
+        show_default=False)] = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", help="Every post of an account: its id, or @handle. Repeat for more.",
+        show_default=False)] = None,
+    photo: Annotated[list[str] | None, typer.Option(
+        "--photo", help="A photo, by its sha256 (media_rekognition.sha256, shown on its "
+        "photo page), wherever it appears. Repeat for more.", show_default=False)] = None,
+    person: Annotated[list[str] | None, typer.Option(
+        "--person", help="An enrolled person (name or id): their faces and every match.",
+        show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", help="A file of deletions: an X compliance job's result file (JSON "
+        "lines), or ids, one a line (tweet ids, at:// URIs, status URLs).",
+        show_default=False)] = None,
+    users_file: Annotated[bool, typer.Option(
+        "--users", help="--from FILE holds accounts (an X users compliance job's result, "
+        "or user ids), not posts: every post of each goes.")] = False,
+    reason: Annotated[str, typer.Option(
+        help="Why, in a few words: kept in the audit log (never the content).")]
+        = "requested",
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say what would go, and change nothing.")] = False,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Remove posts, accounts, photos or people from the lake, for good.
+
+    A forgotten post leaves every table (its text analysis, its photos' analysis,
+    embeddings, brand and concept hits, its error rows), with its reposts; posts that
+    quote it keep their own text with the quote cut out. Its photos leave the photo
+    store and the analysis cache once no other post shows them. The change is atomic:
+    a reader sees the lake before or after it, and a forget cut off half-way is
+    finished by the next command that writes to the lake. The audit log (_audit/ in
+    the lake) records what went, when and why, by id and count only; a re-import or a
+    replayed stream does not bring a forgotten post or photo back.
+
+    Examples:  socialsight forget --post 1491234567890123456 --reason "user request"
+    · socialsight forget --user @someone --dry-run · socialsight forget --from
+    compliance-result.json · socialsight forget --person "Ada Lovelace"
+
+    See docs/privacy.md for what is kept where and for how long.
+    """
+    from socialsight.errors import LakeBusyError
+    from socialsight.forget import Request, scrub_geo
+    from socialsight.forget import forget as forget_
+    from socialsight.lake.store import Lake
+    from socialsight.posts.compliance import read_deletions
+
+    deletions: list[Any] = []
+    if from_file is not None:
+        if not from_file.is_file():
+            raise _fail(f"no such file: {from_file}", 2)
+        deletions, bad = read_deletions(str(from_file), "users" if users_file else None)
+        for line in bad[:5]:
+            err_console.print(f"[yellow]{from_file}:{line.line}:[/] {escape(line.reason)}",
+                              highlight=False)
+        if bad:
+            err_console.print(f"[yellow]{len(bad):,} line(s) of {from_file} name nothing "
+                              "to forget[/] (the others are applied)")
+    geo = [d for d in deletions if not d.forgets_post]  # X's scrub_geo: the location only
+    request = Request(posts=post or [], users=user or [], photos=photo or [],
+                      people=person or [], deletions=[d for d in deletions if d.forgets_post],
+                      reason=reason)
+    if not request and not geo:
+        if from_file is not None:
+            raise _fail(f"{from_file} names nothing to forget")
+        raise _fail("name what to forget: --post, --user, --photo, --person or --from FILE "
+                    "(see --help)", 2)
+    settings = load_settings(config, lake=lake)
+    store = Lake(settings.lake)
+    try:
+        with store.lock_within(FORGET_WAIT_SECONDS):
+            store.recover()
+            summary = forget_(store, request, dry_run=dry_run)
+            scrubbed = scrub_geo(store, geo) if geo and not dry_run else 0
+    except LakeBusyError as exc:
+        raise _fail(f"{escape(str(exc))} (a running `socialsight run` holds the lake: "
+                    "stop it, or let it apply platform deletions itself)") from exc
+    verb = "would be" if dry_run else "were"
+    table = Table(title=f"{'Dry run: nothing changed in' if dry_run else 'Forgotten from'} "
+                  f"{store.url}", show_header=False)
+    for label, value in (("posts", summary.posts), ("  of which reposts", summary.reposts),
+                         ("accounts", summary.users), ("quoting posts cut", summary.quotes),
+                         ("photos removed", summary.photos),
+                         ("enrolled faces removed", summary.people),
+                         ("photos re-matched", summary.faces),
+                         ("table files rewritten", summary.files_rewritten),
+                         ("table files removed", summary.files_removed)):
+        table.add_row(label, f"{value:,}")
+    for name, count in sorted(summary.rows.items()):
+        if count:
+            table.add_row(f"rows of {name}", f"{count:,}")
+    console.print(table)
+    if summary.not_found:
+        shown = ", ".join(escape(n) for n in summary.not_found[:10])
+        err_console.print(f"[yellow]not in the lake:[/] {shown}"
+                          f"{' …' if len(summary.not_found) > 10 else ''}", highlight=False)
+    if scrubbed:
+        console.print(f"location removed from {scrubbed:,} post(s) (scrub_geo)")
+    if not summary.changed and not scrubbed:
+        console.print(f"nothing {verb} forgotten")
 
 
 @app.command()
@@ -509,6 +634,109 @@ def retry(
                _RateColumn(), TimeRemainingColumn()) as bars:
         summary = Enricher(store, settings, bars).retry()
     _enrich_report(f"Retried in {store.url}", summary, time.perf_counter() - started)
+
+
+COMPACT_LOCK_WAIT_SECONDS = 10.0  # compact waits this long for another writer to finish
+
+
+@app.command()
+def compact(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    table: Annotated[list[str] | None, typer.Option(
+        "--table", help="Only this table (repeat for more): tweets, tweet_sentiments, "
+        "tweet_entities, tweet_keyphrases, media_rekognition or errors. Default: all.",
+        show_default=False)] = None,
+    dt: Annotated[list[str] | None, typer.Option(
+        "--dt", help="Only this day's partition, YYYY-MM-DD (repeat for more). Default: "
+        "every day.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say what would be merged (reading only the files' footers); "
+        "change nothing.")] = False,
+) -> None:
+    """Merge each day's many small Parquet files into a few large ones, so queries stay fast.
+
+    `socialsight run` commits a small file per table and day about every minute: after
+    weeks, ~1,440 files per table and day, and every query opens them all. compact
+    merges a day's small files into files of up to 128 MiB: the same rows, the same
+    values, the table's full columns. Each merged file replaces the files it merges in
+    one atomic change (queries running meanwhile see the old files or the new one; after
+    a kill -9 the next command finishes it), and running it again changes nothing.
+    Posts enrich has not finished analysing are left until it has; a file that cannot be
+    read is left in place and named.
+
+    `socialsight run` compacts once a day by itself; run this by hand when `run` is not
+    running (after many small imports, or after `enrich` has caught up with a
+    `run --no-enrich`). It waits a few seconds for another process writing to the lake,
+    then stops: it cannot merge while `run` holds the lake.
+    """
+    from datetime import date
+
+    from socialsight.api import existing_lake
+    from socialsight.errors import LakeBusyError
+    from socialsight.lake.compact import compact as compact_lake
+    from socialsight.lake.schema import TABLES
+
+    unknown = [name for name in table or () if name not in TABLES]
+    if unknown:
+        raise _fail(f"no table {unknown[0]!r}: choose from {', '.join(TABLES)}", 2)
+    for day in dt or ():
+        try:
+            date.fromisoformat(day)
+        except ValueError as exc:
+            raise _fail(f"--dt {day!r} is not a day: write it as YYYY-MM-DD", 2) from exc
+    settings = load_settings(config, lake=lake)
+    store = existing_lake(settings.lake)
+    try:
+        with store.lock_within(COMPACT_LOCK_WAIT_SECONDS), \
+                _Bars({"files": "compacting"}, BarColumn(), MofNCompleteColumn(),
+                      TextColumn("files")) as bars:
+            # Retention (retention.*) is applied here, under the same lock, before merging.
+            summary = compact_lake(store, tables=table, partitions=dt, progress=bars,
+                                   dry_run=dry_run)
+    except LakeBusyError as exc:
+        raise _fail(f"the lake is busy: another socialsight process (run, enrich, import…) "
+                    f"is writing to {store.url}; try again when it is done (`run` compacts "
+                    "once a day by itself)") from exc
+    _compact_report(store.url, summary)
+
+
+def _compact_report(url: str, summary: Any) -> None:
+    verb = "would merge" if summary.dry_run else "merged"
+    view = Table(title=f"What compact would do to {url} (dry run: nothing changed)"
+                 if summary.dry_run else f"Compacted {url}")
+    for name in ("table", "days changed", "files before → after", "size before → after",
+                 f"rows {verb}"):
+        view.add_column(name, justify="left" if name == "table" else "right")
+    for done in summary.tables.values():
+        if not done.files_before:
+            continue
+        approx = "≈" if summary.dry_run and done.changed else ""
+        view.add_row(done.table, f"{done.partitions:,}",
+                     f"{done.files_before:,} → {done.files_after:,}",
+                     f"{_size(done.bytes_before)} → {approx}{_size(done.bytes_after)}",
+                     f"{done.rows:,}")
+    console.print(view)
+    if not summary.changed:
+        console.print("nothing to merge: no day has small files left to merge")
+    waiting = summary.tables.get("tweets")
+    if waiting is not None and waiting.waiting:
+        console.print(f"{waiting.waiting:,} tweets files are left until enrich has analysed "
+                      "their posts (`socialsight enrich`)")
+    for what, paths in (("cannot be read", summary.damaged),
+                        ("do not fit the tables' columns", summary.unfit)):
+        if paths:
+            console.print(f"[yellow]{len(paths):,} files {what} and were left in place:[/] "
+                          + ", ".join(escape(p) for p in paths[:5])
+                          + (", …" if len(paths) > 5 else ""), soft_wrap=True)
+
+
+def _size(n: float) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    step = 0
+    while n >= 1024 and step < len(units) - 1:
+        n, step = n / 1024, step + 1
+    return f"{n:,.0f} B" if step == 0 else f"{n:,.1f} {units[step]}"
 
 
 def _enrich_settings(config: Path | None, lake: str | None, workers: int | None,

@@ -27,7 +27,7 @@ import orjson
 
 from socialsight.config import CollectSettings
 from socialsight.intake.prepare import prepare
-from socialsight.intake.writer import BatchResult, PostWriter
+from socialsight.intake.writer import BatchResult, OnChange, PostWriter
 from socialsight.lake import state
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
@@ -82,11 +82,14 @@ class Collector:
     """Runs sources into one lake until stopped; see the module docstring."""
 
     def __init__(self, lake: Lake, sources: Sequence[Source], settings: CollectSettings,
-                 on_commit: Callable[[BatchResult], None] | None = None) -> None:
+                 on_commit: Callable[[BatchResult], None] | None = None,
+                 on_change: OnChange | None = None) -> None:
+        """``on_change``: what applies the deletions and edits the sources report
+        (:class:`socialsight.forget.Forgetter`, when ``collect.honour_deletions``)."""
         self.lake, self.sources, self.settings = lake, list(sources), settings
         self.on_commit = on_commit
         self.cursors = Cursors(lake)
-        self.writer = PostWriter(lake)
+        self.writer = PostWriter(lake, on_change)
         self.stats = CollectStats()
         self._queue: asyncio.Queue[tuple[str, Item] | None] = asyncio.Queue(
             maxsize=settings.queue_items)
@@ -150,6 +153,10 @@ class Collector:
         for post in item.posts:
             self.writer.add(prepare(post, key))
             self._bytes += len(post.get("raw_json") or "")
+        for deletion in item.deletions:
+            self.writer.add_deletion(deletion)
+        for post in item.edits:
+            self.writer.add_edit(prepare(post, key))
         for problem in item.problems:
             self.writer.add_error(ErrorRow(
                 stage="collect", source=problem.location or key, reason=problem.reason,
@@ -157,7 +164,7 @@ class Collector:
         self.stats.problems += len(item.problems)
         if item.cursor is not None:
             self._pending[key] = item.cursor
-        if (item.posts or item.problems) and self._oldest is None:
+        if (item.posts or item.problems or item.deletions or item.edits) and self._oldest is None:
             self._oldest = time.monotonic()
         self.stats.by_source[key] = self.stats.by_source.get(key, 0) + len(item.posts)
 

@@ -111,6 +111,10 @@ class VisionSettings(BaseModel):
         "up to 2,000 a photo) with its analysis, so a brand enrolled later is looked for in "
         "every past photo without reading the photo again; false: saves the time (about "
         "0.1 s a photo) and the space, and `brands add` reads the stored photos instead.")
+    face_recognition: bool = Field(
+        True, description="Keep an embedding of every face, so known people can be "
+        "recognised and enrolled later; false: no face embedding is stored at all and no "
+        "face is matched (faces are still found, with their age, emotions and pose).")
 
 
 class CollectSettings(BaseModel):
@@ -149,6 +153,22 @@ class CollectSettings(BaseModel):
         "after a failure; it doubles with each failure.")
     max_backoff_seconds: float = Field(
         60.0, gt=0, description="Longest wait before a bluesky: or mastodon: source reconnects.")
+    honour_deletions: bool = Field(
+        True, description="Forget a post when its platform says it was deleted (X's delete "
+        "messages, Mastodon's delete events, Bluesky's delete commits) and replace it when it "
+        "was edited; false: keep what was collected (check the platform's terms first).")
+
+
+class RetentionSettings(BaseModel):
+    posts_days: int | None = Field(
+        None, ge=1, description="Forget posts (every row of them, and photos no other post "
+        "shows) older than this many days, by the day they were posted; unset: keep them.")
+    photos_days: int | None = Field(
+        None, ge=1, description="Drop the bytes, embeddings and local features of photos "
+        "in posts older than this many days; their analysis rows stay. Unset: keep them.")
+    faces_days: int | None = Field(
+        None, ge=1, description="Drop face embeddings and known-person matches of photos in "
+        "posts older than this many days; the faces' boxes and attributes stay. Unset: keep.")
 
 
 class LanguageSettings(BaseModel):
@@ -253,6 +273,7 @@ class Settings(BaseSettings):
     language: LanguageSettings = Field(default_factory=lambda: LanguageSettings())
     collect: CollectSettings = Field(default_factory=lambda: CollectSettings())
     serve: ServeSettings = Field(default_factory=lambda: ServeSettings())
+    retention: RetentionSettings = Field(default_factory=lambda: RetentionSettings())
 
     @classmethod
     def settings_customise_sources(

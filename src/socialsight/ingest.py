@@ -22,7 +22,7 @@ import fsspec
 
 from socialsight.errors import InputError, SocialsightError, UnknownFormatError
 from socialsight.intake.prepare import prepare, with_languages
-from socialsight.intake.writer import BatchResult, PostWriter
+from socialsight.intake.writer import BatchResult, OnChange, PostWriter
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
 from socialsight.posts.detect import convert, not_an_object
@@ -47,6 +47,9 @@ class ImportSummary:
     photos: int = 0
     bad: int = 0
     control: int = 0
+    forgotten: int = 0  # posts left out: `forget` removed them before
+    deletions: int = 0  # deletions and edits the files held
+    edits: int = 0
     unreadable: list[str] = field(default_factory=list)
     formats: Counter[str] = field(default_factory=Counter)
 
@@ -54,10 +57,14 @@ class ImportSummary:
         self.written += batch.written
         self.duplicates += batch.duplicates
         self.photos += batch.photos
+        self.forgotten += batch.forgotten
+        self.deletions += batch.deletions
+        self.edits += batch.edits
 
     @property
     def read_anything(self) -> bool:
-        return self.written + self.duplicates + self.control > 0
+        return (self.written + self.duplicates + self.control + self.forgotten
+                + self.deletions + self.edits) > 0
 
 
 def files_to_import(paths: Iterable[str]) -> list[str]:
@@ -122,11 +129,13 @@ class Importer:
     """Reads files into a lake; one instance per import run."""
 
     def __init__(self, lake: Lake, batch_size: int = 50_000,
-                 progress: Progress = NO_PROGRESS) -> None:
+                 progress: Progress = NO_PROGRESS, on_change: OnChange | None = None) -> None:
+        """``on_change``: what applies the deletions and edits the files hold (see
+        :class:`~socialsight.intake.writer.PostWriter`); None: they are counted only."""
         self.lake = lake
         self.batch_size = batch_size
         self.progress = progress  # "bytes" of the files read
-        self.writer = PostWriter(lake)
+        self.writer = PostWriter(lake, on_change)
         self.summary = ImportSummary()
         self._bulk: BulkConverter | None = None
         # One batch commits in the background while the next one is read.
@@ -210,14 +219,19 @@ class Importer:
             self._error(record, f"cannot convert record: {exc!r}", type(exc).__name__)
             return
         self.summary.formats[fmt] += 1
+        deletions, edits = conversion.deletions, conversion.edits
         if conversion.control:
             self.summary.control += 1
-        elif not conversion.posts and not conversion.problems:
+        elif not conversion.posts and not conversion.problems and not deletions and not edits:
             conversion.problems.append(f"a {fmt} record that holds no post")
         for problem in conversion.problems:
             self._error(record, problem)
         for post in conversion.posts:
             self.writer.add(prepare(post, record.source, record.line, record.raw))
+        for deletion in deletions:
+            self.writer.add_deletion(deletion)
+        for post in edits:
+            self.writer.add_edit(prepare(post, record.source, record.line, record.raw))
 
     def _not_a_post(self, record: Record, reason: str, shape: str) -> None:
         self.summary.bad += 1
@@ -318,7 +332,9 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 
 def import_files(lake: Lake, paths: Iterable[str], batch_size: int = 50_000,
-                 progress: Progress = NO_PROGRESS) -> ImportSummary:
+                 progress: Progress = NO_PROGRESS,
+                 on_change: OnChange | None = None) -> ImportSummary:
     """Import every file in ``paths`` into ``lake``; see ImportSummary for the counts.
-    ``progress`` hears the "bytes" read, out of the files' sizes."""
-    return Importer(lake, batch_size, progress).run(paths)
+    ``progress`` hears the "bytes" read, out of the files' sizes; ``on_change`` applies
+    the deletions and edits met (:class:`socialsight.forget.Forgetter`)."""
+    return Importer(lake, batch_size, progress, on_change).run(paths)

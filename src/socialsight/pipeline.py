@@ -7,6 +7,12 @@ seconds in any case — with its worker processes kept between rounds. Both writ
 lake under one writer lock. Ctrl-C or SIGTERM stops the sources, commits what was
 collected, lets the enricher finish the batch in hand, and exits; everything left is
 picked up by the next run (or ``socialsight enrich``).
+
+The deletions and edits the sources report (``collect.honour_deletions``) are applied
+by the enricher's thread between its rounds (:mod:`socialsight.forget`), so no round
+writes a forgotten post's rows back after it was forgotten; once a day (and at the
+start) that thread also applies the retention windows and compacts the lake
+(:mod:`socialsight.retention`, :mod:`socialsight.lake.compact`).
 """
 
 from __future__ import annotations
@@ -20,16 +26,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from socialsight.collect import Collector, CollectStats
 from socialsight.config import Settings
 from socialsight.enrich import Enricher, EnrichSummary
+from socialsight.forget import Forgetter
 from socialsight.intake.writer import BatchResult
 from socialsight.lake.store import Lake
+from socialsight.posts.canonical import Deletion
 from socialsight.sources.base import Source
 
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 5.0  # the enricher looks for work at least this often
+UPKEEP_SECONDS = 24 * 3600.0  # retention and compaction, once a day
 
 
 @dataclass
@@ -41,15 +52,23 @@ class Status:
     rounds: int = 0
     enriching: bool = False
     error: str | None = None
+    forgotten: int = 0  # posts forgotten because their platform deleted them
+    replaced: int = 0  # posts replaced by their edited version
 
 
 class Pipeline:
     def __init__(self, lake: Lake, settings: Settings, sources: Sequence[Source],
                  enrich: bool = True) -> None:
         self.lake, self.settings, self.sources = lake, settings, list(sources)
-        self.collector = Collector(lake, self.sources, settings.collect, self._committed)
+        honour = settings.collect.honour_deletions
+        self.collector = Collector(lake, self.sources, settings.collect, self._committed,
+                                   self._queue_change if honour else None)
         self.status = Status(self.collector.stats)
         self.enrich = enrich
+        self.forgetter = Forgetter(lake)
+        self._changes: list[tuple[list[Deletion], pa.Table | None]] = []
+        self._changes_lock = threading.Lock()
+        self._upkept = 0.0  # when retention and compaction last ran (monotonic)
         self._wake = threading.Event()
         self._done = threading.Event()
         self._enricher: Enricher | None = None
@@ -60,6 +79,48 @@ class Pipeline:
         if result.written:
             self._commits += 1
             self._wake.set()
+
+    def _queue_change(self, deletions: list[Deletion], edits: pa.Table | None) -> set[int]:
+        """Keep the sources' deletions and edits for the enricher's thread (or apply
+        them now when nothing enriches)."""
+        if not self.enrich:
+            return self._apply((deletions, edits))
+        with self._changes_lock:
+            self._changes.append((deletions, edits))
+        self._wake.set()
+        return set()
+
+    def _apply(self, change: tuple[list[Deletion], pa.Table | None]) -> set[int]:
+        try:
+            gone = self.forgetter(*change)
+        except Exception as exc:  # a failed forget must not stop collection
+            log.exception("cannot apply deletions")
+            self.status.error = f"cannot apply deletions: {exc}"
+            return set()
+        self.status.forgotten, self.status.replaced = (self.forgetter.forgotten,
+                                                       self.forgetter.replaced)
+        return gone
+
+    def _apply_changes(self) -> None:
+        with self._changes_lock:
+            changes, self._changes = self._changes, []
+        for change in changes:
+            self._apply(change)
+
+    def _upkeep(self) -> None:
+        """Retention and compaction, once a day (the lake's lock is held by run)."""
+        if self._upkept and time.monotonic() - self._upkept < UPKEEP_SECONDS:
+            return
+        self._upkept = time.monotonic()
+        from socialsight.lake.compact import compact
+        from socialsight.retention import apply
+
+        try:
+            apply(self.lake, self.settings.retention)
+            compact(self.lake)
+        except Exception as exc:  # keep collecting; the next day tries again
+            log.exception("retention or compaction failed")
+            self.status.error = f"retention or compaction failed: {exc}"
 
     def run(self, stop: asyncio.Event | None = None,
             on_tick: Callable[[Status], None] | None = None) -> Status:
@@ -128,7 +189,10 @@ class Pipeline:
                 seen = self._commits
                 self.status.enriching = True
                 try:
+                    self._apply_changes()
+                    self._upkeep()
                     enricher.run(lock=False)
+                    self._apply_changes()
                 except Exception as exc:  # keep collecting; say why analysis stopped
                     log.exception("enrichment failed")
                     self.status.error = f"enrichment failed: {exc}"

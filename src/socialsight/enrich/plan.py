@@ -20,8 +20,6 @@ from socialsight.lake import state
 from socialsight.lake.photos import analysed_items, is_preview
 from socialsight.lake.store import Lake
 
-STATE = state.path("enrich_done")  # one marker per tweets file whose photos are all done
-
 
 @dataclass(frozen=True)
 class PhotoRef:
@@ -79,8 +77,8 @@ def dt_of(path: str) -> str:
 
 
 def _marker(lake: Lake, path: str) -> str:
-    name = f"{dt_of(path)}__{posixpath.basename(path)}.done"
-    return lake.path(STATE, name)
+    """The done marker of tweets file ``path`` (named by :func:`state.done_marker`)."""
+    return lake.path(state.done_marker(path))
 
 
 class Plan:

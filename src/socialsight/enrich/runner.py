@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from socialsight.enrich.rows import (
     text_tables,
 )
 from socialsight.errors import LakeError
+from socialsight.lake.audit import forgotten
 from socialsight.lake.errors import ErrorLog, ErrorRow, mark_resolved
 from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION
 from socialsight.lake.store import Lake
@@ -92,6 +94,7 @@ class Enricher:
         self._pending_errors: list[ErrorRow] = []
         self._pool_analyser: Executor | None = None
         self._errors = ErrorLog(lake)
+        self._forgotten_photos = forgotten(lake).photos
 
     def run(self, plan: Plan | None = None, lock: bool = True) -> EnrichSummary:
         """Analyse everything ``plan`` (default: the lake's whole plan) lists: the text
@@ -198,20 +201,24 @@ class Enricher:
             if isinstance(item, Failure):
                 continue
             sha = shas[url] = item.sha256
-            if sha in results or sha in todo:
-                continue
+            if sha in results or sha in todo or sha in self._forgotten_photos:
+                continue  # a photo `forget` removed is not kept or analysed again
             try:
                 self.store.put(item.data, item.mime)
             except LakeError as exc:
                 log.warning("%s", exc)
             cached = self.cache.get(sha)
             if cached is not None:
+                if not self.settings.vision.face_recognition:
+                    cached = dataclasses.replace(cached, embeddings=None)
                 results[sha] = cached
                 self.summary.cached += 1
             else:
                 todo[sha] = item.data
         analyses = self._analyser().map(list(todo.values())) if todo else iter(())
         for sha, analysis in zip(todo, analyses, strict=True):
+            if not self.settings.vision.face_recognition:
+                analysis = dataclasses.replace(analysis, embeddings=None)
             results[sha] = analysis
             self.summary.analysed += 1
             try:
@@ -221,6 +228,8 @@ class Enricher:
         rows, errors = [], []
         for ref in refs:
             sha = shas.get(ref.url, "")
+            if sha in self._forgotten_photos:
+                continue
             found = results.get(sha)
             row, errs = photo_row(ref, by_url[ref.url], sha, found, self._celebrities(found),
                                   self._brands_in(found))

@@ -42,8 +42,10 @@ _TABLE = (
                "<pack>/<ab>/<sha256>.json: one photo's finished analysis",
                "socialsight.enrich.cache (AnalysisCache)", False),
     SideFolder("enrich_done", "_state/enrich",
-               "one marker per tweets file whose photos are all analysed",
-               "socialsight.enrich.plan", False),
+               "<dt>__<file>.done: one marker per tweets file whose photos are all analysed "
+               "(done_marker)",
+               "socialsight.enrich.plan; socialsight.lake.compact carries them to merged files",
+               False),
     SideFolder("resolved", "_state/resolved", "error ids that a retry fixed",
                "socialsight.lake.errors (mark_resolved)", True),
     SideFolder("cursors", "_state/sources", "each source's resume point",
@@ -55,6 +57,10 @@ _TABLE = (
     SideFolder("concepts", "_concepts",
                "concepts.parquet: the learnt custom concepts (weights, examples' embeddings)",
                "socialsight.concepts (Concepts.save, under the lake's lock)", True),
+    SideFolder("audit", "_audit",
+               "<time>-<id>.json: one record per forget, edit or retention pass (ids and "
+               "counts, never content); never rewritten",
+               "socialsight.lake.audit (record, inside the change it describes)", True),
     SideFolder("collections", "_collections",
                "<CollectionId>/collection.json and faces.parquet: Rekognition collections",
                "socialsight.aws.collections (Collections)", False),
@@ -69,6 +75,19 @@ VERSIONED: tuple[str, ...] = tuple(f.path for f in _TABLE if f.versioned)
 def path(name: str, *parts: str) -> str:
     """The path, relative to the lake's root, of side folder ``name`` (and ``parts``)."""
     return posixpath.join(FOLDERS[name].path, *parts)
+
+
+def done_marker(table_file: str) -> str:
+    """The path, relative to the lake's root, of the marker enrich writes once every photo
+    of a ``tweets`` file is analysed: ``_state/enrich/<dt>__<file name>.done``.
+
+    ``table_file``: the file's path as :meth:`Lake.files` lists it
+    (``…/tweets/dt=YYYY-MM-DD/part-….parquet``). Enrich (which writes and reads markers)
+    and compaction (which carries them to a merged file) both name markers here.
+    """
+    folder, name = posixpath.split(table_file)
+    dt = posixpath.basename(folder).split("=", 1)[1]
+    return path("enrich_done", f"{dt}__{name}.done")
 
 
 def declared(relative: str) -> bool:

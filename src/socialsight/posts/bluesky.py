@@ -24,8 +24,13 @@ This adapter rewrites such an event in the v1.1 status shape:
 - a reply names its parent post and author, a quote (``app.bsky.embed.record``)
   its quoted post.
 
-Deletes, updates, identity and account events are not posts (None). An event that
-is not Jetstream's shape raises :class:`MalformedEventError` saying why.
+A post's ``delete`` commit (no record, only its ``rkey``) is a
+:class:`~socialsight.posts.canonical.Deletion` of the post's ``at://`` URI, and an
+``update`` commit (the whole new record) an edit: the post again, to replace the
+lake's version (:func:`convert_jetstream`). Commits in other collections (likes,
+reposts, follows: their deletes too), identity and account events are control
+messages. An event that is not Jetstream's shape raises :class:`MalformedEventError`
+saying why.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ import orjson
 
 from socialsight.errors import InputError
 from socialsight.posts.canonical import (
+    Conversion,
+    Deletion,
     Post,
     derived_id,
     format_v1_time,
@@ -381,9 +388,10 @@ def _user(did: str, handle: str | None) -> JSON:
     return {"id": user_id(did), "id_str": did, "screen_name": handle or did, "name": None}
 
 
-def from_jetstream(event: JSON, raw: str | None = None,
-                   handles: dict[str, str] | None = None) -> Post | None:
-    """The canonical post of a Jetstream event; None when the event is not a new post.
+def convert_jetstream(event: JSON, raw: str | None = None,
+                      handles: dict[str, str] | None = None) -> Conversion:
+    """What a Jetstream event gives: a new post, an edit (``update``), a deletion, or a
+    control message (every event that is not a commit on a post).
 
     ``raw`` is the message as received (kept as ``raw_json``; the event re-encoded
     when not given); ``handles`` maps DIDs to handles learnt from identity events.
@@ -392,20 +400,34 @@ def from_jetstream(event: JSON, raw: str | None = None,
     if not isinstance(event, dict):
         raise _fail(f"a JSON {type(event).__name__}, not an object")
     found = _commit(event)
-    if found is None:
-        return None
+    if found is None or found[2].get("collection") != POST_COLLECTION:
+        return Conversion(control=True)
     did, time_us, commit = found
-    if commit.get("collection") != POST_COLLECTION or commit["operation"] != "create":
-        return None
     rkey = _required_str(commit, "rkey", "commit")
+    operation = commit["operation"]
+    if operation == "delete":
+        uri = post_uri(did, rkey)
+        return Conversion(deletions=[Deletion(PLATFORM, derived_id(PLATFORM, uri), uri)])
     record = commit.get("record")
     if not isinstance(record, dict):
-        raise _fail("a create without a 'record' object")
+        raise _fail(f"a{'n' if operation == 'update' else ''} {operation} without a "
+                    "'record' object")
     text = record.get("text")
     if not isinstance(text, str):
         raise _fail("the post record has no 'text' string")
-    return _post(did, rkey, time_us, record, text, handles or {},
+    post = _post(did, rkey, time_us, record, text, handles or {},
                  raw if raw is not None else orjson.dumps(event).decode())
+    return Conversion(edits=[post]) if operation == "update" else Conversion(posts=[post])
+
+
+def from_jetstream(event: JSON, raw: str | None = None,
+                   handles: dict[str, str] | None = None) -> Post | None:
+    """The canonical post of a Jetstream event; None when the event is not a new post
+    (an edit, a deletion, a control message: :func:`convert_jetstream` tells them apart).
+    Raises :class:`MalformedEventError` (a ValueError) for events Jetstream does not send.
+    """
+    conversion = convert_jetstream(event, raw, handles)
+    return conversion.posts[0] if conversion.posts else None
 
 
 def _post(did: str, rkey: str, time_us: int, record: JSON, text: str,

@@ -2,12 +2,15 @@
 
 Every adapter turns its platform's record into this shape. Helpers here are the
 pieces they share: stable ids for non-Twitter posts, v1.1 timestamps, and the
-fields every canonical post must carry.
+fields every canonical post must carry; and what an adapter gives for one record
+(:class:`Conversion`): posts, problems, the platform's deletions (:class:`Deletion`)
+and edits.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,22 +137,89 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+# Why a platform says a post is gone, named as X's batch compliance results name it
+# (https://docs.x.com/x-api/compliance/batch-compliance/quickstart), with "edited" for
+# a version an edit replaced: what it means, and whether the post (or, for a user,
+# every post of theirs) must go. Only ``scrub_geo`` keeps the post: its location must go.
+REASONS: dict[str, tuple[str, bool]] = {
+    "deleted": ("deleted on the platform", True),
+    "edited": ("replaced by an edit (X gives each version a new id)", True),
+    "bounced": ("failed X's compliance check", True),
+    "protected": ("its account became protected (private)", True),
+    "suspended": ("its account was suspended", True),
+    "deactivated": ("its account was deactivated", True),
+    "scrub_geo": ("its author removed its location: only the geo data must go", False),
+}
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A platform says a post (or all of a user's posts) is gone, or replaced by an edit:
+    the lake forgets it.
+
+    It names its target in one of three ways, read in this order: the post's ids
+    (``post_id`` and/or ``native_id``, as ``tweets.id`` and ``tweets.id_str`` hold
+    them); an instance-local id (Mastodon's ``delete`` event: ``local_id`` on
+    ``instance``, which is ``$.id`` of the post's ``raw_json`` where that instance
+    delivered it); or a user (``user_id``, ``tweets.user.id``: X's user compliance).
+    """
+
+    platform: str  # x | bluesky | mastodon
+    post_id: int | None  # the canonical tweets.id, where the message names the post
+    native_id: str | None  # tweets.id_str as the lake stores it (a tweet id, an at:// uri)
+    local_id: str | None = None  # Mastodon's delete event: the instance-local status id
+    instance: str | None = None  # ... and the instance it is local to (a host name)
+    reason: str = "deleted"  # a key of REASONS (X may add others: they count as deleted)
+    user_id: int | None = None  # every post of this user (X user compliance)
+
+    def __post_init__(self) -> None:
+        names_post = self.post_id is not None or self.native_id is not None
+        if self.user_id is not None and names_post:
+            raise ValueError("a Deletion names a post or a user, not both")
+        if not (names_post or self.user_id is not None or self.local_id is not None):
+            raise ValueError("a Deletion must name a post, a local id or a user")
+        if self.local_id is not None and not self.instance:
+            raise ValueError("a local id needs the instance it is local to")
+
+    @property
+    def forgets_post(self) -> bool:
+        """True when the post (or the user's posts) must go; False when only a part
+        must (``scrub_geo``: its location)."""
+        return REASONS.get(self.reason, ("", True))[1]
+
+
 class Conversion:
-    """What one input record turned into: posts, per-item problems, or a control message.
+    """What one input record turned into: posts, per-item problems, the platform's
+    deletions and edits, or a control message.
 
     A v2 response holds many tweets, so one record can give several posts and, when
-    some of its tweets are unusable, several problems (reasons) beside them.
+    some of its tweets are unusable, several problems (reasons) beside them; a tweet
+    edited on X names the ids of its older versions, which become ``deletions`` beside
+    it. ``edits`` are posts that replace an earlier version with the same id (a Bluesky
+    ``update`` commit, a Mastodon ``status.update``). ``control`` marks a message that
+    is none of these (a rate-limit notice, a like, a withheld status).
     Each post carries its ``raw_json``: the object as received.
     """
 
-    __slots__ = ("control", "posts", "problems")
+    __slots__ = ("control", "deletions", "edits", "posts", "problems")
 
     def __init__(
         self,
         posts: list[Post] | None = None,
         problems: list[str] | None = None,
         control: bool = False,
+        deletions: list[Deletion] | None = None,
+        edits: list[Post] | None = None,
     ) -> None:
         self.posts = posts or []
         self.problems = problems or []
         self.control = control
+        self.deletions = deletions or []
+        self.edits = edits or []
+
+    @property
+    def empty(self) -> bool:
+        """True when the record gave nothing at all: no post, problem, deletion or edit,
+        and it is no control message either."""
+        return not (self.posts or self.problems or self.deletions or self.edits
+                    or self.control)

@@ -37,8 +37,7 @@ def _is_jetstream(obj: dict[str, Any]) -> bool:
 
 
 def _jetstream(obj: dict[str, Any]) -> Conversion:
-    post = bluesky.from_jetstream(obj)
-    return Conversion(posts=[post]) if post is not None else Conversion(control=True)
+    return bluesky.convert_jetstream(obj)
 
 
 def _is_mastodon(obj: dict[str, Any]) -> bool:
@@ -51,13 +50,18 @@ def _mastodon(obj: dict[str, Any]) -> Conversion:
 
 
 FORMATS: tuple[Format, ...] = (
+    # A status deletion notice names the post to forget; the other stream messages
+    # (limit, status_withheld, scrub_geo, ...) are control messages.
+    Format("twitter-v1-delete", twitter_v1.is_delete, twitter_v1.from_delete),
     Format("twitter-v1-control", _v1_control, lambda obj: Conversion(control=True)),
     Format("twitter-v1", twitter_v1.is_v1_status, _single(twitter_v1.from_v1)),
-    Format("twarc2", twarc2.is_twarc2, _single(twarc2.from_twarc2)),
+    # A v2 tweet that was edited names its older versions: they become deletions.
+    Format("twarc2", twarc2.is_twarc2, twarc2.convert_twarc2),
     Format("twitter-v2", twitter_v2.is_v2_response, twitter_v2.from_v2_response),
-    Format("twitter-v2-tweet", twitter_v2.is_v2_tweet, _single(twitter_v2.from_v2_tweet)),
-    # Saved live streams: Bluesky Jetstream events (a delete or a like is a control
-    # message), Mastodon statuses as the REST and streaming APIs give them.
+    Format("twitter-v2-tweet", twitter_v2.is_v2_tweet, twitter_v2.convert_v2_tweet),
+    # Saved live streams: Bluesky Jetstream events (a post's delete commit is a
+    # deletion, its update an edit; a like or an identity event is a control message),
+    # Mastodon statuses as the REST and streaming APIs give them.
     Format("bluesky-jetstream", _is_jetstream, _jetstream),
     Format("mastodon", _is_mastodon, _mastodon),
 )

@@ -20,10 +20,13 @@ entity in that text, so ``indices`` point into ``text`` as in v1.1 (code points,
 
 Ids: Mastodon's own status ids are local to each instance, so a post's id is
 ``derived_id("mastodon", uri)`` (the ActivityPub id, the same on every instance) and
-``id_str`` is that uri. An account is ``derived_id("mastodon", url)`` of its profile
-URL, with the URL in ``id_str``; a mention's id is derived the same way, so
-mentions and authors join. ``screen_name`` is ``acct`` as the instance gives it
-(``user`` for its own accounts, ``user@host`` for others).
+``id_str`` is that uri. The status's own (local) id stays in ``raw_json`` (``$.id``):
+it is all Mastodon's streaming ``delete`` event names, so it is how a deletion finds
+the post (with the instance that delivered it). An account is
+``derived_id("mastodon", url)`` of its profile URL, with the URL in ``id_str``; a
+mention's id is derived the same way, so mentions and authors join. ``screen_name``
+is ``acct`` as the instance gives it (``user`` for its own accounts, ``user@host``
+for others).
 
 A reblog becomes a v1.1 retweet: ``text`` is ``RT @acct: <the original's text>``,
 its entities are the original's (shifted past the prefix, after a mention of the

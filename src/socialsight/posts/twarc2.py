@@ -6,7 +6,9 @@ A flattened line is one v2 tweet with its expansions inlined: ``author``,
 ``entities.mentions`` and the place merged into ``geo``; ``__twarc`` records where
 and when it was fetched. This adapter gathers those inline objects into the same
 :class:`~socialsight.posts.twitter_v2.Includes` a v2 response gives, and lets the v2
-mapping do the rest. The importer keeps the line itself as ``raw_json``.
+mapping do the rest. The importer keeps the line itself as ``raw_json``. An edited
+tweet's older versions become deletions beside it, as for a v2 response
+(:func:`~socialsight.posts.twitter_v2.edit_deletions`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from socialsight.posts import twitter_v2
-from socialsight.posts.canonical import Post, as_dict, checked_id
+from socialsight.posts.canonical import Conversion, Post, as_dict, checked_id
 from socialsight.posts.twitter_v2 import JSON, Includes
 
 # Keys twarc2 adds to the geo object when it merges the place in.
@@ -85,3 +87,10 @@ def from_twarc2(obj: dict[str, Any], platform: str = "x") -> Post:
     """One flattened twarc2 tweet as a canonical post; InputError when it has no id."""
     checked_id(obj.get("id"), "twarc2 tweet")
     return twitter_v2.to_post(obj, gather(obj), platform)
+
+
+def convert_twarc2(obj: dict[str, Any], platform: str = "x") -> Conversion:
+    """A flattened twarc2 tweet as a post, and the older versions it replaces as deletions."""
+    post = from_twarc2(obj, platform)
+    deletions, problems = twitter_v2.edit_deletions(obj, post["id"])
+    return Conversion(posts=[post], problems=problems, deletions=deletions)

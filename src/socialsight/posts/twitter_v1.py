@@ -5,6 +5,12 @@ varies between endpoints: the full text (``full_text`` in extended mode,
 ``extended_tweet.full_text`` on the stream, the original's full text behind a
 retweet's ``RT @name:`` prefix), the entities that go with that text, media ids
 as strings (as the seed's DDL declares them) and ``timestamp_ms``.
+
+A stream's status deletion notice (``{"delete": {"status": {"id", "id_str",
+"user_id", "user_id_str"}, "timestamp_ms"}}``, v1.1 "Streaming message types") is
+no post: :func:`from_delete` makes it a :class:`~socialsight.posts.canonical.Deletion`.
+The other stream messages (``limit``, ``status_withheld``, ``scrub_geo``, ...) are
+control messages.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 
 from socialsight.errors import InputError
 from socialsight.posts.canonical import (
+    Conversion,
+    Deletion,
     Post,
     as_dict,
     as_int,
@@ -29,6 +37,23 @@ CONTROL_KEYS = frozenset(
     {"delete", "scrub_geo", "limit", "status_withheld", "user_withheld", "disconnect",
      "warning", "friends", "event", "for_user", "control"}
 )
+
+
+def is_delete(obj: dict[str, Any]) -> bool:
+    """A stream's status deletion notice: ``delete`` and at most its ``timestamp_ms``."""
+    return "delete" in obj and len(obj) <= 3 and CONTROL_KEYS.issuperset(
+        k for k in obj if k != "timestamp_ms")
+
+
+def from_delete(obj: dict[str, Any]) -> Conversion:
+    """The deletion a status deletion notice gives; a problem when it names no post."""
+    notice = as_dict(obj.get("delete"))
+    status = as_dict(notice.get("status"))
+    try:
+        post_id = checked_id(status.get("id_str") or status.get("id"), "deleted status")
+    except InputError as exc:
+        return Conversion(problems=[f"a delete message without a usable status id: {exc}"])
+    return Conversion(deletions=[Deletion("x", post_id, str(post_id))])
 
 
 def is_v1_status(obj: dict[str, Any]) -> bool:

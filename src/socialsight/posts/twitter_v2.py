@@ -9,6 +9,13 @@ retweet's text becomes ``RT @author: <the original's full text>``.
 
 The joins go through :class:`Includes`, which twarc2's flattened lines fill from
 their inline objects, so both formats share this one mapping.
+
+Edits. X gives each version of an edited post a new id, and every version lists the
+whole chain in ``edit_history_tweet_ids``, oldest first
+(https://docs.x.com/x-api/fundamentals/edit-posts); the API answers with the latest
+version. The ids in that list older than the post's own are versions it replaces:
+each becomes a :class:`~socialsight.posts.canonical.Deletion` with reason
+``edited`` beside the post (:func:`edit_deletions`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import orjson
 from socialsight.errors import InputError
 from socialsight.posts.canonical import (
     Conversion,
+    Deletion,
     Post,
     as_dict,
     as_int,
@@ -477,6 +485,35 @@ def _raw_json(tweet: JSON, inc: Includes, extra: JSON) -> str:
     return orjson.dumps(record).decode()
 
 
+# --- edits ------------------------------------------------------------------------
+
+
+def edit_deletions(tweet: JSON, post_id: int) -> tuple[list[Deletion], list[str]]:
+    """The older versions an edited tweet replaces, as deletions (reason ``edited``),
+    and the entries of its ``edit_history_tweet_ids`` that are no post id."""
+    history = tweet.get("edit_history_tweet_ids")
+    deletions: list[Deletion] = []
+    problems: list[str] = []
+    for entry in history if isinstance(history, list) else []:
+        try:
+            old = checked_id(entry, "edit history")
+        except InputError as exc:
+            problems.append(f"tweet {post_id}: {exc}")
+            continue
+        # Older versions only: a newer one (where X answered with an old version)
+        # is not replaced by this post.
+        if old < post_id and all(d.post_id != old for d in deletions):
+            deletions.append(Deletion("x", old, str(old), reason="edited"))
+    return deletions, problems
+
+
+def _with_edits(conversion: Conversion, tweet: JSON, post: Post) -> Conversion:
+    deletions, problems = edit_deletions(tweet, post["id"])
+    conversion.deletions += deletions
+    conversion.problems += problems
+    return conversion
+
+
 # --- public entry points -----------------------------------------------------------
 
 
@@ -538,6 +575,7 @@ def from_v2_response(obj: dict[str, Any], platform: str = "x") -> Conversion:
             continue
         post["raw_json"] = _raw_json(tweet, inc, extra)
         conversion.posts.append(post)
+        _with_edits(conversion, tweet, post)
     return conversion
 
 
@@ -546,3 +584,9 @@ def from_v2_tweet(obj: dict[str, Any], platform: str = "x") -> Post:
     post = to_post(obj, Includes(), platform)
     post["raw_json"] = orjson.dumps(obj).decode()
     return post
+
+
+def convert_v2_tweet(obj: dict[str, Any], platform: str = "x") -> Conversion:
+    """A bare v2 tweet as a post, and the older versions it replaces as deletions."""
+    post = from_v2_tweet(obj, platform)
+    return _with_edits(Conversion(posts=[post]), obj, post)

@@ -4,9 +4,18 @@ A source (X, Bluesky, Mastodon, a followed file) reads its platform and yields
 :class:`Item` objects: the canonical posts it converted (dicts in the ``tweets``
 shape, see :mod:`socialsight.posts.canonical`), the problems it met (a malformed
 message, a post it could not convert: each becomes an ``errors`` row, and the stream
-goes on), and the **cursor** after them — whatever lets the source resume right after
-these posts (a Jetstream ``time_us``, a Mastodon status id, an X ``since_id`` or
-``next_token``, a byte offset in a file).
+goes on), the platform's **deletions** and **edits**, and the **cursor** after them —
+whatever lets the source resume right after these posts (a Jetstream ``time_us``, a
+Mastodon status id, an X ``since_id`` or ``next_token``, a byte offset in a file).
+
+Deletions (:class:`~socialsight.posts.canonical.Deletion`) are what the platform says
+is gone: a v1.1 ``delete`` notice in a followed file, a Bluesky post's delete commit,
+Mastodon's ``delete`` event, the older versions an X edit replaces. A source reports
+every one it reads, whether or not the lake holds that post (it cannot know): the
+collector forgets those the lake has. Edits are posts that replace the version with
+the same id (a Bluesky ``update``, a Mastodon ``status.update``); a filtering source
+reports them whether or not they still match its filter, since the lake may hold
+an earlier version that did. What the lake does not hold, an edit does not add.
 
 The collector commits posts to the lake in batches and saves a source's cursor only
 once every post before it is committed; after a crash the source is restarted from
@@ -23,7 +32,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from socialsight.config import CollectSettings
-from socialsight.posts.canonical import Post
+from socialsight.posts.canonical import Deletion, Post
 
 
 @dataclass
@@ -38,11 +47,14 @@ class Problem:
 
 @dataclass
 class Item:
-    """Posts read since the last item, problems met, and where to resume after them."""
+    """Posts read since the last item, problems met, deletions and edits the platform
+    announced, and where to resume after them."""
 
     posts: list[Post] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     cursor: str | None = None  # None: no new resume point (keep the last one)
+    deletions: list[Deletion] = field(default_factory=list)
+    edits: list[Post] = field(default_factory=list)  # replace the post with the same id
 
 
 class Source(abc.ABC):

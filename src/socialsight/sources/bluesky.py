@@ -2,10 +2,16 @@
 
 Jetstream (github.com/bluesky-social/jetstream) serves the whole network's commits as
 JSON over a websocket. This source subscribes to ``app.bsky.feed.post`` only
-(``?wantedCollections=``), converts each new post with
-:func:`socialsight.posts.bluesky.from_jetstream`, keeps those that match its filters,
-and yields them in small batches, each with the ``time_us`` of the last event read
-as its cursor.
+(``?wantedCollections=``), converts each commit with
+:func:`socialsight.posts.bluesky.convert_jetstream`, keeps the new posts that match
+its filters, and yields them in small batches, each with the ``time_us`` of the last
+event read as its cursor.
+
+Deletions and edits. A post's ``delete`` commit carries only its URI, so no filter
+can apply: every post deleted on the network becomes a
+:class:`~socialsight.posts.canonical.Deletion` (the collector forgets those the lake
+holds). An ``update`` commit is an edit, reported whether or not the new text still
+matches the filters (the lake may hold the version that did).
 
 Jetstream keeps about a day or more of events and replays them from a cursor
 (``?cursor=<time_us>``, unix microseconds, the same on every instance), so after a
@@ -41,8 +47,8 @@ import orjson
 
 from socialsight.config import CollectSettings
 from socialsight.net import Backoff
-from socialsight.posts.bluesky import POST_COLLECTION, from_jetstream
-from socialsight.posts.canonical import Post
+from socialsight.posts.bluesky import POST_COLLECTION, convert_jetstream
+from socialsight.posts.canonical import Deletion, Post
 from socialsight.sources.base import Item, Problem, Source
 
 log = logging.getLogger(__name__)
@@ -112,12 +118,17 @@ class _Batch:
     seconds: float
     posts: list[Post] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    deletions: list[Deletion] = field(default_factory=list)
+    edits: list[Post] = field(default_factory=list)
     time_us: int | None = None
     sent_time_us: int | None = None
     sent_at: float = field(default_factory=time.monotonic)
 
+    def count(self) -> int:
+        return len(self.posts) + len(self.problems) + len(self.deletions) + len(self.edits)
+
     def pending(self) -> bool:
-        return bool(self.posts or self.problems) or self.time_us != self.sent_time_us
+        return self.count() > 0 or self.time_us != self.sent_time_us
 
     def wait(self) -> float | None:
         """Seconds until the pending batch is due; None when nothing is pending."""
@@ -126,15 +137,16 @@ class _Batch:
         return max(0.0, self.sent_at + self.seconds - time.monotonic())
 
     def due(self) -> bool:
-        if len(self.posts) + len(self.problems) >= self.size:
+        if self.count() >= self.size:
             return True
         left = self.wait()
         return left is not None and left <= 0
 
     def take(self) -> Item:
         item = Item(self.posts, self.problems,
-                    None if self.time_us is None else str(self.time_us))
-        self.posts, self.problems = [], []
+                    None if self.time_us is None else str(self.time_us),
+                    self.deletions, self.edits)
+        self.posts, self.problems, self.deletions, self.edits = [], [], [], []
         self.sent_time_us, self.sent_at = self.time_us, time.monotonic()
         return item
 
@@ -294,12 +306,13 @@ class Jetstream(Source):
             return
         self._learn_handle(event)
         try:
-            post = from_jetstream(event, raw=text, handles=self.handles)
+            conversion = convert_jetstream(event, raw=text, handles=self.handles)
         except ValueError as exc:
             batch.problems.append(Problem(str(exc), raw=text, location=where))
             return
-        if post is not None and self.filter.matches(post):
-            batch.posts.append(post)
+        batch.posts += [post for post in conversion.posts if self.filter.matches(post)]
+        batch.deletions += conversion.deletions
+        batch.edits += conversion.edits
 
     def _learn_handle(self, event: Any) -> None:
         """Remember the handle an identity event announces for its DID."""

@@ -5,7 +5,9 @@ restart resumes right after the last committed line. A last line without its new
 is left until its writer finishes it. A file that shrinks (rotated, truncated) is read
 again from its start. Every line goes through the same format detection as
 ``socialsight import``; a line that cannot be read is a problem with its line's
-offset, and the stream goes on.
+offset, and the stream goes on. What a line says is gone (a v1.1 ``delete`` notice,
+a Jetstream delete commit, an X edit's older versions) comes as the item's
+deletions, a saved Jetstream ``update`` as an edit.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class FollowFiles(Source):
                         f"line larger than {MAX_RECORD_BYTES} bytes", None, f"{path}@{position}"))
                     position += len(pending)
                     pending = b""
-                if len(item.posts) + len(item.problems) >= LINES_PER_ITEM:
+                if _count(item) >= LINES_PER_ITEM:
                     offsets[path] = position
                     item.cursor = orjson.dumps(offsets).decode()
                     yield item
@@ -125,7 +127,13 @@ class FollowFiles(Source):
             item.problems.append(Problem(f"cannot convert record: {exc!r}", raw, where))
             return
         item.problems += [Problem(p, raw, where) for p in conversion.problems]
-        for post in conversion.posts:
-            if post.get("raw_json") is None:
-                post["raw_json"] = raw
-            item.posts.append(post)
+        item.deletions += conversion.deletions
+        for posts, found in ((item.posts, conversion.posts), (item.edits, conversion.edits)):
+            for post in found:
+                if post.get("raw_json") is None:
+                    post["raw_json"] = raw
+                posts.append(post)
+
+
+def _count(item: Item) -> int:
+    return len(item.posts) + len(item.problems) + len(item.deletions) + len(item.edits)

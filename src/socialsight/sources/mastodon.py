@@ -21,7 +21,16 @@ time), and ``X-RateLimit-Remaining: 0`` waits for the reset before the next call
 Connection failures back off exponentially from ``backoff_seconds`` to
 ``max_backoff_seconds``; a stream silent for ``heartbeat_timeout`` seconds is
 dropped and reopened. A malformed event or status becomes a :class:`Problem` and the
-stream goes on; ``delete`` events are read and ignored (the lake keeps what it has).
+stream goes on.
+
+Deletions and edits. A ``delete`` event's data is the status id local to this
+instance (no JSON, no uri): it becomes a
+:class:`~socialsight.posts.canonical.Deletion` with that ``local_id`` and this
+instance's host as ``instance``; where this source read the status itself (the last
+``max_remembered`` statuses, in memory), the deletion names the post's id and uri
+too. In the lake, a post's ``raw_json`` is the status as this instance gave it, so
+its ``$.id`` is that local id. A ``status.update`` event is an edit: the converted
+status, to replace the lake's version.
 
 The token comes from the ``token`` argument or the setting ``collect.mastodon_token``
 (by default the ``SOCIALSIGHT_MASTODON_TOKEN`` environment variable); without one,
@@ -45,7 +54,7 @@ import orjson
 from socialsight.config import CollectSettings
 from socialsight.errors import ConfigError
 from socialsight.net import Backoff, RateLimit, retry_after
-from socialsight.posts.canonical import Post
+from socialsight.posts.canonical import Deletion, Post
 from socialsight.posts.mastodon import StatusError, from_status, instance_host
 from socialsight.sources.base import Item, Problem, Source
 
@@ -53,8 +62,12 @@ log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40  # the most statuses a timeline page gives
 MAX_RAW = 4096
-# Events that carry a Status; every other event (delete, notification, ...) is skipped.
+# Events that carry a Status: a new one, or an edit of one (its ``edits``); a
+# ``delete`` event carries a local status id; every other event is skipped.
 STATUS_EVENTS = frozenset({"update", "status.update"})
+EDIT_EVENT = "status.update"
+DELETE_EVENT = "delete"
+MAX_LOCAL_ID = 100  # characters: Mastodon's ids are digits, other servers' (Pleroma) flakes
 # Answers of the streaming endpoint after which only polling makes sense for a while.
 STREAM_REFUSED = frozenset({400, 401, 403, 404, 405, 406, 410, 501})
 
@@ -181,6 +194,7 @@ class MastodonTimeline(Source):
         max_rate_wait: float = 900.0,
         page_limit: int = PAGE_LIMIT,
         timeout: float = 30.0,
+        max_remembered: int = 100_000,
     ) -> None:
         text = instance.strip().rstrip("/")
         self.base_url = text if "://" in text else f"https://{text}"
@@ -197,6 +211,9 @@ class MastodonTimeline(Source):
         self.max_rate_wait = max_rate_wait
         self.page_limit = max(1, min(page_limit, PAGE_LIMIT))
         self.timeout = timeout
+        self.max_remembered = max_remembered
+        # local status id → (post id, uri) of the statuses read, oldest first
+        self.remembered: dict[str, tuple[int, str]] = {}
 
     # what differs between timelines
     def stream_params(self) -> dict[str, str]:
@@ -311,17 +328,38 @@ class MastodonTimeline(Source):
             await response.aclose()
 
     def _on_event(self, event: Event, state: _State, location: str) -> Item | None:
+        where = f"{location}#{event.type}"
+        if event.type == DELETE_EVENT:
+            return self._on_delete(event.data, where)
         if event.type not in STATUS_EVENTS:
             log.debug("%s: %s event %s", self.key, event.type, event.data[:40])
             return None
-        where = f"{location}#{event.type}"
         try:
             status = orjson.loads(event.data)
         except orjson.JSONDecodeError as exc:
             return Item(problems=[Problem(f"malformed {event.type} event: {exc}",
                                           _raw(event.data), where)])
         posts, problems, ids = self._convert([(status, event.data)], where)
+        if event.type == EDIT_EVENT:
+            return Item(problems=problems, cursor=state.advance(ids), edits=posts)
         return Item(posts, problems, state.advance(ids))
+
+    def _on_delete(self, data: str, where: str) -> Item:
+        """A ``delete`` event: its data is the deleted status's id on this instance."""
+        local_id = data.strip()
+        if not local_id or len(local_id) > MAX_LOCAL_ID or any(c.isspace() for c in local_id):
+            return Item(problems=[Problem("malformed delete event: its data is no status id",
+                                          _raw(data), where)])
+        post_id, uri = self.remembered.get(local_id, (None, None))
+        return Item(deletions=[Deletion("mastodon", post_id, uri, local_id=local_id,
+                                        instance=self.host)])
+
+    def _remember(self, local_id: str, post: Post) -> None:
+        """Keep the local id of a status read (the oldest forgotten past the limit)."""
+        self.remembered.pop(local_id, None)
+        self.remembered[local_id] = (post["id"], post["id_str"])
+        if len(self.remembered) > self.max_remembered:
+            self.remembered.pop(next(iter(self.remembered)))
 
     # --- polling ----------------------------------------------------------------------
 
@@ -417,6 +455,8 @@ class MastodonTimeline(Source):
                 ids.append(status_id)
             try:
                 posts.append(from_status(status, self.base_url, raw))
+                if status_id is not None:
+                    self._remember(status_id, posts[-1])
             except StatusError as exc:
                 text = raw if raw is not None else orjson.dumps(status).decode()
                 name = "status" if status_id is None else f"status {status_id}"

@@ -2,8 +2,14 @@
 
 Both ask X for the same fields (:data:`FIELDS`: authors, photos with their alt text,
 referenced tweets, places) and hand every response, or stream line, to
-:func:`socialsight.posts.twitter_v2.from_v2_response`; its posts and problems become
-one :class:`~socialsight.sources.base.Item`.
+:func:`socialsight.posts.twitter_v2.from_v2_response`; its posts, problems and
+deletions become one :class:`~socialsight.sources.base.Item`.
+
+Deletions. Neither recent search nor the filtered stream says when a post is deleted
+(X sends that on its compliance streams, Enterprise only, and in batch compliance
+results, which ``socialsight forget --from`` reads: :mod:`socialsight.posts.compliance`).
+What they do say is edits: an edited post comes with a new id and lists the ids of
+its older versions, which become deletions (reason ``edited``) beside it.
 
 Authentication is an app's Bearer Token (OAuth 2.0 app-only), the setting
 ``collect.x_bearer_token``: by default ``SOCIALSIGHT_X_BEARER_TOKEN`` or
@@ -325,6 +331,7 @@ class XSearch(Source):
             meta = meta if isinstance(meta, dict) else {}
             conversion = from_v2_response(obj) if isinstance(obj, dict) else None
             posts = conversion.posts if conversion else []
+            deletions = conversion.deletions if conversion else []
             reasons = conversion.problems if conversion else ["not an X API v2 response"]
             newest = _newest(newest, [meta.get("newest_id"), *(p["id"] for p in posts)])
             token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
@@ -332,7 +339,8 @@ class XSearch(Source):
             limit = self.first_poll_pages if since is None else None
             done = token is None or (limit is not None and pages >= limit)
             yield Item(posts, _problems(reasons, response.text, location),
-                       cursor=str(newest) if done and newest is not None else None)
+                       cursor=str(newest) if done and newest is not None else None,
+                       deletions=deletions)
             if done:
                 return
 
@@ -539,4 +547,4 @@ class XStream(Source):
         conversion = from_v2_response(obj)
         top = _newest(newest, [p["id"] for p in conversion.posts])
         return Item(conversion.posts, _problems(conversion.problems, line, location),
-                    cursor=None if top is None else str(top))
+                    cursor=None if top is None else str(top), deletions=conversion.deletions)

@@ -31,7 +31,7 @@ from socialsight.explore.overview import overview, pipeline_status
 from socialsight.explore.photo import photo_detail
 from socialsight.explore.sentiment import sentiment
 from socialsight.explore.suspect import suspect
-from socialsight.web.deps import FiltersDep, PageDep, PerPageDep, cached, render
+from socialsight.web.deps import FiltersDep, PageDep, PerPageDep, cached, lakeside, render
 from socialsight.web.views.sql import DialectParam, SqlParam, page_data
 
 Data = dict[str, Any]
@@ -59,6 +59,13 @@ def _overview(request: Request, chosen: Filters) -> Data:
     """Posts and photos over time by platform, the share with photos, the pipeline."""
     # The pipeline is the whole lake's: remembered once for every filter.
     return {**cached(request, overview, chosen), "pipeline": cached(request, pipeline_status)}
+
+
+def _people(request: Request, chosen: Filters, page: int, size: int) -> Data:
+    """Known people with their photos; a page of the faces no one matches; whether faces
+    are matched at all (``vision.face_recognition``)."""
+    return {**cached(request, people, chosen, page, size),
+            "face_recognition": lakeside(request).settings.vision.face_recognition}
 
 
 def _photo_title(data: Data) -> str:
@@ -107,7 +114,7 @@ PAGES: tuple[Page, ...] = (
     Page("/suspect", "suspect", "Suspect content", query(suspect), "suspect.html",
          ("chosen", "page", "size"), nav="Suspect content",
          summary="Suspect photos by moderation label and reason, and a page of them with why."),
-    Page("/people", "people", "People", query(people), "people.html",
+    Page("/people", "people", "People", _people, "people.html",
          ("chosen", "page", "size"), nav="People",
          summary="Known people with their photos, posts and faces; a page of faces no one "
          "matches."),

@@ -4,6 +4,9 @@ A path never comes from the request: the sha256 must be 64 hex digits, and the f
 is looked up under ``_media`` by that name, its bytes checked against it. Sensitive
 photos are sent blurred (``blur=1``) until the viewer asks for them; the blur is
 done here, so the browser never holds the sharp image until then.
+
+Recent renderings are kept in memory, but never past a change to the lake: a forgotten
+photo (``socialsight forget``, retention) is not served again from this cache.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ class Photos:
     """Reads photos out of the store; keeps recent thumbnails in memory."""
 
     def __init__(self, lake: Lake) -> None:
+        self.lake = lake
         self.store = PhotoStore(lake)
+        self._version: int | None = None
         self._cache: OrderedDict[tuple[str, int | None, bool], tuple[bytes, str]] = \
             OrderedDict()
         self._lock = threading.Lock()
@@ -46,7 +51,11 @@ class Photos:
         if size is not None and size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(map(str, SIZES))}")
         key = (sha256, size, blur)
+        version = self.lake.version()
         with self._lock:
+            if version is None or version != self._version:
+                self._cache.clear()  # the lake changed (or cannot say): photos may be gone
+                self._version = version
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]

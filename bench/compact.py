@@ -1,0 +1,226 @@
+"""Compaction benchmark: the seed's queries on a week of `socialsight run`, before and
+after `socialsight compact`.
+
+    python -m bench.compact [--batches 10000] [--posts 4] [--days 7] [--repeat 3]
+
+1. builds (once; kept under bench/data) a lake as `run` leaves it after a week: one
+   commit a minute, each with a few posts (bench/corpus.py, made canonical by
+   `socialsight import`'s code), their tweet_sentiments rows and their photos'
+   media_rekognition rows, every tweets file marked done as enrich marks it; so about
+   1,440 files per table and day;
+2. times every seed query on a copy of it, cold (a new engine: no Parquet footer
+   cached; the OS page cache warm) and warm (the median of ``--repeat`` more);
+3. compacts the copy (:func:`socialsight.lake.compact.compact`), timed;
+4. times the queries again and prints a Markdown table (paste it into BENCHMARKS.md).
+
+``--features-kib N`` gives each photo N KiB of incompressible local features, as enrich
+keeps them (about 140 KiB a photo): the memory compaction needs stays bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bench.corpus import DEFAULT_START_MS, generate_posts, rekognition_rows
+from socialsight.config import QuerySettings
+from socialsight.ingest import import_files
+from socialsight.lake import state
+from socialsight.lake.compact import compact
+from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION, TWEET_SENTIMENTS, partitioned
+from socialsight.lake.store import Lake
+from socialsight.query.engine import Engine, seed_queries
+
+MINUTE_MS = 60_000
+TABLES = ("tweets", "tweet_sentiments", "media_rekognition")
+SENTIMENTS = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+
+
+def _corpus(folder: Path, batches: int, posts: int, photo_share: float,
+            features: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """The week's posts (as `import` makes them), sentiments and photos, each row with
+    the minute (batch) it is committed in."""
+    raw, media = [], []
+    days = batches * MINUTE_MS / 86_400_000  # posts spread evenly over `batches` minutes
+    for post in generate_posts(batches * posts, days=days, photo_share=photo_share):
+        raw.append(post)
+        media += rekognition_rows(post)
+    jsonl = folder / "posts.jsonl"
+    jsonl.write_bytes(b"".join(orjson.dumps(p, option=orjson.OPT_APPEND_NEWLINE) for p in raw))
+    scratch = Lake(str(folder / "scratch"))
+    import_files(scratch, [str(jsonl)])
+    parts = []
+    for dt in scratch.partitions("tweets"):
+        part = scratch.read("tweets", dt=dt)
+        parts.append(part.append_column(PARTITION, pa.array([dt] * part.num_rows, pa.string())))
+    tweets = pa.concat_tables(parts)
+    ms = pc.cast(tweets.column("timestamp_ms"), pa.int64())
+    tweets = tweets.append_column("minute", pc.divide(pc.subtract(ms, DEFAULT_START_MS),
+                                                      MINUTE_MS))
+    tweets = tweets.sort_by([("minute", "ascending"), ("id", "ascending")])
+    shutil.rmtree(scratch.root)
+    jsonl.unlink()
+    when = {i: (d, m) for i, d, m in zip(tweets.column("id").to_pylist(),
+                                        tweets.column(PARTITION).to_pylist(),
+                                        tweets.column("minute").to_pylist(), strict=True)}
+    rnd = random.Random(0)
+    sentiments = pa.Table.from_pylist([
+        {"tweetid": i, "text": t, "originaltext": t, "sentiment": rnd.choice(SENTIMENTS),
+         "sentimentposscore": 0.4, "sentimentnegscore": 0.2, "sentimentneuscore": 0.3,
+         "sentimentmixedscore": 0.1, "lang": "en", "model": "bench", "langscore": 0.9,
+         PARTITION: when[i][0]}
+        for i, t in zip(tweets.column("id").to_pylist(), tweets.column("text").to_pylist(),
+                        strict=True)], schema=partitioned(TWEET_SENTIMENTS))
+    sentiments = sentiments.append_column("minute", tweets.column("minute"))
+    for row in media:
+        row[PARTITION], row["minute"] = when[row["tweetid"]]
+        if features:
+            seed = hashlib.sha256(row["mediaid"].encode()).digest()
+            row["local_features"] = random.Random(seed).randbytes(features)
+    photos = pa.Table.from_pylist(
+        media, schema=partitioned(MEDIA_REKOGNITION).append(pa.field("minute", pa.int64())))
+    return tweets, sentiments, photos
+
+
+def build(folder: Path, batches: int, posts: int, photo_share: float,
+          features: int) -> Lake:
+    """The week's lake, one commit a minute (built once)."""
+    lake = Lake(str(folder / "week"))
+    if lake.has_data("tweets"):
+        return lake
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    tables = dict(zip(TABLES, _corpus(folder, batches, posts, photo_share, features),
+                      strict=True))
+    slices = {name: _by_minute(table) for name, table in tables.items()}
+    for minute in range(batches):
+        batch = {name: parts[minute].drop_columns(["minute"])
+                 for name, parts in slices.items() if minute in parts}
+        for path in lake.commit(batch):
+            if "/tweets/" in path:  # enrich would mark it done once analysed
+                lake.write_bytes(lake.path(state.done_marker(path)), b'{"photos": 0}')
+    print(f"built {lake.url}: {batches:,} batches, {tables['tweets'].num_rows:,} posts, "
+          f"{tables['media_rekognition'].num_rows:,} photos in {time.perf_counter() - t0:.0f} s")
+    return lake
+
+
+def _by_minute(table: pa.Table) -> dict[int, pa.Table]:
+    table = table.sort_by("minute")
+    minutes = table.column("minute").to_pylist()
+    out, start = {}, 0
+    for i in range(1, len(minutes) + 1):
+        if i == len(minutes) or minutes[i] != minutes[start]:
+            out[minutes[start]] = table.slice(start, i - start)
+            start = i
+    return out
+
+
+def _time(run: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    run()
+    return time.perf_counter() - t0
+
+
+def measure(lake: Lake, repeat: int) -> dict[str, tuple[float, float]]:
+    """Each seed query's (cold, warm median) seconds on a new engine."""
+    engine = Engine(Lake(lake.url), timeout_seconds=3600, limits=QuerySettings())
+    out = {}
+    try:
+        for name, sql in seed_queries().items():
+            cold = _time(lambda s=sql: engine.execute(s))
+            warm = statistics.median(_time(lambda s=sql: engine.execute(s))
+                                     for _ in range(repeat))
+            out[name] = (cold, warm)
+            print(f"  {name}: cold {cold:.2f} s, warm {warm:.2f} s", flush=True)
+    finally:
+        engine.close()
+    return out
+
+
+def _files(lake: Lake) -> dict[str, int]:
+    return {name: len(lake.files(name)) for name in TABLES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--batches", type=int, default=10_000,
+                        help="one-minute commits (10,000: about a week)")
+    parser.add_argument("--posts", type=int, default=4, help="posts per batch")
+    parser.add_argument("--photo-share", type=float, default=0.3,
+                        help="share of posts with 1-4 photos")
+    parser.add_argument("--features-kib", type=int, default=0,
+                        help="KiB of local features per photo (enrich keeps ~140)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path("bench/data"))
+    args = parser.parse_args()
+    folder = args.data / (f"compact-{args.batches}x{args.posts}-{args.photo_share:g}"
+                          f"-{args.features_kib}k")
+    week = build(folder, args.batches, args.posts, args.photo_share, args.features_kib * 1024)
+    copy = folder / "lake"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(week.root, copy)
+    lake = Lake(str(copy))
+    before_files = _files(lake)
+    print(f"before compaction ({sum(before_files.values()):,} files):", flush=True)
+    before = measure(lake, args.repeat)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with lake.lock():
+        summary = compact(lake)
+    compact_s = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after_files = _files(lake)
+    print(f"after compaction ({sum(after_files.values()):,} files):", flush=True)
+    after = measure(lake, args.repeat)
+    _report(args, lake, before, after, before_files, after_files, summary, compact_s,
+            (rss0, rss1))
+
+
+def _report(args: Any, lake: Lake, before: dict[str, tuple[float, float]],
+            after: dict[str, tuple[float, float]], before_files: dict[str, int],
+            after_files: dict[str, int], summary: Any, compact_s: float,
+            rss: tuple[int, int]) -> None:
+    days = len(lake.partitions("tweets"))
+    cpu = platform.processor() or platform.machine()
+    print(f"\n{args.batches:,} one-minute batches of {args.posts} posts over {days} days; "
+          f"{cpu}, {os.cpu_count()} cores; cold: a new engine's first run, warm: median "
+          f"of {args.repeat}\n")
+    print("| seed query | before: cold | before: warm | after: cold | after: warm "
+          "| speed-up (cold) | speed-up (warm) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in seed_queries():
+        (bc, bw), (ac, aw) = before[name], after[name]
+        print(f"| {name} | {bc * 1000:,.0f} ms | {bw * 1000:,.0f} ms | {ac * 1000:,.0f} ms | "
+              f"{aw * 1000:,.0f} ms | {bc / ac:,.1f}× | {bw / aw:,.1f}× |")
+    total = [sum(v[k] for v in side.values()) for side in (before, after) for k in (0, 1)]
+    print(f"| **all {len(before)}** | {total[0]:,.1f} s | {total[1]:,.1f} s | "
+          f"{total[2]:,.1f} s | {total[3]:,.1f} s | {total[0] / total[2]:,.1f}× | "
+          f"{total[1] / total[3]:,.1f}× |")
+    print("\n| table | files before | files after | size before | size after | rows merged |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in TABLES:
+        done = summary.tables[name]
+        print(f"| {name} | {before_files[name]:,} | {after_files[name]:,} | "
+              f"{done.bytes_before / 2**20:,.1f} MiB | {done.bytes_after / 2**20:,.1f} MiB | "
+              f"{done.rows:,} |")
+    print(f"\ncompact: {compact_s:.1f} s for {summary.files_before:,} files "
+          f"({summary.files_before / compact_s:,.0f} files/s); peak RSS of this process "
+          f"{rss[0] / 1024:,.0f} MiB before, {rss[1] / 1024:,.0f} MiB after it ran")
+
+
+if __name__ == "__main__":
+    main()
