@@ -115,7 +115,7 @@ def test_forgetting_a_post_leaves_no_byte_of_it_and_keeps_what_others_share(
 
     # forgetting again changes nothing; a re-import does not bring it back
     again = cli("forget", "--post", str(A))
-    assert again.exit_code == 0 and "nothing were forgotten" in again.output
+    assert again.exit_code == 0 and "nothing was forgotten" in again.output
     reimport = cli("import", str(posted))
     assert "posts forgotten before, left out" in reimport.output
     assert _ids(lake_dir) == [B, C, E]

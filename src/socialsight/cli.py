@@ -560,6 +560,11 @@ def forget(
         if bad:
             err_console.print(f"[yellow]{len(bad):,} line(s) of {from_file} name nothing "
                               "to forget[/] (the others are applied)")
+    blank = [f"--{name}" for name, values in (("post", post), ("user", user),
+                                              ("person", person))
+             if any(not str(v).strip() or str(v).strip() == "@" for v in values or ())]
+    if blank:
+        raise _fail(f"{', '.join(blank)} needs a value that is not blank", 2)
     geo = [d for d in deletions if not d.forgets_post]  # X's scrub_geo: the location only
     request = Request(posts=post or [], users=user or [], photos=photo or [],
                       people=person or [], deletions=[d for d in deletions if d.forgets_post],
@@ -571,6 +576,9 @@ def forget(
                     "(see --help)", 2)
     settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
+    if store.local and not os.path.isdir(store.root):
+        raise _fail(f"there is no lake at {escape(store.url)} (nothing to forget; "
+                    "--lake names another)")
     try:
         with store.lock_within(FORGET_WAIT_SECONDS):
             store.recover()
@@ -579,7 +587,7 @@ def forget(
     except LakeBusyError as exc:
         raise _fail(f"{escape(str(exc))} (a running `socialsight run` holds the lake: "
                     "stop it, or let it apply platform deletions itself)") from exc
-    verb = "would be" if dry_run else "were"
+    verb = "would be" if dry_run else "was"
     table = Table(title=f"{'Dry run: nothing changed in' if dry_run else 'Forgotten from'} "
                   f"{store.url}", show_header=False)
     for label, value in (("posts", summary.posts), ("  of which reposts", summary.reposts),
