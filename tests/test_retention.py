@@ -92,3 +92,17 @@ def test_with_face_recognition_off_no_face_embedding_is_kept(
     assert row["face_embeddings"] is None
     for cached in (tmp_path / "lake" / "_media" / "analysis").rglob("*.json"):
         assert b'"embeddings":null' in cached.read_bytes()
+
+
+def test_compact_applies_the_retention_windows_first(cli, tmp_path, monkeypatch) -> None:
+    posts = write_jsonl(tmp_path / "posts.jsonl", [
+        status(1, "old post"), status(2, "today", ms=int(__import__("time").time() * 1000))])
+    cli("import", str(posts))
+    monkeypatch.setenv("SOCIALSIGHT_RETENTION_POSTS_DAYS", "30")
+    dry = cli("compact", "--dry-run")
+    assert dry.exit_code == 0 and "would go" in dry.output
+    assert sorted(Lake(str(tmp_path / "lake")).read("tweets").column("id").to_pylist()) == [1, 2]
+    result = cli("compact")
+    assert result.exit_code == 0, result.output
+    assert "retention: 1 day(s) of posts" in result.output
+    assert Lake(str(tmp_path / "lake")).read("tweets").column("id").to_pylist() == [2]

@@ -662,7 +662,11 @@ def compact(
         "--dry-run", help="Say what would be merged (reading only the files' footers); "
         "change nothing.")] = False,
 ) -> None:
-    """Merge each day's many small Parquet files into a few large ones, so queries stay fast.
+    """Apply the retention windows, then merge each day's many small Parquet files into a
+    few large ones, so queries stay fast.
+
+    Retention (retention.posts_days, photos_days, faces_days; unset by default) removes
+    what is older than its window first: see docs/privacy.md.
 
     `socialsight run` commits a small file per table and day about every minute: after
     weeks, ~1,440 files per table and day, and every query opens them all. compact
@@ -684,6 +688,7 @@ def compact(
     from socialsight.errors import LakeBusyError
     from socialsight.lake.compact import compact as compact_lake
     from socialsight.lake.schema import TABLES
+    from socialsight.retention import apply as retain
 
     unknown = [name for name in table or () if name not in TABLES]
     if unknown:
@@ -699,13 +704,18 @@ def compact(
         with store.lock_within(COMPACT_LOCK_WAIT_SECONDS), \
                 _Bars({"files": "compacting"}, BarColumn(), MofNCompleteColumn(),
                       TextColumn("files")) as bars:
-            # Retention (retention.*) is applied here, under the same lock, before merging.
+            kept = retain(store, settings.retention, dry_run=dry_run)
             summary = compact_lake(store, tables=table, partitions=dt, progress=bars,
                                    dry_run=dry_run)
     except LakeBusyError as exc:
         raise _fail(f"the lake is busy: another socialsight process (run, enrich, import…) "
                     f"is writing to {store.url}; try again when it is done (`run` compacts "
                     "once a day by itself)") from exc
+    if kept.changed:
+        verb = "would go" if dry_run else "went"
+        console.print(f"retention: {len(kept.partitions):,} day(s) of posts, "
+                      f"{kept.photos:,} photo(s), the embeddings of {kept.photo_rows:,} and the "
+                      f"face embeddings of {kept.face_rows:,} photo row(s) {verb}")
     _compact_report(store.url, summary)
 
 
