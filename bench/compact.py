@@ -1,16 +1,17 @@
 """Compaction benchmark: the seed's queries on a week of `socialsight run`, before and
 after `socialsight compact`.
 
-    python -m bench.compact [--batches 10000] [--posts 4] [--days 7] [--repeat 3]
+    python -m bench.compact [--batches 10000] [--posts 4] [--repeat 3] [--features-kib 0]
 
 1. builds (once; kept under bench/data) a lake as `run` leaves it after a week: one
    commit a minute, each with a few posts (bench/corpus.py, made canonical by
    `socialsight import`'s code), their tweet_sentiments rows and their photos'
    media_rekognition rows, every tweets file marked done as enrich marks it; so about
-   1,440 files per table and day;
+   1,440 files per table and day (10,000 batches: ~7 days);
 2. times every seed query on a copy of it, cold (a new engine: no Parquet footer
    cached; the OS page cache warm) and warm (the median of ``--repeat`` more);
-3. compacts the copy (:func:`socialsight.lake.compact.compact`), timed;
+3. compacts the copy with `socialsight compact`, in a child process: its time and peak
+   memory;
 4. times the queries again and prints a Markdown table (paste it into BENCHMARKS.md).
 
 ``--features-kib N`` gives each photo N KiB of incompressible local features, as enrich
@@ -24,9 +25,10 @@ import hashlib
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +42,6 @@ from bench.corpus import DEFAULT_START_MS, generate_posts, rekognition_rows
 from socialsight.config import QuerySettings
 from socialsight.ingest import import_files
 from socialsight.lake import state
-from socialsight.lake.compact import compact
 from socialsight.lake.schema import MEDIA_REKOGNITION, PARTITION, TWEET_SENTIMENTS, partitioned
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine, seed_queries
@@ -48,6 +49,16 @@ from socialsight.query.engine import Engine, seed_queries
 MINUTE_MS = 60_000
 TABLES = ("tweets", "tweet_sentiments", "media_rekognition")
 SENTIMENTS = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+# The command, run as a child process that reports its own peak memory (VmHWM) on exit.
+CHILD = """
+import atexit, re, sys
+def peak():
+    status = open("/proc/self/status").read()
+    print("VmHWM:", re.search(r"VmHWM:\\s+(\\d+)", status)[1], file=sys.stderr)
+atexit.register(peak)
+from socialsight.cli import main
+main()
+"""
 
 
 def _corpus(folder: Path, batches: int, posts: int, photo_share: float,
@@ -135,17 +146,22 @@ def _time(run: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def measure(lake: Lake, repeat: int) -> dict[str, tuple[float, float]]:
-    """Each seed query's (cold, warm median) seconds on a new engine."""
+def measure(lake: Lake, repeat: int, answers: dict[str, int]) -> dict[str, tuple[float, float]]:
+    """Each seed query's (cold, warm median) seconds on a new engine; ``answers``: each
+    query's row count, filled in on the first call and checked on the next."""
     engine = Engine(Lake(lake.url), timeout_seconds=3600, limits=QuerySettings())
     out = {}
     try:
         for name, sql in seed_queries().items():
-            cold = _time(lambda s=sql: engine.execute(s))
+            t0 = time.perf_counter()
+            rows = engine.execute(sql).table.num_rows
+            cold = time.perf_counter() - t0
+            if answers.setdefault(name, rows) != rows:
+                raise SystemExit(f"{name}: {rows} rows after compaction, {answers[name]} before")
             warm = statistics.median(_time(lambda s=sql: engine.execute(s))
                                      for _ in range(repeat))
             out[name] = (cold, warm)
-            print(f"  {name}: cold {cold:.2f} s, warm {warm:.2f} s", flush=True)
+            print(f"  {name}: cold {cold:.2f} s, warm {warm:.2f} s, {rows:,} rows", flush=True)
     finally:
         engine.close()
     return out
@@ -174,31 +190,38 @@ def main() -> None:
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(week.root, copy)
     lake = Lake(str(copy))
-    before_files = _files(lake)
+    before_files, sizes = _files(lake), _sizes(lake)
     print(f"before compaction ({sum(before_files.values()):,} files):", flush=True)
-    before = measure(lake, args.repeat)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    answers: dict[str, int] = {}
+    before = measure(lake, args.repeat, answers)
     t0 = time.perf_counter()
-    with lake.lock():
-        summary = compact(lake)
+    command = [sys.executable, "-c", CHILD, "compact", "--lake", lake.url]
+    done = subprocess.run(command, capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "120"})
     compact_s = time.perf_counter() - t0
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = int(done.stderr.rsplit("VmHWM:", 1)[1].split()[0])  # KiB
+    print(done.stdout, flush=True)
     after_files = _files(lake)
     print(f"after compaction ({sum(after_files.values()):,} files):", flush=True)
-    after = measure(lake, args.repeat)
-    _report(args, lake, before, after, before_files, after_files, summary, compact_s,
-            (rss0, rss1))
+    after = measure(lake, args.repeat, answers)
+    _report(args, lake, before, after, before_files, after_files, sizes, _sizes(lake),
+            compact_s, rss)
+
+
+def _sizes(lake: Lake) -> dict[str, int]:
+    """Bytes of each table's files."""
+    return {name: sum(os.path.getsize(p) for p in lake.files(name)) for name in TABLES}
 
 
 def _report(args: Any, lake: Lake, before: dict[str, tuple[float, float]],
-            after: dict[str, tuple[float, float]], before_files: dict[str, int],
-            after_files: dict[str, int], summary: Any, compact_s: float,
-            rss: tuple[int, int]) -> None:
+            after: dict[str, tuple[float, float]], files: dict[str, int],
+            files_after: dict[str, int], size: dict[str, int], size_after: dict[str, int],
+            compact_s: float, rss_kib: int) -> None:
     days = len(lake.partitions("tweets"))
     cpu = platform.processor() or platform.machine()
-    print(f"\n{args.batches:,} one-minute batches of {args.posts} posts over {days} days; "
-          f"{cpu}, {os.cpu_count()} cores; cold: a new engine's first run, warm: median "
-          f"of {args.repeat}\n")
+    print(f"\n{args.batches:,} one-minute batches of {args.posts} posts over {days} days "
+          f"({args.features_kib} KiB of local features a photo); {cpu}, {os.cpu_count()} "
+          f"cores; cold: a new engine's first run, warm: median of {args.repeat} more\n")
     print("| seed query | before: cold | before: warm | after: cold | after: warm "
           "| speed-up (cold) | speed-up (warm) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -210,16 +233,14 @@ def _report(args: Any, lake: Lake, before: dict[str, tuple[float, float]],
     print(f"| **all {len(before)}** | {total[0]:,.1f} s | {total[1]:,.1f} s | "
           f"{total[2]:,.1f} s | {total[3]:,.1f} s | {total[0] / total[2]:,.1f}× | "
           f"{total[1] / total[3]:,.1f}× |")
-    print("\n| table | files before | files after | size before | size after | rows merged |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| table | files before | files after | size before | size after |")
+    print("|---|---:|---:|---:|---:|")
     for name in TABLES:
-        done = summary.tables[name]
-        print(f"| {name} | {before_files[name]:,} | {after_files[name]:,} | "
-              f"{done.bytes_before / 2**20:,.1f} MiB | {done.bytes_after / 2**20:,.1f} MiB | "
-              f"{done.rows:,} |")
-    print(f"\ncompact: {compact_s:.1f} s for {summary.files_before:,} files "
-          f"({summary.files_before / compact_s:,.0f} files/s); peak RSS of this process "
-          f"{rss[0] / 1024:,.0f} MiB before, {rss[1] / 1024:,.0f} MiB after it ran")
+        print(f"| {name} | {files[name]:,} | {files_after[name]:,} | "
+              f"{size[name] / 2**20:,.1f} MiB | {size_after[name] / 2**20:,.1f} MiB |")
+    print(f"\n`socialsight compact`: {compact_s:.1f} s for {sum(files.values()):,} files "
+          f"({sum(files.values()) / compact_s:,.0f} files/s), peak memory (RSS) "
+          f"{rss_kib / 1024:,.0f} MiB")
 
 
 if __name__ == "__main__":

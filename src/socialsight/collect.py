@@ -182,7 +182,7 @@ class Collector:
         batch = self.writer.take()
         cursors, self._pending = self._pending, {}
         self._bytes, self._oldest = 0, None
-        if batch.parts or batch.errors:
+        if batch.parts or batch.errors or batch.deletions or batch.edits:
             result = await asyncio.to_thread(self.writer.commit, batch)
             self.stats.posts += result.written
             self.stats.duplicates += result.duplicates

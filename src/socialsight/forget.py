@@ -105,7 +105,7 @@ class Summary:
 
 
 _INDEX_COLUMNS = ["id", "id_str", "user", "retweeted_status", "quoted_status", "platform",
-                  "in_reply_to_status_id"]
+                  "in_reply_to_status_id", "quoted_status_id"]
 # The columns of a post that name another post it quotes or replies to: cleared when
 # that post is forgotten (the post itself stays).
 _REFERENCES = ("quoted_status", "quoted_status_id", "quoted_status_id_str",
@@ -137,6 +137,8 @@ def _post_index(lake: Lake, path: str) -> dict[str, list[Any]]:
                                       "id").to_pylist(),
         "quote_of": pc.struct_field(table.column("quoted_status").combine_chunks(),
                                     "id").to_pylist(),
+        # Bluesky, Mastodon and X v2 name a quoted post by id only (no quoted_status)
+        "quote_id": table.column("quoted_status_id").to_pylist(),
         "reply_to": table.column("in_reply_to_status_id").to_pylist(),
         "platform": table.column("platform").to_pylist(),
     }
@@ -216,7 +218,7 @@ def _resolve(lake: Lake, request: Request) -> _Found:
                 found.native[pid] = cols["id_str"][i] or str(pid)
                 found.files.add(path)
             else:
-                for ref in (cols["quote_of"][i], cols["reply_to"][i]):
+                for ref in (cols["quote_of"][i], cols["quote_id"][i], cols["reply_to"][i]):
                     if ref in found.posts:
                         found.quotes.setdefault(pid, set()).add(ref)
                         found.files.add(path)
@@ -542,15 +544,17 @@ def replace(lake: Lake, posts: pa.Table, forgotten: set[int] | None = None) -> i
     """Write ``posts`` (``tweets`` rows with ``dt``: edited versions) in place of the
     versions the lake holds, as one atomic change: the old rows, their text analysis and
     the analysis of photos the new version no longer shows go; the new rows are a new
-    file, so ``enrich`` analyses their text (and any new photo). Posts the lake does not
-    hold are written as new ones (but not those in ``forgotten``). Returns how many posts
-    were replaced. The caller holds the lake's writer lock."""
+    file, so ``enrich`` analyses their text (and any new photo). An edit of a post the
+    lake does not hold adds nothing (a filtered stream reports every edit on the network;
+    :mod:`socialsight.sources.base`), nor one of a post in ``forgotten``. Returns how many
+    posts were replaced. The caller holds the lake's writer lock."""
     from socialsight.lake.photos import analysed_items
 
     if posts.num_rows == 0:
         return 0
     ids = posts.column("id").to_pylist()
-    keep = [i for i, pid in enumerate(ids) if pid not in (forgotten or set())]
+    last = {pid: i for i, pid in enumerate(ids)}  # of two edits of a post, the later one
+    keep = sorted(i for pid, i in last.items() if pid not in (forgotten or set()))
     posts = posts.take(pa.array(keep, pa.int64())) if len(keep) < len(ids) else posts
     if posts.num_rows == 0:
         return 0
@@ -562,6 +566,11 @@ def replace(lake: Lake, posts: pa.Table, forgotten: set[int] | None = None) -> i
         if hits:
             old |= hits
             files.add(path)
+    if not old:
+        return 0
+    if len(old) < len(wanted):
+        posts = posts.filter(pc.is_in(posts.column("id"), value_set=pa.array(sorted(old),
+                                                                              pa.int64())))
     items, owners = analysed_items(posts)
     media_ids = pc.struct_field(items, "id_str").to_pylist() if len(items) else []
     urls = pc.struct_field(items, "media_url_https").to_pylist() if len(items) else []
@@ -616,6 +625,7 @@ def scrub_geo(lake: Lake, deletions: Sequence[Deletion]) -> int:
     if not named:
         return 0
     change = _Change()
+    scrubbed: set[int] = set()  # posts that had a location (scrubbing again changes nothing)
     for path in sorted(found.files):
         rows = lake.read_file(path)
         ids = rows.column("id").to_pylist()
@@ -624,18 +634,26 @@ def scrub_geo(lake: Lake, deletions: Sequence[Deletion]) -> int:
             continue
         columns = {name: rows.column(name).to_pylist() for name in (*GEO_COLUMNS, "raw_json")}
         for i in hits:
+            raw = _without_keys(columns["raw_json"][i], GEO_COLUMNS)
+            if raw == columns["raw_json"][i] and all(columns[n][i] is None for n in GEO_COLUMNS):
+                continue
             for name in GEO_COLUMNS:
                 columns[name][i] = None
-            columns["raw_json"][i] = _without_keys(columns["raw_json"][i], GEO_COLUMNS)
+            columns["raw_json"][i] = raw
+            scrubbed.add(ids[i])
+        if not scrubbed.intersection(ids[i] for i in hits):
+            continue
         for name, values in columns.items():
             index = rows.schema.get_field_index(name)
             rows = rows.set_column(index, name, pa.array(values, rows.schema.field(name).type))
         change.files[path] = rows
+    if not scrubbed:
+        return 0
     record = audit.Record(action="scrub_geo", reason="location removed on the platform",
-                          post_ids=sorted(named), rows={"tweets": len(named)})
+                          post_ids=sorted(scrubbed), rows={"tweets": len(scrubbed)})
     change.files[record.path(lake)] = record.dump()
     lake.change(change.files, change.remove)
-    return len(named)
+    return len(scrubbed)
 
 
 def _without_keys(raw: str | None, keys: Iterable[str]) -> str | None:
@@ -647,6 +665,8 @@ def _without_keys(raw: str | None, keys: Iterable[str]) -> str | None:
     except orjson.JSONDecodeError:
         return None
     drop = set(keys)
+    if not any(f'"{key}"' in raw for key in drop):
+        return raw  # as it was (a rewrite would change nothing but its spacing)
 
     def walk(obj: Any) -> Any:
         if isinstance(obj, dict):

@@ -72,6 +72,7 @@ class Pipeline:
         self._wake = threading.Event()
         self._done = threading.Event()
         self._enricher: Enricher | None = None
+        self._worker: threading.Thread | None = None
         self._interrupted = False
         self._commits = 0
 
@@ -82,8 +83,9 @@ class Pipeline:
 
     def _queue_change(self, deletions: list[Deletion], edits: pa.Table | None) -> set[int]:
         """Keep the sources' deletions and edits for the enricher's thread (or apply
-        them now when nothing enriches)."""
-        if not self.enrich:
+        them now when nothing enriches, or when that thread has stopped: analysis failed)."""
+        if not self.enrich or self._worker is None or not self._worker.is_alive():
+            self._apply_changes()  # what a stopped enricher's thread left
             return self._apply((deletions, edits))
         with self._changes_lock:
             self._changes.append((deletions, edits))
@@ -127,8 +129,8 @@ class Pipeline:
         """Collect and enrich until the sources end or a signal (or ``stop``) says stop."""
         self.lake.recover()
         with self.lake.lock():
-            worker = threading.Thread(target=self._enrich_loop, name="socialsight-enrich",
-                                      daemon=True)
+            worker = self._worker = threading.Thread(
+                target=self._enrich_loop, name="socialsight-enrich", daemon=True)
             if self.enrich:
                 worker.start()
             try:
@@ -147,6 +149,7 @@ class Pipeline:
                         worker.join(0.5)
                         if on_tick is not None:
                             on_tick(self.status)
+                    self._apply_changes()  # queued after the thread's last round
         return self.status
 
     async def _collect(self, stop: asyncio.Event | None,

@@ -153,9 +153,15 @@ class PostWriter:
         result.deletions, result.edits = len(batch.deletions), len(batch.edits)
         if self.on_change is not None and (batch.deletions or batch.edits):
             edits = self._to_arrow(batch.edits, []) if batch.edits else None
-            gone = sorted(self.on_change(batch.deletions, edits))
+            gone = set(self.on_change(batch.deletions, edits))
+            # A deletion may come before its post ("even in the rare case where a deletion
+            # message arrives earlier in the stream than the Tweet it references", X's
+            # streaming docs): the posts it names are kept out of the later batches too.
+            gone.update(d.post_id for d in batch.deletions
+                        if d.forgets_post and d.post_id is not None)
             if gone:
-                self._forgotten = pa.concat_arrays([self._forgotten, pa.array(gone, pa.int64())])
+                self._forgotten = pa.concat_arrays([self._forgotten,
+                                                    pa.array(sorted(gone), pa.int64())])
             if edits is not None:
                 for dt, part in split_by_partition(edits.select(["id", PARTITION])):
                     self._post_ids.add(dt, part.column("id").combine_chunks())

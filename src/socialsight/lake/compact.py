@@ -33,7 +33,10 @@ query opens them all. :func:`compact` merges them, per table and partition:
 
 :func:`compact` takes no lock: the caller holds the lake's writer lock
 (``with lake.lock_within(...)``, as ``socialsight compact`` does; ``run`` already holds
-it), since enrich, a retry or a rematch may rewrite files that compaction removes.
+it), since enrich, a retry or a rematch may rewrite files that compaction removes. It
+first finishes any change a crash cut off (:meth:`Lake.recover`, which also clears
+staging), so no other thread of the caller's process may be writing to the lake
+meanwhile: in ``run``, call it between rounds, not beside a commit in flight.
 """
 
 from __future__ import annotations
