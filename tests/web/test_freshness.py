@@ -28,3 +28,22 @@ def test_a_commit_shows_on_the_next_request(demo_lake: Lake, tmp_path: Path) -> 
     after = client.get("/api/overview").json()
     assert after["totals"]["posts"] == 27
     assert after["pipeline"]["posts_waiting"] == 1  # not analysed yet, and the page says so
+
+
+def test_a_forgotten_post_and_photo_leave_the_pages_and_the_photo_cache(
+        demo_lake: Lake, tmp_path: Path) -> None:
+    from socialsight.forget import Request, forget
+
+    copy = Lake(str(shutil.copytree(demo_lake.root, tmp_path / "lake")))
+    client = TestClient(create_app(copy, dashboard_settings(copy)), base_url="http://localhost")
+    assert client.get("/api/overview").json()["totals"]["posts"] == 26
+    row = copy.read("media_rekognition", ["tweetid", "sha256"]).to_pylist()[0]
+    first = client.get(f"/photos/{row['sha256']}?size=320")  # now cached, here and there
+    assert first.status_code == 200 and "no-cache" in first.headers["cache-control"]
+    again = {"If-None-Match": first.headers["etag"]}
+    assert client.get(f"/photos/{row['sha256']}?size=320", headers=again).status_code == 304
+    forget(copy, Request(photos=[row["sha256"]]))
+    assert client.get(f"/photos/{row['sha256']}?size=320").status_code == 404
+    assert client.get(f"/photos/{row['sha256']}?size=320", headers=again).status_code == 404
+    forget(copy, Request(posts=[str(row["tweetid"])]))
+    assert client.get("/api/overview").json()["totals"]["posts"] == 25

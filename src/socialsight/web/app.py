@@ -78,10 +78,15 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
         if size is not None and size not in SIZES:
             size = min(SIZES, key=lambda s: abs(s - size))  # type: ignore[operator]
         data, mime = lakeside(request).photos.get(sha256, size, blur)
-        return Response(data, media_type=mime, headers={
-            "Cache-Control": "private, max-age=3600",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'"})
+        # The browser asks again each time (a 304 while the photo is still in the lake), so
+        # a photo that is forgotten is never shown from its cache.
+        etag = f'"{sha256}-{size or 0}-{int(blur)}"'
+        headers = {"Cache-Control": "private, no-cache", "ETag": etag,
+                   "X-Content-Type-Options": "nosniff",
+                   "Content-Security-Policy": "default-src 'none'"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type=mime, headers=headers)
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, next: str | None = None) -> HTMLResponse:
