@@ -566,9 +566,11 @@ def forget(
     if blank:
         raise _fail(f"{', '.join(blank)} needs a value that is not blank", 2)
     geo = [d for d in deletions if not d.forgets_post]  # X's scrub_geo: the location only
+    forgets = [d for d in deletions if d.forgets_post]
+    if forgets and reason == "requested":  # X's own reasons, where the file gives them
+        reason = "from a deletions file: " + ", ".join(sorted({d.reason for d in forgets}))
     request = Request(posts=post or [], users=user or [], photos=photo or [],
-                      people=person or [], deletions=[d for d in deletions if d.forgets_post],
-                      reason=reason)
+                      people=person or [], deletions=forgets, reason=reason)
     if not request and not geo:
         if from_file is not None:
             raise _fail(f"{from_file} names nothing to forget")
