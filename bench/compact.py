@@ -8,11 +8,13 @@ after `socialsight compact`.
    `socialsight import`'s code), their tweet_sentiments rows and their photos'
    media_rekognition rows, every tweets file marked done as enrich marks it; so about
    1,440 files per table and day (10,000 batches: ~7 days);
-2. times every seed query on a copy of it, cold (a new engine: no Parquet footer
-   cached; the OS page cache warm) and warm (the median of ``--repeat`` more);
-3. compacts the copy with `socialsight compact`, in a child process: its time and peak
-   memory;
-4. times the queries again and prints a Markdown table (paste it into BENCHMARKS.md).
+2. copies it twice and compacts one copy with `socialsight compact`, in a child
+   process: its time and peak memory;
+3. opens both copies (a new engine each: the table views made over every file), then
+   runs each seed query on the one and then the other, so both sides share the
+   machine's state: cold (an engine's first run of the query; the OS page cache warm)
+   and warm (the median of ``--repeat`` more); the row counts must agree;
+4. prints Markdown tables (paste them into BENCHMARKS.md).
 
 ``--features-kib N`` gives each photo N KiB of incompressible local features, as enrich
 keeps them (about 140 KiB a photo): the memory compaction needs stays bounded.
@@ -146,29 +148,55 @@ def _time(run: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def measure(lake: Lake, repeat: int, answers: dict[str, int]) -> dict[str, tuple[float, float]]:
-    """Each seed query's (cold, warm median) seconds on a new engine; ``answers``: each
-    query's row count, filled in on the first call and checked on the next."""
-    engine = Engine(Lake(lake.url), timeout_seconds=3600, limits=QuerySettings())
-    out = {}
+Timings = dict[str, tuple[float, float, float, float]]  # before cold, warm; after cold, warm
+
+
+def measure(before: Lake, after: Lake, repeat: int) -> tuple[tuple[float, float], Timings]:
+    """Both lakes opened (each a new engine: every table's view made over its files), then
+    each seed query on one and then the other, so both sides share the machine's state:
+    cold (an engine's first run of it) and warm (the median of ``repeat`` more). Each
+    query must give as many rows after compaction as before."""
+    engines = [Engine(Lake(lake.url), timeout_seconds=3600, limits=QuerySettings())
+               for lake in (before, after)]
+    out: Timings = {}
     try:
+        opened = (_time(engines[0].connection), _time(engines[1].connection))
+        print(f"  opened: before {opened[0]:.1f} s, after {opened[1]:.1f} s", flush=True)
         for name, sql in seed_queries().items():
-            t0 = time.perf_counter()
-            rows = engine.execute(sql).table.num_rows
-            cold = time.perf_counter() - t0
-            if answers.setdefault(name, rows) != rows:
-                raise SystemExit(f"{name}: {rows} rows after compaction, {answers[name]} before")
-            warm = statistics.median(_time(lambda s=sql: engine.execute(s))
-                                     for _ in range(repeat))
-            out[name] = (cold, warm)
-            print(f"  {name}: cold {cold:.2f} s, warm {warm:.2f} s, {rows:,} rows", flush=True)
+            cold, counts = [], []
+            for engine in engines:
+                t0 = time.perf_counter()
+                counts.append(engine.execute(sql).table.num_rows)
+                cold.append(time.perf_counter() - t0)
+            if counts[0] != counts[1]:
+                raise SystemExit(f"{name}: {counts[1]} rows after compaction, {counts[0]} before")
+            warm: list[list[float]] = [[], []]
+            for _ in range(repeat):
+                for side, engine in enumerate(engines):
+                    warm[side].append(_time(lambda e=engine, s=sql: e.execute(s)))
+            out[name] = (cold[0], statistics.median(warm[0]), cold[1], statistics.median(warm[1]))
+            print(f"  {name} ({counts[0]:,} rows): before {cold[0]:.2f} / {out[name][1]:.2f} s, "
+                  f"after {cold[1]:.2f} / {out[name][3]:.2f} s", flush=True)
     finally:
-        engine.close()
-    return out
+        for engine in engines:
+            engine.close()
+    return opened, out
 
 
 def _files(lake: Lake) -> dict[str, int]:
     return {name: len(lake.files(name)) for name in TABLES}
+
+
+def _sizes(lake: Lake) -> dict[str, int]:
+    """Bytes of each table's files."""
+    return {name: sum(os.path.getsize(p) for p in lake.files(name)) for name in TABLES}
+
+
+def _copy(week: Lake, folder: Path, name: str) -> Lake:
+    target = folder / name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(week.root, target)
+    return Lake(str(target))
 
 
 def main() -> None:
@@ -180,59 +208,47 @@ def main() -> None:
                         help="share of posts with 1-4 photos")
     parser.add_argument("--features-kib", type=int, default=0,
                         help="KiB of local features per photo (enrich keeps ~140)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--data", type=Path, default=Path("bench/data"))
     args = parser.parse_args()
     folder = args.data / (f"compact-{args.batches}x{args.posts}-{args.photo_share:g}"
                           f"-{args.features_kib}k")
     week = build(folder, args.batches, args.posts, args.photo_share, args.features_kib * 1024)
-    copy = folder / "lake"
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(week.root, copy)
-    lake = Lake(str(copy))
-    before_files, sizes = _files(lake), _sizes(lake)
-    print(f"before compaction ({sum(before_files.values()):,} files):", flush=True)
-    answers: dict[str, int] = {}
-    before = measure(lake, args.repeat, answers)
+    before, after = _copy(week, folder, "before"), _copy(week, folder, "after")
+    files, sizes = _files(after), _sizes(after)
     t0 = time.perf_counter()
-    command = [sys.executable, "-c", CHILD, "compact", "--lake", lake.url]
+    command = [sys.executable, "-c", CHILD, "compact", "--lake", after.url]
     done = subprocess.run(command, capture_output=True, text=True, check=True,
                           env={**os.environ, "COLUMNS": "120"})
     compact_s = time.perf_counter() - t0
     rss = int(done.stderr.rsplit("VmHWM:", 1)[1].split()[0])  # KiB
     print(done.stdout, flush=True)
-    after_files = _files(lake)
-    print(f"after compaction ({sum(after_files.values()):,} files):", flush=True)
-    after = measure(lake, args.repeat, answers)
-    _report(args, lake, before, after, before_files, after_files, sizes, _sizes(lake),
+    print(f"seed queries, before ({sum(files.values()):,} files) and after "
+          f"({sum(_files(after).values()):,} files) compaction:", flush=True)
+    opened, timings = measure(before, after, args.repeat)
+    _report(args, after, opened, timings, files, _files(after), sizes, _sizes(after),
             compact_s, rss)
 
 
-def _sizes(lake: Lake) -> dict[str, int]:
-    """Bytes of each table's files."""
-    return {name: sum(os.path.getsize(p) for p in lake.files(name)) for name in TABLES}
-
-
-def _report(args: Any, lake: Lake, before: dict[str, tuple[float, float]],
-            after: dict[str, tuple[float, float]], files: dict[str, int],
-            files_after: dict[str, int], size: dict[str, int], size_after: dict[str, int],
-            compact_s: float, rss_kib: int) -> None:
+def _report(args: Any, lake: Lake, opened: tuple[float, float], timings: Timings,
+            files: dict[str, int], files_after: dict[str, int], size: dict[str, int],
+            size_after: dict[str, int], compact_s: float, rss_kib: int) -> None:
     days = len(lake.partitions("tweets"))
     cpu = platform.processor() or platform.machine()
     print(f"\n{args.batches:,} one-minute batches of {args.posts} posts over {days} days "
           f"({args.features_kib} KiB of local features a photo); {cpu}, {os.cpu_count()} "
-          f"cores; cold: a new engine's first run, warm: median of {args.repeat} more\n")
+          f"cores; cold: an engine's first run of the query, warm: median of {args.repeat} "
+          "more\n")
     print("| seed query | before: cold | before: warm | after: cold | after: warm "
-          "| speed-up (cold) | speed-up (warm) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in seed_queries():
-        (bc, bw), (ac, aw) = before[name], after[name]
-        print(f"| {name} | {bc * 1000:,.0f} ms | {bw * 1000:,.0f} ms | {ac * 1000:,.0f} ms | "
-              f"{aw * 1000:,.0f} ms | {bc / ac:,.1f}× | {bw / aw:,.1f}× |")
-    total = [sum(v[k] for v in side.values()) for side in (before, after) for k in (0, 1)]
-    print(f"| **all {len(before)}** | {total[0]:,.1f} s | {total[1]:,.1f} s | "
-          f"{total[2]:,.1f} s | {total[3]:,.1f} s | {total[0] / total[2]:,.1f}× | "
-          f"{total[1] / total[3]:,.1f}× |")
+          "| speed-up (warm) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| (opening the lake: views over every file) | {opened[0]:,.1f} s | | "
+          f"{opened[1]:,.1f} s | | {opened[0] / opened[1]:,.0f}× |")
+    for name, (bc, bw, ac, aw) in timings.items():
+        print(f"| {name} | {_ms(bc)} | {_ms(bw)} | {_ms(ac)} | {_ms(aw)} | {bw / aw:,.0f}× |")
+    total = [sum(t[k] for t in timings.values()) for k in range(4)]
+    print(f"| **all {len(timings)}** | {total[0]:,.1f} s | {total[1]:,.1f} s | "
+          f"{total[2]:,.1f} s | {total[3]:,.1f} s | {total[1] / total[3]:,.0f}× |")
     print("\n| table | files before | files after | size before | size after |")
     print("|---|---:|---:|---:|---:|")
     for name in TABLES:
@@ -241,6 +257,10 @@ def _report(args: Any, lake: Lake, before: dict[str, tuple[float, float]],
     print(f"\n`socialsight compact`: {compact_s:.1f} s for {sum(files.values()):,} files "
           f"({sum(files.values()) / compact_s:,.0f} files/s), peak memory (RSS) "
           f"{rss_kib / 1024:,.0f} MiB")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
 
 
 if __name__ == "__main__":

@@ -345,6 +345,19 @@ def test_a_compaction_killed_anywhere_is_seen_whole_then_finished(
     assert not compact(again, target_bytes=TARGET).changed
 
 
+def test_a_batch_another_thread_is_staging_is_not_touched(lake: Lake) -> None:
+    """`run` compacts on its enrich thread while its collector commits: a lake object that
+    has written before is not recovered again, so a batch being staged survives."""
+    _run_like(lake, 4)  # this lake object has written (and recovered) already
+    staged = lake.path("_staging", "inflight", "tweets", f"{PARTITION}={DAY1}", "part-x.parquet")
+    lake.fs.makedirs(os.path.dirname(staged), exist_ok=True)
+    lake.fs.pipe_file(staged, b"being written")
+
+    assert compact(lake, tables=["tweet_sentiments"]).changed
+
+    assert lake.fs.cat_file(staged) == b"being written"
+
+
 # --- what is left alone ------------------------------------------------------------------
 
 

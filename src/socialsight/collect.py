@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import orjson
 
 from socialsight.config import CollectSettings
 from socialsight.intake.prepare import prepare
-from socialsight.intake.writer import BatchResult, OnChange, PostWriter
+from socialsight.intake.writer import Batch, BatchResult, OnChange, PostWriter
 from socialsight.lake import state
 from socialsight.lake.errors import ErrorRow
 from socialsight.lake.store import Lake
@@ -83,9 +84,14 @@ class Collector:
 
     def __init__(self, lake: Lake, sources: Sequence[Source], settings: CollectSettings,
                  on_commit: Callable[[BatchResult], None] | None = None,
-                 on_change: OnChange | None = None) -> None:
+                 on_change: OnChange | None = None,
+                 commit_lock: threading.RLock | None = None) -> None:
         """``on_change``: what applies the deletions and edits the sources report
-        (:class:`socialsight.forget.Forgetter`, when ``collect.honour_deletions``)."""
+        (:class:`socialsight.forget.Forgetter`, when ``collect.honour_deletions``);
+        ``commit_lock``: held while a batch commits, so that another thread of the same
+        process that rewrites or removes files (``run``'s forgets and compaction) never
+        runs while the batch's duplicates are being looked up."""
+        self.commit_lock = commit_lock
         self.lake, self.sources, self.settings = lake, list(sources), settings
         self.on_commit = on_commit
         self.cursors = Cursors(lake)
@@ -177,13 +183,19 @@ class Collector:
             return None if not self._pending else 0.0
         return max(0.0, self.settings.batch_seconds - (time.monotonic() - self._oldest))
 
+    def _commit(self, batch: Batch) -> BatchResult:
+        if self.commit_lock is None:
+            return self.writer.commit(batch)
+        with self.commit_lock:
+            return self.writer.commit(batch)
+
     async def flush(self) -> None:
         """Commit what is buffered, then save the cursors it covers."""
         batch = self.writer.take()
         cursors, self._pending = self._pending, {}
         self._bytes, self._oldest = 0, None
         if batch.parts or batch.errors or batch.deletions or batch.edits:
-            result = await asyncio.to_thread(self.writer.commit, batch)
+            result = await asyncio.to_thread(self._commit, batch)
             self.stats.posts += result.written
             self.stats.duplicates += result.duplicates
             self.stats.photos += result.photos

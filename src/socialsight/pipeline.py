@@ -61,8 +61,11 @@ class Pipeline:
                  enrich: bool = True) -> None:
         self.lake, self.settings, self.sources = lake, settings, list(sources)
         honour = settings.collect.honour_deletions
+        # Held by the collector's commits and by what rewrites or removes files on the
+        # enricher's thread (forgets, retention, compaction): never both at once.
+        self._writing = threading.RLock()
         self.collector = Collector(lake, self.sources, settings.collect, self._committed,
-                                   self._queue_change if honour else None)
+                                   self._queue_change if honour else None, self._writing)
         self.status = Status(self.collector.stats)
         self.enrich = enrich
         self.forgetter = Forgetter(lake)
@@ -94,7 +97,8 @@ class Pipeline:
 
     def _apply(self, change: tuple[list[Deletion], pa.Table | None]) -> set[int]:
         try:
-            gone = self.forgetter(*change)
+            with self._writing:
+                gone = self.forgetter(*change)
         except Exception as exc:  # a failed forget must not stop collection
             log.exception("cannot apply deletions")
             self.status.error = f"cannot apply deletions: {exc}"
@@ -118,8 +122,9 @@ class Pipeline:
         from socialsight.retention import apply
 
         try:
-            apply(self.lake, self.settings.retention)
-            compact(self.lake)
+            with self._writing:
+                apply(self.lake, self.settings.retention)
+                compact(self.lake)
         except Exception as exc:  # keep collecting; the next day tries again
             log.exception("retention or compaction failed")
             self.status.error = f"retention or compaction failed: {exc}"

@@ -34,9 +34,9 @@ query opens them all. :func:`compact` merges them, per table and partition:
 :func:`compact` takes no lock: the caller holds the lake's writer lock
 (``with lake.lock_within(...)``, as ``socialsight compact`` does; ``run`` already holds
 it), since enrich, a retry or a rematch may rewrite files that compaction removes. It
-first finishes any change a crash cut off (:meth:`Lake.recover`, which also clears
-staging), so no other thread of the caller's process may be writing to the lake
-meanwhile: in ``run``, call it between rounds, not beside a commit in flight.
+first finishes any change a crash cut off, as the lake object's first write does
+(:meth:`Lake.recover`, once per object: a lake that has written before is not recovered
+again, so another thread of the same process may commit new batches meanwhile).
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ TARGET_BYTES = 128 * 2**20  # Parquet data per merged file, at most
 MIN_FILES = 2  # small files a partition needs before it is compacted
 ROW_GROUP_BYTES = 64 * 2**20  # decoded Arrow bytes gathered into one row group
 ROW_GROUP_ROWS = 122_880  # rows per row group, at most (DuckDB's own row group size)
+COMBINE_FILES = 64  # small files' rows copied into one block: thousands of tiny tables
+# would cost far more memory (each column's own small buffers) than their rows
 MERGED_PREFIX = "part-c"  # a merged file's name: part-c<id>.parquet
 FULL = b"socialsight.compacted"  # footer key of a merged file: b"full" or b"open"
 MARKED = "tweets"  # the table whose files enrich marks done
@@ -137,7 +139,10 @@ def compact(lake: Lake, *, tables: Iterable[str] | None = None,
     if min_files < 2 or target_bytes < 1:
         raise LakeError("compaction needs min_files >= 2 and target_bytes >= 1")
     if not dry_run:
-        lake.recover()  # finish a change a crash cut off (a compaction's, say) first
+        # A change a crash cut off (a forget's rewrite, say) is finished before anything is
+        # listed, so no stale version of a file is merged. Lake.change does it once per
+        # Lake object (as Lake.commit does): never again beside this process's own commits.
+        lake.change({})
     wanted = None if partitions is None else set(partitions)
     summary = CompactSummary(dry_run=dry_run)
     work: list[_Partition] = []
@@ -232,7 +237,8 @@ class _Output:
         self.rows = 0
         self._sink = io.BytesIO()
         self._writer: pq.ParquetWriter | None = None
-        self._buffer: list[pa.Table] = []
+        self._blocks: list[pa.Table] = []  # the next row group: blocks of combined files,
+        self._tail: list[pa.Table] = []  # then files not combined yet
         self._buffered = 0
 
     def add(self, source: _Source, data: int, rows: pa.Table | int) -> None:
@@ -242,20 +248,23 @@ class _Output:
             self.rows += rows
             return
         self.rows += rows.num_rows
-        self._buffer.append(rows)
+        self._tail.append(rows)
         self._buffered += rows.nbytes
-        if self._buffered >= ROW_GROUP_BYTES or sum(t.num_rows for t in self._buffer) \
-                >= ROW_GROUP_ROWS:
+        if len(self._tail) >= COMBINE_FILES:
+            self._blocks.append(pa.concat_tables(self._tail).combine_chunks())
+            self._tail = []
+        if self._buffered >= ROW_GROUP_BYTES or sum(
+                t.num_rows for t in self._blocks + self._tail) >= ROW_GROUP_ROWS:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._buffer:
+        if not self._blocks and not self._tail:
             return
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._sink, self.schema, compression=COMPRESSION)
-        rows = pa.concat_tables(self._buffer)
+        rows = pa.concat_tables(self._blocks + self._tail)
         self._writer.write_table(rows, row_group_size=max(rows.num_rows, 1))
-        self._buffer, self._buffered = [], 0
+        self._blocks, self._tail, self._buffered = [], [], 0
 
     def finish(self, full: bool) -> bytes:
         """The merged file's bytes; ``full``: never to be merged again."""
