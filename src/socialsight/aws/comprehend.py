@@ -1,4 +1,5 @@
-"""Comprehend's Detect* and BatchDetect* operations on socialsight's text models.
+"""Comprehend's Detect*, BatchDetect* and ContainsPiiEntities operations on socialsight's
+text models.
 
 The answers are the ones ``socialsight enrich`` stores for the same text
 (:mod:`socialsight.language`): sentiment is VADER's on the post's readable text,
@@ -7,13 +8,17 @@ as Comprehend counts them), the dominant language fastText's on the readable tex
 
 What differs from AWS (docs/aws-api.md says it to users):
 
-- Sentiment, entities and key phrases read English only: any other ``LanguageCode``
-  of Comprehend's list is UnsupportedLanguageException; a value not on the list is a
-  ValidationException, as AWS answers it.
+- Sentiment, entities, key phrases, PII and syntax read English only: any other
+  ``LanguageCode`` of the operation's list is UnsupportedLanguageException; a value not
+  on the list is a ValidationException, as AWS answers it.
 - The text is analysed as the language the caller names, as AWS does; ``enrich``
   instead skips posts it detects to be in another language.
 - DetectDominantLanguage gives the one most likely language (``[]`` for text with no
   letters); key phrases have no ``Score`` (the tagger gives none).
+- DetectPiiEntities and ContainsPiiEntities use :mod:`socialsight.language.pii`: the
+  types' formats, checksums and context words, and spaCy's people, places and dates.
+- DetectSyntax and BatchDetectSyntax use :mod:`socialsight.language.syntax`: spaCy's
+  tagger, each part of speech scored by the tagger's own probability.
 - Custom recognisers (``EndpointArn``) and semi-structured documents (``Bytes``) do
   not exist here.
 """
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # Comprehend's LanguageCode enum; socialsight's models read the first one only.
 LANGUAGE_CODES = ("en", "es", "fr", "de", "it", "pt", "ar", "hi", "ja", "ko", "zh", "zh-TW")
+SYNTAX_CODES = ("en", "es", "fr", "de", "it", "pt")  # DetectSyntax's SyntaxLanguageCode
 SUPPORTED = ("en",)
 MAX_BATCH = 25
 
@@ -44,6 +50,7 @@ class Analysis:
     run: Analyse  # texts → each text's response members
     max_bytes: int  # UTF-8 bytes of one text (Comprehend's own limit)
     language: bool  # takes a LanguageCode
+    codes: tuple[str, ...] = LANGUAGE_CODES  # the LanguageCode values its request allows
 
 
 def _sentiments(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
@@ -85,13 +92,35 @@ def _languages(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
     return out
 
 
+def _syntax(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
+    from socialsight.language.syntax import syntax
+
+    return [{"SyntaxTokens": [t.comprehend() for t in tokens]} for tokens in syntax(texts)]
+
+
+def _pii(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
+    from socialsight.language.pii import detect
+
+    return [{"Entities": [p.comprehend() for p in found]} for found in detect(texts)]
+
+
+def _contains_pii(texts: list[str], ctx: AwsContext) -> list[dict[str, Any]]:
+    from socialsight.language.pii import detect, labels
+
+    return [{"Labels": labels(found)} for found in detect(texts)]
+
+
 # Operation name (after Detect / BatchDetect) → its analysis; limits as in AWS's docs.
 ANALYSES: dict[str, Analysis] = {
     "Sentiment": Analysis(_sentiments, 5_000, language=True),
     "Entities": Analysis(_entities, 100_000, language=True),
     "KeyPhrases": Analysis(_key_phrases, 100_000, language=True),
     "DominantLanguage": Analysis(_languages, 100_000, language=False),
+    "Syntax": Analysis(_syntax, 5_000, language=True, codes=SYNTAX_CODES),
 }
+# PII has no batch form on AWS: DetectPiiEntities and ContainsPiiEntities, one text each.
+PII = Analysis(_pii, 100_000, language=True)
+CONTAINS_PII = Analysis(_contains_pii, 100_000, language=True)
 
 
 def detect(analysis: Analysis, extra: Callable[[dict[str, Any]], None] | None = None,
@@ -102,7 +131,7 @@ def detect(analysis: Analysis, extra: Callable[[dict[str, Any]], None] | None = 
             extra(params)
         text = _text(params.get("Text"), "text")
         if analysis.language:
-            _language(params.get("LanguageCode"))
+            _language(params.get("LanguageCode"), analysis.codes)
         _size(text, analysis.max_bytes)
         return analysis.run([text], ctx)[0]
     return operation
@@ -113,7 +142,7 @@ def batch(analysis: Analysis) -> Operation:
     def operation(params: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
         texts = _text_list(params.get("TextList"))
         if analysis.language:
-            _language(params.get("LanguageCode"))
+            _language(params.get("LanguageCode"), analysis.codes)
         if len(texts) > MAX_BATCH:
             raise AwsError("BatchSizeLimitExceededException",
                            f"The number of documents in the request ({len(texts)}) exceeds "
@@ -187,15 +216,15 @@ def _text_list(value: Any) -> list[str]:
     return [_text(item, f"textList.{i + 1}.member") for i, item in enumerate(value)]
 
 
-def _language(value: Any) -> str:
+def _language(value: Any, codes: tuple[str, ...] = LANGUAGE_CODES) -> str:
     if value is None:
         raise _validation("Value null at 'languageCode' failed to satisfy constraint: "
                           "Member must not be null")
     if not isinstance(value, str):
         raise AwsError("SerializationException", "languageCode must be a string")
-    if value not in LANGUAGE_CODES:
+    if value not in codes:
         raise _validation(f"Value '{value}' at 'languageCode' failed to satisfy constraint: "
-                          f"Member must satisfy enum value set: [{', '.join(LANGUAGE_CODES)}]")
+                          f"Member must satisfy enum value set: [{', '.join(codes)}]")
     if value not in SUPPORTED:
         raise AwsError("UnsupportedLanguageException",
                        f"socialsight's text models read English (en) only, not {value!r}. "
@@ -216,4 +245,6 @@ OPERATIONS: dict[str, Operation] = {
     **{f"Detect{name}": detect(a) for name, a in ANALYSES.items() if name != "Entities"},
     "DetectEntities": detect(ANALYSES["Entities"], _entities_request),
     **{f"BatchDetect{name}": batch(a) for name, a in ANALYSES.items()},
+    "DetectPiiEntities": detect(PII),
+    "ContainsPiiEntities": detect(CONTAINS_PII),
 }

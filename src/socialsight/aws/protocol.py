@@ -13,6 +13,11 @@ This is what boto3 speaks to Rekognition and Comprehend; pointed at ``socialsigh
    body, so that many requests cannot multiply the memory one analysis takes;
 5. its answer as ``application/x-amz-json-1.1`` with an ``x-amzn-RequestId``.
 
+A target that names no operation served here is ``UnknownOperationException``; when it
+names one the service has on AWS (botocore's model: :data:`REKOGNITION_OPERATIONS`,
+:data:`COMPREHEND_OPERATIONS`), the message says that socialsight does not serve it and
+that docs/aws-api.md lists what is served, and why the rest is not.
+
 Errors come back as AWS sends them, so boto3 raises ``client.exceptions.<Code>``::
 
     HTTP/1.1 400
@@ -54,6 +59,65 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 MiB = 1024 * 1024
 
 
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Every operation of the two services as botocore's models name them (botocore 1.43;
+# tests/aws/test_operations_table.py fails when a newer botocore has more, and checks
+# that docs/aws-api.md's table gives each its answer). An operation here that a service
+# does not serve is answered as one AWS has and socialsight does not (:func:`unknown`).
+REKOGNITION_OPERATIONS = _names("""
+AssociateFaces CompareFaces CopyProjectVersion CreateCollection CreateDataset
+CreateFaceLivenessSession CreateProject CreateProjectVersion CreateStreamProcessor
+CreateUser DeleteCollection DeleteDataset DeleteFaces DeleteProject DeleteProjectPolicy
+DeleteProjectVersion DeleteStreamProcessor DeleteUser DescribeCollection DescribeDataset
+DescribeProjectVersions DescribeProjects DescribeStreamProcessor DetectCustomLabels
+DetectFaces DetectLabels DetectModerationLabels DetectProtectiveEquipment DetectText
+DisassociateFaces DistributeDatasetEntries GetCelebrityInfo GetCelebrityRecognition
+GetContentModeration GetFaceDetection GetFaceLivenessSessionResults GetFaceSearch
+GetLabelDetection GetMediaAnalysisJob GetPersonTracking GetSegmentDetection
+GetTextDetection IndexFaces ListCollections ListDatasetEntries ListDatasetLabels
+ListFaces ListMediaAnalysisJobs ListProjectPolicies ListStreamProcessors
+ListTagsForResource ListUsers PutProjectPolicy RecognizeCelebrities SearchFaces
+SearchFacesByImage SearchUsers SearchUsersByImage StartCelebrityRecognition
+StartContentModeration StartFaceDetection StartFaceSearch StartLabelDetection
+StartMediaAnalysisJob StartPersonTracking StartProjectVersion StartSegmentDetection
+StartStreamProcessor StartTextDetection StopProjectVersion StopStreamProcessor
+TagResource UntagResource UpdateDatasetEntries UpdateStreamProcessor
+""")
+COMPREHEND_OPERATIONS = _names("""
+BatchDetectDominantLanguage BatchDetectEntities BatchDetectKeyPhrases
+BatchDetectSentiment BatchDetectSyntax BatchDetectTargetedSentiment ClassifyDocument
+ContainsPiiEntities CreateDataset CreateDocumentClassifier CreateEndpoint
+CreateEntityRecognizer CreateFlywheel DeleteDocumentClassifier DeleteEndpoint
+DeleteEntityRecognizer DeleteFlywheel DeleteResourcePolicy DescribeDataset
+DescribeDocumentClassificationJob DescribeDocumentClassifier
+DescribeDominantLanguageDetectionJob DescribeEndpoint DescribeEntitiesDetectionJob
+DescribeEntityRecognizer DescribeEventsDetectionJob DescribeFlywheel
+DescribeFlywheelIteration DescribeKeyPhrasesDetectionJob DescribePiiEntitiesDetectionJob
+DescribeResourcePolicy DescribeSentimentDetectionJob
+DescribeTargetedSentimentDetectionJob DescribeTopicsDetectionJob DetectDominantLanguage
+DetectEntities DetectKeyPhrases DetectPiiEntities DetectSentiment DetectSyntax
+DetectTargetedSentiment DetectToxicContent ImportModel ListDatasets
+ListDocumentClassificationJobs ListDocumentClassifierSummaries ListDocumentClassifiers
+ListDominantLanguageDetectionJobs ListEndpoints ListEntitiesDetectionJobs
+ListEntityRecognizerSummaries ListEntityRecognizers ListEventsDetectionJobs
+ListFlywheelIterationHistory ListFlywheels ListKeyPhrasesDetectionJobs
+ListPiiEntitiesDetectionJobs ListSentimentDetectionJobs ListTagsForResource
+ListTargetedSentimentDetectionJobs ListTopicsDetectionJobs PutResourcePolicy
+StartDocumentClassificationJob StartDominantLanguageDetectionJob
+StartEntitiesDetectionJob StartEventsDetectionJob StartFlywheelIteration
+StartKeyPhrasesDetectionJob StartPiiEntitiesDetectionJob StartSentimentDetectionJob
+StartTargetedSentimentDetectionJob StartTopicsDetectionJob
+StopDominantLanguageDetectionJob StopEntitiesDetectionJob StopEventsDetectionJob
+StopKeyPhrasesDetectionJob StopPiiEntitiesDetectionJob StopSentimentDetectionJob
+StopTargetedSentimentDetectionJob StopTrainingDocumentClassifier
+StopTrainingEntityRecognizer TagResource UntagResource UpdateEndpoint UpdateFlywheel
+""")
+OPERATIONS_TABLE = "docs/aws-api.md"  # where the served ones, and why not the others, are
+
+
 @dataclass(frozen=True)
 class Service:
     """One AWS service answered here, and how it differs from the others."""
@@ -63,15 +127,20 @@ class Service:
     max_body: int  # bytes of JSON a request may have
     too_large: str  # its error for a body over max_body
     internal: str  # its error for a failure of our own
+    title: str  # its name, as AWS writes it
+    aws_operations: frozenset[str]  # every operation AWS has (botocore's model)
 
 
-# X-Amz-Target prefix → service. Rekognition takes images up to 5 MB, 6.7 MB in base64;
-# Comprehend 25 texts of 100 KB, up to 6 bytes of JSON per byte of text escaped.
+# X-Amz-Target prefix → service. Rekognition takes images up to 5 MB, 6.7 MB in base64,
+# two of them in CompareFaces; Comprehend 25 texts of 100 KB, up to 6 bytes of JSON per
+# byte of text escaped.
 SERVICES: dict[str, Service] = {
-    "RekognitionService": Service(rekognition.OPERATIONS, "rekognition", 7 * MiB,
-                                  "ImageTooLargeException", "InternalServerError"),
+    "RekognitionService": Service(rekognition.OPERATIONS, "rekognition", 14 * MiB,
+                                  "ImageTooLargeException", "InternalServerError",
+                                  "Amazon Rekognition", REKOGNITION_OPERATIONS),
     "Comprehend_20171127": Service(comprehend.OPERATIONS, "comprehend", 8 * MiB,
-                                   "TextSizeLimitExceededException", "InternalServerException"),
+                                   "TextSizeLimitExceededException", "InternalServerException",
+                                   "Amazon Comprehend", COMPREHEND_OPERATIONS),
 }
 UNKNOWN_MAX_BODY = 1 * MiB
 
@@ -111,9 +180,7 @@ async def _handle(request: Request, ctx: AwsContext, loopback: bool,
         service.signing_name if service else None)
     operation = service.operations.get(name) if service else None
     if service is None or operation is None:
-        raise AwsError("UnknownOperationException",
-                       f"Unknown operation {target!r}" if target else
-                       "The request has no X-Amz-Target header naming an operation")
+        raise AwsError("UnknownOperationException", unknown(target, service, name))
     params = parse_body(body)
     try:
         result = await anyio.to_thread.run_sync(operation, params, ctx, limiter=turns)
@@ -131,6 +198,18 @@ async def _handle(request: Request, ctx: AwsContext, loopback: bool,
         log.exception("AWS operation %s failed", target)
         raise AwsError(service.internal, "An internal error occurred; the server's log "
                        "has the details.", 500) from None
+
+
+def unknown(target: str, service: Service | None, name: str) -> str:
+    """UnknownOperationException's message: an operation AWS has that is not served here
+    says so (and where the table of what is served is); any other target is unknown."""
+    if not target:
+        return "The request has no X-Amz-Target header naming an operation"
+    if service is not None and name in service.aws_operations:
+        return (f"{name} is an {service.title} operation that socialsight does not serve; "
+                f"{OPERATIONS_TABLE} lists the operations served here, and why the others "
+                "are not")
+    return f"Unknown operation {target!r}"
 
 
 # socialsight's own errors as AWS answers them, most specific class first: the one place

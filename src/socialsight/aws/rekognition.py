@@ -19,7 +19,12 @@ under Rekognition's field names:
   Eyeglasses, Sunglasses, Beard, Mustache, EyeDirection and FaceOccluded have no model
   in the pack: they are left out of the response, never invented.
 - ``RecognizeCelebrities`` matches faces against the lake's known-people gallery
-  (``socialsight people add``, :mod:`socialsight.people`).
+  (``socialsight people add``, :mod:`socialsight.people`); ``GetCelebrityInfo`` gives an
+  enrolled person's name and URLs by the id it answers.
+- ``CompareFaces`` compares the largest face of ``SourceImage`` with the 100 largest of
+  ``TargetImage`` by the embeddings and :func:`socialsight.vision.embeddings.similarity`
+  the gallery and ``SearchFacesByImage`` use (80: the gallery's match distance);
+  ``QualityFilter`` (default NONE) drops faces of either image before they are compared.
 - ``DetectCustomLabels`` finds the lake's enrolled brands (``socialsight brands add``:
   logo and word mark, with their box) and learnt concepts (``socialsight concepts add``:
   the whole photo, no Geometry); the ProjectVersionArn's project NAME says which:
@@ -35,7 +40,9 @@ read through the lake's own file system when the lake is on S3 (any bucket its
 credentials reach), otherwise through s3fs with the usual AWS environment
 (``AWS_ENDPOINT_URL``, credentials), at most ``fetch.max_bytes``. No URL is ever
 fetched. PNG and JPEG only, as AWS; more than ``fetch.max_pixels`` pixels is
-``ImageTooLargeException``.
+``ImageTooLargeException``. An image member that is missing, or whose Bytes are empty, is
+``ValidationException`` and one that is not a structure ``SerializationException``, as
+AWS's request validation answers them.
 """
 
 from __future__ import annotations
@@ -74,6 +81,7 @@ from socialsight.vision.analyze import (
     Analyzer,
     model_versions,
 )
+from socialsight.vision.embeddings import distance, similarity
 from socialsight.vision.faces import FaceDetail
 from socialsight.vision.labels import Label
 
@@ -83,7 +91,9 @@ MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, as AWS limits it (ImageBlob's max)
 FORMATS = frozenset({"image/jpeg", "image/png"})
 S3_PROTOCOLS = frozenset({"s3", "s3a"})
 MODERATION_MIN_CONFIDENCE = 50.0  # AWS's default, and what enrich keeps
-FACE_MATCH_THRESHOLD = 80.0  # AWS's default FaceMatchThreshold
+FACE_MATCH_THRESHOLD = 80.0  # AWS's default FaceMatchThreshold and SimilarityThreshold
+COMPARED_FACES = 100  # CompareFaces compares the source's face with the largest 100
+CELEBRITY_ID = re.compile(r"[0-9A-Za-z]*")  # GetCelebrityInfo's Id, as AWS's model has it
 EXTERNAL_IMAGE_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
 NO_FACE = "There are no faces in the image. Should be at least 1."
 
@@ -107,6 +117,16 @@ QUALITY_FILTERS: dict[str, tuple[int, float]] = {
 
 def _invalid(message: str) -> AwsError:
     return AwsError("InvalidParameterException", message)
+
+
+def _validation(message: str) -> AwsError:
+    """What AWS's request validation answers for a value its model does not allow."""
+    return AwsError("ValidationException", f"1 validation error detected: {message}")
+
+
+def _field(member: str) -> str:
+    """A member as AWS's validation messages name it: ``SourceImage`` is sourceImage."""
+    return member[:1].lower() + member[1:]
 
 
 def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -142,22 +162,32 @@ def _present(value: Any) -> Any:
 # --- images ------------------------------------------------------------------------------
 
 
-def image_bytes(body: dict[str, Any], ctx: AwsContext) -> bytes:
-    """The raw bytes of the request's ``Image`` (Bytes, or S3Object read from S3)."""
-    image = body.get("Image")
-    if not isinstance(image, dict) or ("Bytes" in image) == ("S3Object" in image):
-        raise _invalid("Image must have exactly one of Bytes and S3Object")
+def image_bytes(body: dict[str, Any], ctx: AwsContext, member: str = "Image") -> bytes:
+    """The raw bytes of the request's image ``member`` (Bytes, or S3Object read from S3)."""
+    image = body.get(member)
+    if image is None:
+        raise _validation(f"Value null at '{_field(member)}' failed to satisfy constraint: "
+                          "Member must not be null")
+    if not isinstance(image, dict):
+        raise AwsError("SerializationException",
+                       f"{member} must be a structure with Bytes or S3Object")
+    if ("Bytes" in image) == ("S3Object" in image):
+        raise _invalid(f"{member} must have exactly one of Bytes and S3Object")
     if "S3Object" in image:
         return _s3_bytes(image["S3Object"], ctx)
     encoded = image["Bytes"]
     if not isinstance(encoded, str):
-        raise _invalid("Image.Bytes must be a base64-encoded string")
+        raise AwsError("SerializationException",
+                       f"{member}.Bytes must be a base64-encoded string")
+    if not encoded:
+        raise _validation(f"Value at '{_field(member)}.bytes' failed to satisfy constraint: "
+                          "Member must have length greater than or equal to 1")
     if len(encoded) > (MAX_BYTES + 2) // 3 * 4 + 4:
         raise AwsError("ImageTooLargeException", "Image size is too large.")
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise _invalid("Image.Bytes is not valid base64") from None
+        raise _invalid(f"{member}.Bytes is not valid base64") from None
     if len(data) > MAX_BYTES:
         raise AwsError("ImageTooLargeException", "Image size is too large.")
     return data
@@ -404,6 +434,83 @@ def recognize_celebrities(body: dict[str, Any], ctx: AwsContext) -> dict[str, An
     found = analysis(image, _vision(ctx), {"faces", "attributes", "embeddings"}, gate=False)
     known = attach(found.image_labels(), found.embeddings, Gallery.load(ctx.lake))
     return _present(found.rekognition(known["celebrityrecognition"])["CelebrityRecognition"])
+
+
+def get_celebrity_info(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """An enrolled person's ``Name`` and ``Urls`` by the ``Id`` RecognizeCelebrities gives
+    (the gallery holds no gender: ``KnownGender`` is left out, as AWS does where unknown)."""
+    from socialsight.people import Gallery
+
+    wanted = body.get("Id")
+    if wanted is None:
+        raise _validation("Value null at 'id' failed to satisfy constraint: Member must "
+                          "not be null")
+    if not isinstance(wanted, str):
+        raise AwsError("SerializationException", "Id must be a string")
+    if not CELEBRITY_ID.fullmatch(wanted):
+        raise _validation(f"Value {wanted[:64]!r} at 'id' failed to satisfy constraint: "
+                          f"Member must satisfy regular expression pattern: "
+                          f"{CELEBRITY_ID.pattern}")
+    if not wanted:
+        raise _invalid("Id must name a celebrity: the id RecognizeCelebrities gives")
+    for person in Gallery.load(ctx.lake).people():
+        if person["id"] == wanted:
+            return {"Name": person["name"], "Urls": person["urls"]}
+    raise AwsError("ResourceNotFoundException",
+                   f"No celebrity has the id {wanted!r}: the celebrities here are the lake's "
+                   "enrolled people (socialsight people add)")
+
+
+def compare_faces(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """The largest face of ``SourceImage`` against each of the largest 100 faces of
+    ``TargetImage``: ``FaceMatches`` (at least ``SimilarityThreshold`` similar, most
+    similar first) and ``UnmatchedFaces`` (largest first). ``QualityFilter`` (default
+    NONE) drops the faces of either image that fall short before they are compared.
+    An image without a face is InvalidParameterException, as AWS answers it. The
+    orientation corrections are left out: AWS always leaves them null."""
+    s = _vision(ctx)
+    threshold = _number(body, "SimilarityThreshold", FACE_MATCH_THRESHOLD, 0, 100)
+    quality = _quality(body, "NONE")
+    source_bytes = image_bytes(body, ctx, "SourceImage")
+    target_bytes = image_bytes(body, ctx, "TargetImage")
+    source = decode_image(source_bytes, ctx.settings.fetch)
+    target = decode_image(target_bytes, ctx.settings.fetch)
+
+    found = analysis(source, s, {"faces"}, gate=False).faces
+    if not found:
+        raise _invalid("There are no faces in the source image (SourceImage). Should be at "
+                       "least 1.")
+    kept = [f for f in found if not _reasons(f, source, quality)]
+    if not kept:
+        raise _invalid("No face in the source image (SourceImage) passes the QualityFilter")
+    face = max(kept, key=_area)
+    vector = embeddings(source, [face], s)[0]
+    if vector is None:
+        raise _invalid("The largest face in the source image cannot be aligned for a "
+                       "comparison")
+
+    candidates = faces(target, s)  # with their attributes, for the Pose's yaw and pitch
+    if not candidates:
+        raise _invalid("There are no faces in the target image (TargetImage). Should be at "
+                       "least 1.")
+    compared = sorted((f for f in candidates if not _reasons(f, target, quality)),
+                      key=_area, reverse=True)[:COMPARED_FACES]
+    matches: list[dict[str, Any]] = []
+    unmatched: list[dict[str, Any]] = []
+    for detail, other in zip(face_details(compared, None), embeddings(target, compared, s),
+                             strict=True):
+        score = None if other is None else similarity(distance(np.asarray(vector),
+                                                               np.asarray(other)))
+        if score is not None and score >= threshold:
+            matches.append({"Similarity": score, "Face": detail})
+        else:
+            unmatched.append(detail)
+    matches.sort(key=lambda m: -m["Similarity"])
+    left, top, width, height = face.box
+    return {"SourceImageFace": {"BoundingBox": {"Width": width, "Height": height,
+                                                "Left": left, "Top": top},
+                                "Confidence": face.confidence},
+            "FaceMatches": matches, "UnmatchedFaces": unmatched}
 
 
 # --- custom labels -----------------------------------------------------------------------
@@ -670,6 +777,8 @@ OPERATIONS: dict[str, Operation] = {
     "DetectText": detect_text,
     "DetectFaces": detect_faces,
     "RecognizeCelebrities": recognize_celebrities,
+    "GetCelebrityInfo": get_celebrity_info,
+    "CompareFaces": compare_faces,
     "DetectCustomLabels": detect_custom_labels,
     "CreateCollection": create_collection,
     "DescribeCollection": describe_collection,
