@@ -97,7 +97,7 @@ def test_requests_it_cannot_answer(aws_server: str, target: str | None, body: by
 def test_unknown_operation_through_boto3(aws_server: str) -> None:
     client = boto_client("comprehend", aws_server)
     with pytest.raises(ClientError) as excinfo:
-        client.detect_pii_entities(Text=POST, LanguageCode="en")
+        client.detect_toxic_content(TextSegments=[{"Text": POST}], LanguageCode="en")
     assert code_of(excinfo) == ("UnknownOperationException", 400)
 
 
