@@ -4,12 +4,14 @@
 - ``aws_server``: the app under uvicorn on 127.0.0.1; yields its base URL.
 - ``aws_client``: ``aws_client("rekognition")`` is boto3's own client pointed at it
   (``endpoint_url``), signing with a throw-away key pair, retries off.
+- ``own_server``: a server on a lake of the test's own, with a Rekognition client.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,3 +57,13 @@ def boto_client(service: str, url: str, access_key: str = ACCESS_KEY,
 @pytest.fixture(scope="session")
 def aws_client(aws_server: str) -> Callable[[str], Any]:
     return lambda service: boto_client(service, aws_server)
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[tuple[Lake, Any]]:
+    """A server on a lake of the test's own (its gallery starts empty)."""
+    lake = Lake(str(tmp_path / "lake"))
+    uv, thread, url = start_server(lake, load_settings(lake=lake.url))
+    yield lake, boto_client("rekognition", url)
+    uv.should_exit = True
+    thread.join(10)

@@ -11,7 +11,7 @@ reference. Every answer is checked against botocore's output shape.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,6 @@ from botocore.exceptions import ClientError
 from PIL import Image, ImageOps
 
 from socialsight.config import load_settings
-from socialsight.lake.store import Lake
-from tests.aws.conftest import boto_client, start_server
 from tests.aws.shapes import check_shape
 from tests.test_vision_embeddings import face_recognition_photo, photo_in
 from tests.test_vision_labels import package_photo
@@ -309,15 +307,6 @@ def test_images_may_come_from_s3(rekognition, reference, group, monkeypatch):
 
 # --- GetCelebrityInfo --------------------------------------------------------------------
 
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[tuple[Lake, Any]]:
-    """A server on a lake of the test's own (its gallery starts empty)."""
-    lake = Lake(str(tmp_path / "lake"))
-    uv, thread, url = start_server(lake, load_settings(lake=lake.url))
-    yield lake, boto_client("rekognition", url)
-    uv.should_exit = True
-    thread.join(10)
 
 
 def test_an_enrolled_person_has_celebrity_info(own_server, tmp_path):

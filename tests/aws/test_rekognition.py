@@ -10,8 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,6 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from socialsight.config import load_settings
 from socialsight.enrich import analyse_bytes
-from socialsight.lake.store import Lake
-from tests.aws.conftest import boto_client, start_server
 from tests.aws.shapes import check_shape
 from tests.test_enrich import _skimage_data
 
@@ -229,15 +226,6 @@ def test_a_cup_of_coffee_is_safe_and_low_thresholds_show_the_taxonomy(rekognitio
     assert all(m["TaxonomyLevel"] == (1 if m["ParentName"] == "" else 2) for m in found)
     assert all(m["Confidence"] < 50 for m in found)
 
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[tuple[Lake, Any]]:
-    """A server on a lake of the test's own (its gallery starts empty)."""
-    lake = Lake(str(tmp_path / "lake"))
-    uv, thread, url = start_server(lake, load_settings(lake=lake.url))
-    yield lake, boto_client("rekognition", url)
-    uv.should_exit = True
-    thread.join(10)
 
 
 def test_enrolled_people_are_recognised_as_celebrities(own_server, tmp_path):
