@@ -144,3 +144,18 @@ def test_a_huge_text_is_analysed_up_to_a_limit_not_choked_on():
     paris = next(e for e in result.entities if e.text == "Paris")
     assert text[paris.begin:paris.end] == "Paris"
     assert len(result.originaltext) == MAX_CHARS
+
+
+def test_an_entity_never_runs_across_the_end_of_a_sentence() -> None:
+    from socialsight.language import entities
+    from socialsight.language.spans import cut, entity_pieces
+
+    text = "Hello, Zhang Wei. Your card is due by July 31st. Dr. Lee and John F. Kennedy agree."
+    found = {(e.type, e.text) for e in entities.analyse([text])[0][0]}
+    assert ("PERSON", "Zhang Wei") in found
+    assert not any("." in name and "Your" in name for _, name in found)
+    # initials and titles are not ends of sentences; a second sentence is not the entity
+    assert cut(text, text.index("Dr."), text.index(" agree")) == [
+        (text.index("Dr."), text.index(" agree"))]
+    begin = text.index("Zhang")
+    assert entity_pieces(text, begin, text.index(" card")) == [(begin, begin + 9)]

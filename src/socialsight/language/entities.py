@@ -8,8 +8,10 @@ offsets point into the post's own text.
 - **Entities** come from a beam search over the entity recogniser (width 4); an
   entity's score is the share of the beam's probability that holds it — a real model
   probability, as Comprehend's Score is. Spans scoring under 0.5 or overlapping a
-  better one are dropped; a span crossing a masked piece is cut at it. spaCy's labels
-  map onto Comprehend's types by :data:`TYPES`.
+  better one are dropped; a span crossing a masked piece is cut at it, and one running
+  across the end of a sentence or clause is cut there (:mod:`socialsight.language.spans`:
+  "Zhang Wei. Your" is the PERSON "Zhang Wei"). spaCy's labels map onto Comprehend's
+  types by :data:`TYPES`.
 - **Key phrases** are noun phrases found from the part-of-speech tags: an optional
   determiner, then adjectives, numbers and nouns ending in a noun ("a new store", "the
   Foot Locker app"). The tagger gives no phrase score, so ``score`` is null.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from socialsight.language.prepare import masked, pieces
+from socialsight.language.spans import entity_pieces
 from socialsight.models import runtime
 from socialsight.models.base import Model
 
@@ -196,8 +199,10 @@ def _entities(text: str, blank: str, doc: Any, candidates: dict[tuple[int, int, 
             continue
         taken[start:end] = [True] * (end - start)
         span = doc[start:end]
-        for s, e in pieces(text, blank, span.start_char, span.end_char):
-            found.append(Entity(text[s:e], TYPES.get(label, "OTHER"), round(score, 6), s, e))
+        for s0, e0 in pieces(text, blank, span.start_char, span.end_char):
+            for s, e in entity_pieces(text, s0, e0):  # never across a sentence's end
+                found.append(Entity(text[s:e], TYPES.get(label, "OTHER"), round(score, 6),
+                                    s, e))
     return sorted(found, key=lambda ent: ent.begin)
 
 

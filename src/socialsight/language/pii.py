@@ -53,6 +53,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialsight.language import entities
+from socialsight.language.spans import FUNCTION_WORDS
+from socialsight.language.spans import cut as _cut
 
 MIN_SCORE = 0.5
 WINDOW = 40  # characters before a span searched for its context words
@@ -511,22 +513,9 @@ CHECKS: dict[str, Check] = {
 
 # --- spaCy's spans ------------------------------------------------------------------
 
-# Where a span from the recogniser is cut: the end of a sentence or clause (not after an
-# initial or a title: "John F. Kennedy", "Dr. Lee"), brackets, quotes, a line break.
-BREAK = re.compile(r"[.!?;:]+(?=\s|$)|[()\[\]{}\"\u201c\u201d|]|\s*\n\s*")
-ABBREVIATIONS = _words("""
-mr mrs ms mx dr prof st jr sr mt ft no vs jan feb mar apr jun jul aug sep sept oct nov dec
-mon tue tues wed thu thurs fri sat sun
-""")
 TITLES = _words("""
 mr mr. mrs mrs. ms ms. mx mx. miss dr dr. prof prof. sir madam dame lord lady rev rev.
 dear hi hello hey attn attn: attention
-""")
-# A piece spaCy calls a person is not one when it starts with one of these (a sentence
-# the span ran into) or holds one of ORGANISATION's words.
-FUNCTION_WORDS = _words("""
-your you our we my i the a an this that these those his her their its it if when after
-before thanks thank please and or but so
 """)
 ORGANISATION = _words("""
 bank inc inc. llc ltd ltd. corp corp. co. company services group university college
@@ -545,27 +534,7 @@ ADDRESS_TAIL = re.compile(TAIL)
 PLACE_ADDRESS = 0.9  # an ADDRESS from a number and spaCy's place: that share of its score
 
 
-def _cut(text: str, begin: int, end: int) -> list[tuple[int, int]]:
-    """``[begin, end)`` cut at sentence and clause boundaries, each piece trimmed."""
-    pieces, start = [], begin
-    for match in BREAK.finditer(text, begin, end):
-        if match.group().startswith("."):
-            word = re.search(r"(\w+)$", text[start:match.start()])
-            if word and ((len(word.group(1)) == 1 and word.group(1).isupper())
-                         or word.group(1).lower() in ABBREVIATIONS):
-                continue
-        pieces.append((start, match.start()))
-        start = match.end()
-    pieces.append((start, end))
-    out = []
-    for s, e in pieces:
-        while s < e and not text[s].isalnum():
-            s += 1
-        while e > s and not (text[e - 1].isalnum() or text[e - 1] in ".'"):
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+
 
 
 def _name(text: str, begin: int, end: int) -> tuple[int, int] | None:
