@@ -44,7 +44,8 @@ MEMBERS = ["Text", "TextList", "LanguageCode", "EndpointArn", "Bytes", "Document
            "RegionsOfInterest", "BoundingBox", "Polygon", "Left", "Top", "Width", "Height",
            "X", "Y", "MinBoundingBoxHeight", "MinBoundingBoxWidth", "CollectionId",
            "FaceIds", "FaceId", "ExternalImageId", "MaxFaces", "QualityFilter",
-           "DetectionAttributes", "FaceMatchThreshold", "MaxResults", "NextToken", "Features"]
+           "DetectionAttributes", "FaceMatchThreshold", "MaxResults", "NextToken", "Features",
+           "SourceImage", "TargetImage", "SimilarityThreshold", "Id"]
 WORDS = ["en", "es", "xx", "ALL", "DEFAULT", "AGE_RANGE", "AUTO", "NONE", "HIGH",
          "fuzz-collection", ".", "..", "00000000-0000-4000-8000-000000000000"]
 # Numbers as JSON text that Python's json module would never write.
@@ -81,6 +82,8 @@ member_values = {
     "TextList": st.lists(unicode_text, max_size=30) | anything,
     "LanguageCode": st.sampled_from(["en", "es", "zh-TW", "xx", ""]) | anything,
     "Image": images,
+    "SourceImage": images,
+    "TargetImage": images,
 }
 # A body: any of the members (each about half the time), each of any value.
 bodies = st.fixed_dictionaries({}, optional={
