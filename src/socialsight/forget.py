@@ -31,7 +31,6 @@ version is written as a fresh file, whose text ``enrich`` analyses again.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,12 +39,11 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from socialsight.errors import InputError
 from socialsight.lake import audit, state
 from socialsight.lake.schema import PARTITION, TABLES
-from socialsight.lake.store import Lake, content_id, split_by_partition
+from socialsight.lake.store import Lake, content_id, rows_bytes, split_by_partition
 from socialsight.posts.canonical import REASONS, Deletion
 from socialsight.progress import NO_PROGRESS, Progress
 
@@ -400,9 +398,7 @@ def _concepts_without(lake: Lake, shas: set[str]) -> bytes | None:
             changed = True
     if not changed:
         return None
-    sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(concepts.rows, schema=SCHEMA), sink)
-    return sink.getvalue()
+    return rows_bytes(SCHEMA, concepts.rows)
 
 
 def _drop_photos(lake: Lake, shas: set[str], explicit: set[str], change: _Change,

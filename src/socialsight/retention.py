@@ -137,7 +137,6 @@ def _strip(lake: Lake, settings: RetentionSettings, today: date | None,
         rows = lake.read_file(path)
         changed = False
         if old_photo:
-            stripped.update(s for s in rows.column("sha256").to_pylist() if s)
             for name in PHOTO_COLUMNS:
                 if name in rows.column_names and rows.column(name).null_count < rows.num_rows:
                     summary.photo_rows += rows.num_rows - rows.column(name).null_count
@@ -155,19 +154,18 @@ def _strip(lake: Lake, settings: RetentionSettings, today: date | None,
                 rows = rows.set_column(rows.schema.get_field_index("image_labels"),
                                        "image_labels", _without_celebrities(labels))
                 changed = True
-            stripped_faces = {s for s in rows.column("sha256").to_pylist() if s}
-            stripped.update(stripped_faces)  # cached analyses keep face embeddings too
-        if changed:
+        if changed:  # photos already stripped are not looked for again
             files[path] = rows
+            # their bytes (past the photo window) and cached analyses (which keep the
+            # embeddings and face embeddings too) go
+            stripped.update(s for s in rows.column("sha256").to_pylist() if s)
     going = sorted(stripped)
     photo_bytes = set(going) - kept if photos_before is not None else set()
     removes: list[str] = []
     for sha in going:
-        for found in photo_files(lake, sha):
-            is_cache = "/analysis/" in found
-            if is_cache or sha in photo_bytes:
-                removes.append(found)
-    summary.photos += len([s for s in photo_bytes if photo_files(lake, s)])
+        held = photo_files(lake, sha)
+        removes += [f for f in held if "/analysis/" in f or sha in photo_bytes]
+        summary.photos += sha in photo_bytes and any("/analysis/" not in f for f in held)
     if dry_run or not (files or removes):
         return
     record = audit.Record(action="retention",

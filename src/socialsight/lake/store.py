@@ -204,9 +204,7 @@ class Lake:
 
     def write_rows(self, path: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
         """Write a small Parquet file of state whole (:meth:`write_bytes`)."""
-        sink = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink)
-        self.write_bytes(self.path(path), sink.getvalue())
+        self.write_bytes(self.path(path), rows_bytes(schema, rows))
 
     def has_data(self, table: str) -> bool:
         return bool(self.files(table))
@@ -465,6 +463,14 @@ class _Journal:
         if self.published:
             return set(self.removes)
         return {dst for _, dst, *existed in self.moves if not any(existed)}
+
+
+def rows_bytes(schema: pa.Schema, rows: list[dict[str, Any]]) -> bytes:
+    """A small Parquet file of state, as bytes (for :meth:`Lake.write_rows`, or one file of
+    a :meth:`Lake.change`)."""
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink)
+    return sink.getvalue()
 
 
 def _protocol(fs: Any) -> str:
