@@ -685,6 +685,7 @@ class Forgetter:
     def __init__(self, lake: Lake, on_forget: Callable[[Summary], None] | None = None) -> None:
         self.lake = lake
         self.forgotten = 0
+        self._deny: set[int] | None = None  # the audit log's forgotten posts, read once
         self.replaced = 0
         self.on_forget = on_forget
 
@@ -705,9 +706,13 @@ class Forgetter:
                 summary = forget(self.lake, Request(deletions=group, reason=words))
                 self.forgotten += summary.posts
                 gone |= summary.ids
+                if self._deny is not None:
+                    self._deny |= summary.ids
                 if self.on_forget is not None and summary.changed:
                     self.on_forget(summary)
         if edits is not None and edits.num_rows:
-            self.replaced += replace(self.lake, edits, audit.forgotten(self.lake).posts)
+            if self._deny is None:
+                self._deny = audit.forgotten(self.lake).posts
+            self.replaced += replace(self.lake, edits, self._deny)
         return gone
 
