@@ -1,0 +1,1 @@
+"""A labelled set of real short texts for Comprehend-style answers (issue 19)."""
