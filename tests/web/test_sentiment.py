@@ -32,9 +32,11 @@ def test_entities_by_type_and_key_phrases(client: Any) -> None:
     assert entities["types"][0] == "PERSON"
     assert "Grace Hopper" in {e["entity"] for e in entities["by_type"]["PERSON"]}
     first = entities["by_type"]["QUANTITY"][0]
-    assert first["entity"] == "first" and first["mentions"] == 4
+    # Mentions scored above 0.5 (a calibrated chance of being right): one of the demo's
+    # four "first impressions" scores lower (language/calibration.py).
+    assert first["entity"] == "first" and first["mentions"] == 3
     streets = entities["by_type"]["LOCATION"][0]
-    assert streets == {"type": "LOCATION", "entity": "Main Street", "mentions": 2, "posts": 2}
+    assert streets == {"type": "LOCATION", "entity": "Main Street", "mentions": 3, "posts": 3}
     phrases = {k["keyphrase"]: k["posts"] for k in data["keyphrases"]}
     assert phrases["Main Street"] == 3  # the Bluesky post says it too
     page = client.get("/sentiment").text

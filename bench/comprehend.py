@@ -1,0 +1,228 @@
+"""Comprehend-grade text answers, scored against people's own annotations (issue 19).
+
+    python -m bench.textset.fetch      # once: the 260 texts, from VADER's source archive
+    python -m bench.comprehend         # entities, their scores, sentiment; Markdown out
+
+The set and its annotations are bench/textset/ (ANNOTATING.md says how they were made:
+by reading the texts only, before any output was seen). "dev" is the two thirds every
+rule and threshold was chosen on; "held out" the third set aside by the sha256 of the
+id (``bench.textset.fetch.held_out``), on which nothing was tuned.
+
+- **Entities**, as DetectEntities answers: a found entity is right when its span and
+  type are the annotated ones (exact); also span only (any type), and the numbers —
+  annotated QUANTITY and OTHER entities with a digit — found with span and type.
+- **Scores**: how well an entity's Score says whether it is right: the expected
+  calibration error (ECE, 10 bins; 0 is perfect) and the Brier score, and the mean
+  score of right and wrong entities. ``--fit`` fits the calibration on dev and writes
+  src/socialsight/language/data/entity_calibration.json.
+- **Sentiment**, as DetectSentiment answers: accuracy over Comprehend's four classes,
+  macro F1, NEUTRAL's precision and recall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.textset.fetch import held_out, load
+
+HERE = Path(__file__).resolve().parent / "textset"
+CLASSES = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+Span = tuple[int, int, str]
+
+
+@dataclass
+class Found:
+    """One entity as socialsight answered it, and whether the annotation has it."""
+    begin: int
+    end: int
+    type: str
+    score: float
+    right: bool = False
+
+
+def gold_spans(text: str, annotated: list[list[str]]) -> list[Span]:
+    """The annotated entities as (begin, end, type): each string found after the last."""
+    out, at = [], 0
+    for value, kind in annotated:
+        begin = text.find(value, at)
+        if begin < 0:
+            begin = text.find(value)
+        if begin < 0:
+            raise ValueError(f"{value!r} is not in {text!r}")
+        out.append((begin, begin + len(value), kind))
+        at = begin + len(value)
+    return out
+
+
+def _prf(right: int, found: int, gold: int) -> tuple[float, float, float]:
+    p = right / found if found else 0.0
+    r = right / gold if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def ece(found: Sequence[Found], bins: int = 10) -> float:
+    """Expected calibration error: |mean score - share right| per score bin, weighted."""
+    if not found:
+        return 0.0
+    total = 0.0
+    for b in range(bins):
+        inside = [f for f in found if min(int(f.score * bins), bins - 1) == b]
+        if inside:
+            gap = (sum(f.score for f in inside) - sum(f.right for f in inside)) / len(inside)
+            total += abs(gap) * len(inside)
+    return total / len(found)
+
+
+def brier(found: Sequence[Found]) -> float:
+    return sum((f.score - f.right) ** 2 for f in found) / len(found) if found else 0.0
+
+
+def entity_figures(rows: list[dict[str, Any]], answers: list[list[Found]],
+                   gold: list[list[Span]]) -> dict[str, float]:
+    exact = spans = found_n = gold_n = 0
+    numbers_gold = numbers_right = 0
+    for row, found, spans_gold in zip(rows, answers, gold, strict=True):
+        text = row["text"]
+        exact_set = {(s, e, k) for s, e, k in spans_gold}
+        span_set = {(s, e) for s, e, _ in spans_gold}
+        for f in found:
+            f.right = (f.begin, f.end, f.type) in exact_set
+            exact += f.right
+            spans += (f.begin, f.end) in span_set
+        found_n += len(found)
+        gold_n += len(spans_gold)
+        answered = {(f.begin, f.end, f.type) for f in found}
+        for s, e, k in spans_gold:
+            if k in ("QUANTITY", "OTHER") and any(c.isdigit() for c in text[s:e]):
+                numbers_gold += 1
+                numbers_right += (s, e, k) in answered
+    p, r, f1 = _prf(exact, found_n, gold_n)
+    sp, sr, sf = _prf(spans, found_n, gold_n)
+    flat = [f for found in answers for f in found]
+    right = [f.score for f in flat if f.right]
+    wrong = [f.score for f in flat if not f.right]
+    return {
+        "precision": p, "recall": r, "f1": f1, "span precision": sp, "span recall": sr,
+        "span f1": sf, "numbers right": numbers_right / numbers_gold if numbers_gold else 0,
+        "numbers": numbers_gold, "entities annotated": gold_n, "entities found": found_n,
+        "ece": ece(flat), "brier": brier(flat),
+        "mean score, right": sum(right) / len(right) if right else 0.0,
+        "mean score, wrong": sum(wrong) / len(wrong) if wrong else 0.0,
+        "scores of 1.0": sum(f.score >= 0.9995 for f in flat) / len(flat) if flat else 0.0,
+    }
+
+
+def sentiment_figures(labels: list[str], gold: list[str]) -> dict[str, float]:
+    right = sum(a == g for a, g in zip(labels, gold, strict=True))
+    out: dict[str, float] = {"accuracy": right / len(gold) if gold else 0.0}
+    f1s = []
+    for name in CLASSES:
+        tp = sum(a == g == name for a, g in zip(labels, gold, strict=True))
+        p, r, f1 = _prf(tp, labels.count(name), gold.count(name))
+        out[f"{name} precision"], out[f"{name} recall"] = p, r
+        f1s.append(f1)
+    out["macro f1"] = sum(f1s) / len(f1s)
+    return out
+
+
+def _entities(texts: list[str]) -> list[list[Found]]:
+    from socialsight.language import entities
+
+    return [[Found(e.begin, e.end, e.type, e.score) for e in ents]
+            for ents, _ in entities.analyse(texts, key_phrases=False)]
+
+
+def _sentiments(texts: list[str]) -> list[str]:
+    from socialsight.language.prepare import readable
+    from socialsight.language.sentiment import sentiment
+
+    return [sentiment(readable(t)).label for t in texts]
+
+
+def _table(title: str, parts: dict[str, dict[str, float]], keys: list[str]) -> str:
+    names = list(parts)
+    lines = [f"| {title} | " + " | ".join(names) + " |",
+             "| --- |" + " ---: |" * len(names)]
+    for key in keys:
+        cells = []
+        for name in names:
+            value = parts[name][key]
+            cells.append(f"{value:.0f}" if float(value).is_integer() and value > 1
+                         else f"{value:.2f}")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _split(rows: list[dict[str, Any]]) -> dict[str, list[int]]:
+    dev = [i for i, r in enumerate(rows) if not held_out(r["id"])]
+    kept = [i for i, r in enumerate(rows) if held_out(r["id"])]
+    return {"dev": dev, "held out": kept, "all": list(range(len(rows)))}
+
+
+def _by(parts: dict[str, list[int]], figures: Callable[[list[int]], dict[str, float]],
+        ) -> dict[str, dict[str, float]]:
+    return {name: figures(idx) for name, idx in parts.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fit", action="store_true",
+                        help="fit the entity score calibration on dev and write it")
+    args = parser.parse_args(argv)
+    rows = load()
+    ents_gold = tomllib.loads((HERE / "entities.toml").read_text())
+    sent_gold = tomllib.loads((HERE / "sentiment.toml").read_text())
+    texts = [r["text"] for r in rows]
+    gold = [gold_spans(r["text"], ents_gold[r["id"]]) for r in rows]
+    parts = _split(rows)
+
+    if args.fit:
+        from socialsight.language import calibration, entities
+
+        dev = parts["dev"]
+        raw = entities.spans([texts[i] for i in dev])
+        found = [[Found(x.begin, x.end, x.type, x.raw) for x in spans] for spans in raw]
+        entity_figures([rows[i] for i in dev], found, [gold[i] for i in dev])  # marks right
+        examples = [(calibration.features(texts[i], x), f.right)
+                    for i, spans, marked in zip(dev, raw, found, strict=True)
+                    for x, f in zip(spans, marked, strict=True)]
+        path = calibration.fit(examples)
+        print(f"calibration fitted on {len(examples)} dev entities: {path}", file=sys.stderr)
+    answers = _entities(texts)
+
+    def ents(idx: list[int]) -> dict[str, float]:
+        return entity_figures([rows[i] for i in idx], [answers[i] for i in idx],
+                              [gold[i] for i in idx])
+
+    labels = _sentiments(texts)
+
+    def sents(idx: list[int]) -> dict[str, float]:
+        return sentiment_figures([labels[i] for i in idx],
+                                 [sent_gold[rows[i]["id"]] for i in idx])
+
+    entity_parts = _by(parts, ents)
+    print(f"{len(rows)} texts: {len(parts['dev'])} dev, {len(parts['held out'])} held out\n")
+    print(_table("entities (DetectEntities)", entity_parts, [
+        "entities annotated", "entities found", "precision", "recall", "f1",
+        "span precision", "span recall", "span f1", "numbers", "numbers right"]))
+    print()
+    print(_table("entity scores", entity_parts, [
+        "ece", "brier", "mean score, right", "mean score, wrong", "scores of 1.0"]))
+    print()
+    print(_table("sentiment (DetectSentiment)", _by(parts, sents), [
+        "accuracy", "macro f1", *(f"{c} {m}" for c in CLASSES
+                                  for m in ("precision", "recall"))]))
+    counts = Counter(labels[i] for i in parts["all"])
+    print(f"\nanswered: {dict(counts)}; annotated: "
+          f"{dict(Counter(sent_gold[r['id']] for r in rows))}")
+
+
+if __name__ == "__main__":
+    main()
