@@ -115,7 +115,7 @@ def test_analyze_text_prints_comprehends_fields(cli):
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert set(body) == {"Sentiment", "SentimentScore", "Entities", "KeyPhrases",
-                         "Languages", "Skipped"}
+                         "PiiEntities", "Languages", "Skipped"}
     assert body["Sentiment"] == "POSITIVE"
     assert body["Languages"][0]["LanguageCode"] == "en"
     assert {"Text": "Paris", "Type": "LOCATION"}.items() <= body["Entities"][-1].items()

@@ -182,3 +182,37 @@ def test_the_types_are_comprehends() -> None:
     assert served == set(pii.TYPES)
     assert all(rule.context in pii.CONTEXT for rule in pii.RULES if rule.context)
     assert all(rule.check in pii.CHECKS for rule in pii.RULES if rule.check)
+
+
+# --- PII found with the post's other analyses ---------------------------------------------
+
+CARD = "4111 1111 1111 1111"
+# Emoji (a skin tone and a joined family: several code points each) and a link before
+# the PII, so an offset counted in anything but code points would land off it.
+BEFORE = "👍🏽 👨‍👩‍👧 https://t.co/abc123 "
+
+
+def test_enrich_finds_the_pii_detectpiientities_finds_from_the_same_entities() -> None:
+    from socialsight.language.analyze import analyse_texts
+
+    texts = [NOTICE, BEFORE + f"mail jane.doe@example.com or use card {CARD}",
+             "jane@example.com", ""]
+    results = analyse_texts(texts, ["en"] * len(texts), key_phrases=True)
+    assert [r.pii for r in results] == pii.detect(texts)
+    assert [p.type for p in results[1].pii] == ["URL", "EMAIL", "CREDIT_DEBIT_NUMBER"]
+    assert results[3].pii == [] and results[3].skipped == "no text to analyse"
+    answer = results[0].comprehend()
+    assert answer["PiiEntities"] == [p.comprehend() for p in pii.detect([NOTICE])[0]]
+    assert {"Type": "EMAIL", "BeginOffset": NOTICE.index("maria.lopez@")}.items() <= \
+        answer["PiiEntities"][-1].items()
+    # language.pii = false: none looked for.
+    assert analyse_texts(texts[:2], None, find_pii=False)[1].pii == []
+
+
+def test_a_post_in_another_language_gets_no_pii_run() -> None:
+    from socialsight.language.analyze import analyse_texts
+
+    [result] = analyse_texts(["Écrivez-moi à jean@exemple.fr, merci beaucoup pour votre "
+                              "aide et à bientôt mes amis"], ["fr"])
+    assert result.lang == "fr" and result.skipped and result.pii == []
+    assert result.comprehend()["PiiEntities"] == []

@@ -64,7 +64,7 @@ class PhotoAnalysis:
 
 @dataclass
 class TextAnalysis:
-    """One post's text analysis: language, sentiment, entities and key phrases."""
+    """One post's text analysis: language, sentiment, entities, key phrases and PII."""
 
     text: str
     lang: str | None
@@ -74,11 +74,14 @@ class TextAnalysis:
     sentiment: tuple[str, float, float, float, float] | None
     entities: list[tuple[str, str, float, int, int]]  # text, type, score, begin, end
     key_phrases: list[tuple[str, int, int]]  # text, begin, end
+    # text, PII type (EMAIL, ...), score, begin, end: offsets into the post's own text
+    pii: list[tuple[str, str, float, int, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "lang": self.lang, "lang_score": self.lang_score,
                 "skipped": self.skipped, "sentiment": self.sentiment,
-                "entities": self.entities, "key_phrases": self.key_phrases}
+                "entities": self.entities, "key_phrases": self.key_phrases,
+                "pii": self.pii}
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,9 @@ def analyse_texts(texts: Sequence[str | None], langs: Sequence[str | None],
             sentiment=None if s is None else (s.label, s.positive, s.negative, s.neutral,
                                               s.mixed),
             entities=[(e.text, e.type, e.score, e.begin, e.end) for e in r.entities],
-            key_phrases=[(k.text, k.begin, k.end) for k in r.key_phrases]))
+            key_phrases=[(k.text, k.begin, k.end) for k in r.key_phrases],
+            pii=[(r.originaltext[p.begin:p.end], p.type, p.score, p.begin, p.end)
+                 for p in r.pii]))
     return out
 
 

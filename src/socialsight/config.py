@@ -174,6 +174,13 @@ class RetentionSettings(BaseModel):
 class LanguageSettings(BaseModel):
     key_phrases: bool = Field(
         True, description="Find key phrases too (about half the cost of the text analysis).")
+    pii: bool = Field(
+        True, description="Mark the PII of English posts (e-mails, phone and card numbers, "
+        "names, addresses, ...) in tweet_entities, as rows of type PII:<TYPE>.")
+    redact_pii: bool = Field(
+        False, description="Mask PII: PII rows written from now on hold [TYPE] instead of "
+        "the value, and the dashboard shows each PII span of a post's text as [TYPE] "
+        "(links and dates excepted). The raw posts (tweets) are kept as they came.")
 
 
 class EnrichSettings(BaseModel):

@@ -1,5 +1,11 @@
 """The lake's rows of an analysis: ``media_rekognition`` for a photo of a post, the
-text tables for a post, and the ``errors`` rows of what failed."""
+text tables for a post, and the ``errors`` rows of what failed.
+
+A post's PII goes to ``tweet_entities`` beside its entities, as rows whose type is
+``PII:<TYPE>`` (:data:`socialsight.language.redaction.FAMILY`), with the detector's score and
+offsets into the post's text; with ``language.redact_pii`` the value of a masked type
+is written as ``[TYPE]``.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from socialsight.lake.schema import (
     TWEET_SENTIMENTS,
     partitioned,
 )
+from socialsight.language.redaction import row_type, shown
 from socialsight.media.fetch import Failure as FetchFailure
 
 MEDIA_ROWS = partitioned(MEDIA_REKOGNITION)
@@ -95,10 +102,21 @@ def post_error_id(tweetid: int) -> str:
                     post_id=tweetid).error_id
 
 
+def pii_rows(tweetid: int, dt: str, found: Sequence[tuple[str, str, float, int, int]],
+             redact: bool) -> list[dict[str, Any]]:
+    """The ``tweet_entities`` rows of a post's PII (text, type, score, begin, end)."""
+    return [{"tweetid": tweetid, "type": row_type(kind), "score": score,
+             "entity": shown(kind, text) if redact else text,
+             "beginoffset": begin, "endoffset": end, PARTITION: dt}
+            for text, kind, score, begin, end in found]
+
+
 def text_tables(batch: PostBatch, results: Sequence[TextAnalysis | Failure], model: str,
+                pii: bool = True, redact: bool = False,
                 ) -> tuple[dict[str, pa.Table], list[ErrorRow]]:
-    """The text tables of a batch of posts (sentiments, entities, key phrases), and the
-    error rows of the posts whose analysis failed."""
+    """The text tables of a batch of posts (sentiments, entities and PII, key phrases),
+    and the error rows of the posts whose analysis failed. ``pii`` (``language.pii``)
+    writes the PII rows; ``redact`` (``language.redact_pii``) masks their values."""
     sentiments, entities, phrases, errors = [], [], [], []
     for tweetid, original, result in zip(batch.ids, batch.texts, results, strict=True):
         row: dict[str, Any] = {
@@ -120,6 +138,8 @@ def text_tables(batch: PostBatch, results: Sequence[TextAnalysis | Failure], mod
         entities += [{"tweetid": tweetid, "entity": text, "type": kind, "score": score,
                       "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
                      for text, kind, score, begin, end in result.entities]
+        if pii:
+            entities += pii_rows(tweetid, batch.dt, result.pii, redact)
         phrases += [{"tweetid": tweetid, "keyphrase": text, "score": None,
                      "beginoffset": begin, "endoffset": end, PARTITION: batch.dt}
                     for text, begin, end in result.key_phrases]

@@ -135,12 +135,14 @@ class Enricher:
             self._pool_analyser = None
 
     def _analyse_posts(self, batch: PostBatch) -> dict[str, pa.Table]:
-        """Sentiment, entities, key phrases and language of a batch of posts: the tables
-        to commit (with the error rows gathered so far)."""
+        """Sentiment, entities, PII, key phrases and language of a batch of posts: the
+        tables to commit (with the error rows gathered so far)."""
         from socialsight.language.analyze import MODEL_VERSIONS
 
         results = self._analyser().map_posts(batch.texts, batch.langs)
-        tables, errors = text_tables(batch, results, MODEL_VERSIONS["sentiment"])
+        language = self.settings.language
+        tables, errors = text_tables(batch, results, MODEL_VERSIONS["sentiment"],
+                                     language.pii, language.redact_pii)
         posts = tables["tweet_sentiments"].num_rows
         self._pending_errors += errors
         self.summary.posts += posts

@@ -4,6 +4,11 @@ Boxes are Rekognition's ratios of the photo's width and height (left, top, width
 height), text polygons its ratio points, so the page can draw them over the photo
 at any size. A photo is sensitive as the ``photos`` CTE says (the post was marked,
 or a moderation label was found); the page blurs it until it is asked not to.
+
+With ``redact_pii`` (``language.redact_pii``) the post's text, its entities and its PII are
+shown masked: each PII span that ``tweet_entities`` holds for the post (offsets into
+``tweets.text``, the text enrich read) becomes ``[TYPE]``
+(:func:`socialsight.language.redaction.redact`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from socialsight.api import more_like
 from socialsight.errors import InputError, NotFoundError
 from socialsight.explore.filters import PLATFORMS, Filters, photo_card
+from socialsight.language.redaction import kind_of, redact, shown
 from socialsight.query.engine import Engine
 
 POST_ID = re.compile(r"[0-9]+")
@@ -34,8 +40,10 @@ MORE_LIKE = 12  # photos in the "more like this" strip
 MORE_LIKE_UP_TO = 100_000  # analysed photos up to which the page compares them all
 
 
-def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
-    """Everything the photo page shows; NotFoundError for a post or photo not in the lake."""
+def photo_detail(engine: Engine, tweetid: str, mediaid: str,
+                 redact_pii: bool = False) -> dict[str, Any]:
+    """Everything the photo page shows; NotFoundError for a post or photo not in the lake.
+    ``redact_pii`` masks the PII of the post's text."""
     post_id = parse_post_id(tweetid)
     if not mediaid or len(mediaid) > MAX_MEDIA_ID:
         raise InputError(f"a photo id is 1 to {MAX_MEDIA_ID} characters")
@@ -70,7 +78,7 @@ def photo_detail(engine: Engine, tweetid: str, mediaid: str) -> dict[str, Any]:
         "model_versions": dict(sorted((row["model_versions"] or {}).items())),
         "label_model_version": labels.get("labelmodelversion"),
         "overlay": overlay(label_list, faces, text),
-        "post": post_summary(engine, post),
+        "post": post_summary(engine, post, redact_pii),
         "others": [photo_card(p) for p in photos if p is not row],
         **more_like_this(engine, row.get("sha256")),
     }
@@ -265,16 +273,22 @@ def _face_caption(face: dict[str, Any]) -> str:
 # --- the post -------------------------------------------------------------------------
 
 
-def post_summary(engine: Engine, post: dict[str, Any]) -> dict[str, Any]:
-    """The post: author, time, text, links, hashtags, sentiment and entities."""
+def post_summary(engine: Engine, post: dict[str, Any],
+                 redact_pii: bool = False) -> dict[str, Any]:
+    """The post: author, time, text, links, hashtags, sentiment, entities and PII;
+    ``redact_pii`` shows the text, entities and PII with each PII span masked."""
     post_id = int(post["id"])
     sentiment = engine.rows(
         "SELECT sentiment, sentimentposscore AS positive, sentimentnegscore AS negative, "
         "sentimentneuscore AS neutral, sentimentmixedscore AS mixed, lang, model, skipped "
         "FROM tweet_sentiments WHERE tweetid = $id LIMIT 1", {"id": post_id})
-    entities = engine.rows(
-        "SELECT entity, type, score FROM tweet_entities WHERE tweetid = $id "
-        "ORDER BY beginoffset NULLS LAST, entity", {"id": post_id})
+    rows = engine.rows(
+        "SELECT entity, type, score, beginoffset, endoffset FROM tweet_entities "
+        "WHERE tweetid = $id ORDER BY beginoffset NULLS LAST, entity", {"id": post_id})
+    kinds = [kind_of(r["type"]) for r in rows]  # a PII type, or None for an entity
+    entities = [r for r, kind in zip(rows, kinds, strict=True) if kind is None]
+    pii = [(kind, r) for r, kind in zip(rows, kinds, strict=True) if kind is not None]
+    spans = [(kind, r["beginoffset"], r["endoffset"]) for kind, r in pii]
     ms = post["timestamp_ms"]
     when = datetime.fromtimestamp(ms / 1000, UTC) if ms is not None else None
     text = post["text"] or ""
@@ -286,7 +300,7 @@ def post_summary(engine: Engine, post: dict[str, Any]) -> dict[str, Any]:
         "platform_label": PLATFORMS.get(post["platform"] or "", post["platform"]),
         "time": when.strftime("%Y-%m-%d %H:%M UTC") if when else post["created_at"],
         "iso_time": when.isoformat().replace("+00:00", "Z") if when else None,
-        "text": text,
+        "text": redact(text, spans) if redact_pii else text,
         "lang": post["lang"],
         "possibly_sensitive": bool(post["possibly_sensitive"]),
         "retweet": bool(post["retweet_of"]) or text.startswith("RT @"),
@@ -296,9 +310,19 @@ def post_summary(engine: Engine, post: dict[str, Any]) -> dict[str, Any]:
                   for u in post["urls"] or []],
         "hashtags": [h["text"] for h in post["hashtags"] or [] if h.get("text")],
         "sentiment": _sentiment(sentiment[0]) if sentiment else None,
-        "entities": [{"entity": e["entity"], "type": e["type"], "score": _round(e["score"], 3)}
-                     for e in entities],
+        "entities": [{"entity": _masked(e, spans) if redact_pii else e["entity"],
+                      "type": e["type"], "score": _round(e["score"], 3)} for e in entities],
+        "pii": [{"entity": shown(kind, r["entity"]) if redact_pii else r["entity"],
+                 "type": kind, "score": _round(r["score"], 3)} for kind, r in pii],
     }
+
+
+def _masked(entity: dict[str, Any], spans: list[tuple[str, int | None, int | None]]) -> str:
+    """An entity's value with the PII spans that run into it masked ("Visa card 4111 …"
+    → "Visa card [CREDIT_DEBIT_NUMBER]"); a value without offsets shows as it is."""
+    value: str = entity["entity"] or ""
+    begin = entity["beginoffset"]
+    return value if begin is None else redact(value, spans, begin)
 
 
 def _sentiment(row: dict[str, Any]) -> dict[str, Any]:

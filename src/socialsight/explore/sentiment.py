@@ -11,6 +11,7 @@ from typing import Any
 
 from socialsight.explore.filters import Filters
 from socialsight.explore.overview import HOURLY_UP_TO_DAYS
+from socialsight.language.redaction import FAMILY
 from socialsight.query.engine import Engine
 
 SENTIMENTS = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
@@ -86,10 +87,11 @@ def entities(engine: Engine, filters: Filters, per_type: int = PER_TYPE) -> dict
         f"WITH {ctes} SELECT e.type, mode(e.entity) AS entity, count(*) AS mentions, "
         "count(DISTINCT e.tweetid) AS posts FROM tweet_entities e JOIN posts p "
         "ON p.id = e.tweetid WHERE e.score > $score AND trim(e.entity) <> '' "
+        "AND NOT starts_with(e.type, $pii) "
         "GROUP BY e.type, lower(e.entity) "
         "QUALIFY row_number() OVER (PARTITION BY e.type ORDER BY count(*) DESC, "
         "lower(e.entity)) <= $per_type ORDER BY e.type, mentions DESC, lower(e.entity)",
-        {**params, "score": MIN_SCORE, "per_type": per_type})
+        {**params, "score": MIN_SCORE, "per_type": per_type, "pii": FAMILY})
     found = {row["type"] for row in rows}
     order = [t for t in ENTITY_TYPES if t in found] + sorted(found - set(ENTITY_TYPES))
     return {

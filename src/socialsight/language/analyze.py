@@ -1,10 +1,15 @@
-"""One post's text through every analysis: language, sentiment, entities, key phrases.
+"""One post's text through every analysis: language, sentiment, entities, key phrases, PII.
 
 :func:`analyse_texts` takes a batch (spaCy is fastest on many texts at once). The
-dominant language is found for every post; sentiment, entities and key phrases run
+dominant language is found for every post; sentiment, entities, key phrases and PII run
 only on English, the one language the models read — any other post gets its language
 and a ``skipped`` reason instead of a made-up sentiment. A text longer than
 :data:`MAX_CHARS` is analysed up to there.
+
+PII is found by the detector DetectPiiEntities runs (:func:`socialsight.language.pii.find`)
+from the entities already found, so spaCy reads each post once; its offsets, like the
+entities', point into the post's own text (``originaltext``), not into the readable
+``text`` that sentiment reads.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialsight.language import entities as entities_mod
-from socialsight.language import languages, sentiment
+from socialsight.language import languages, pii, sentiment
 from socialsight.language.entities import Entity, KeyPhrase
+from socialsight.language.pii import Pii
 from socialsight.language.prepare import readable
 from socialsight.language.sentiment import Sentiment
 from socialsight.models import registry
@@ -37,6 +43,7 @@ class TextAnalysis:
     sentiment: Sentiment | None = None
     entities: list[Entity] = field(default_factory=list)
     key_phrases: list[KeyPhrase] = field(default_factory=list)
+    pii: list[Pii] = field(default_factory=list)  # offsets into originaltext
     skipped: str | None = None
 
     def comprehend(self) -> dict[str, Any]:
@@ -46,6 +53,7 @@ class TextAnalysis:
                {"Sentiment": None, "SentimentScore": None}),
             "Entities": [e.comprehend() for e in self.entities],
             "KeyPhrases": [k.comprehend() for k in self.key_phrases],
+            "PiiEntities": [p.comprehend() for p in self.pii],
             "Languages": ([{"LanguageCode": self.lang, "Score": self.lang_score}]
                           if self.lang else []),
             "Skipped": self.skipped,
@@ -53,9 +61,10 @@ class TextAnalysis:
 
 
 def analyse_texts(texts: list[str], platform_langs: list[str | None] | None = None,
-                  key_phrases: bool = True) -> list[TextAnalysis]:
+                  key_phrases: bool = True, find_pii: bool = True) -> list[TextAnalysis]:
     """Every post's analysis, in order; ``platform_langs`` are the languages the posts
-    were tagged with, used when the text is too short or odd to tell."""
+    were tagged with, used when the text is too short or odd to tell. ``find_pii``
+    (``language.pii``) finds the PII of English posts too."""
     tags = platform_langs or [None] * len(texts)
     texts = [(t or "")[:MAX_CHARS] for t in texts]
     results = []
@@ -77,4 +86,6 @@ def analyse_texts(texts: list[str], platform_langs: list[str | None] | None = No
     for result, (ents, phrases) in zip(english, entities_mod.analyse(
             [r.originaltext for r in english], key_phrases), strict=True):
         result.entities, result.key_phrases = ents, phrases
+        if find_pii:
+            result.pii = pii.find(result.originaltext, ents)
     return results

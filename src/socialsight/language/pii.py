@@ -42,13 +42,18 @@ score  evidence
 spaCy's spans keep the recogniser's own score (the beam's probability, see
 :mod:`~socialsight.language.entities`); a NAME found after a greeting ("Dear Ann Lee")
 when spaCy saw none scores 0.8. Spans under :data:`MIN_SCORE` are dropped.
+
+:func:`detect` runs the recogniser and then :func:`find` on each text; enrich calls
+:func:`find` with the entities it has already found for DetectEntities, so a post is read
+by spaCy once and gets the same PII as the AWS API would give it. How PII rows sit in the
+lake and how they are masked is :mod:`socialsight.language.redaction`'s.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -556,7 +561,7 @@ def _name(text: str, begin: int, end: int) -> tuple[int, int] | None:
     return (s, e) if e > s else None
 
 
-def _from_entities(text: str, ents: list[Any]) -> list[Pii]:
+def _from_entities(text: str, ents: Sequence[Any]) -> list[Pii]:
     """NAME, DATE_TIME and ADDRESS from the recogniser's entities of ``text``."""
     out = []
     for ent in ents:
@@ -618,17 +623,22 @@ def _choose(candidates: list[tuple[int, Pii]], length: int) -> list[Pii]:
     return sorted(kept, key=lambda p: (p.begin, p.end))
 
 
+def find(text: str, ents: Sequence[Any]) -> list[Pii]:
+    """The PII entities of one English ``text``, given the recogniser's entities of it
+    (:func:`socialsight.language.entities.analyse`'s, found once for DetectEntities and
+    PII alike), in order of their offsets."""
+    candidates = _matches(text)
+    candidates += [(1, p) for p in _from_entities(text, ents) if p.score >= MIN_SCORE]
+    return _choose(candidates, len(text))
+
+
 def detect(texts: list[str]) -> list[list[Pii]]:
-    """Each text's PII entities (English), in order of their offsets."""
+    """Each text's PII entities (English), in order of their offsets: the recogniser
+    run once on the batch, then :func:`find` on each text."""
     if not texts:
         return []
     found = entities.analyse(texts, key_phrases=False)
-    out = []
-    for text, (ents, _) in zip(texts, found, strict=True):
-        candidates = _matches(text)
-        candidates += [(1, p) for p in _from_entities(text, ents) if p.score >= MIN_SCORE]
-        out.append(_choose(candidates, len(text)))
-    return out
+    return [find(text, ents) for text, (ents, _) in zip(texts, found, strict=True)]
 
 
 def labels(found: list[Pii]) -> list[dict[str, Any]]:
@@ -638,3 +648,4 @@ def labels(found: list[Pii]) -> list[dict[str, Any]]:
         best[pii.type] = max(best.get(pii.type, 0.0), pii.score)
     return [{"Name": name, "Score": score}
             for name, score in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))]
+

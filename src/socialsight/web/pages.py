@@ -68,6 +68,13 @@ def _people(request: Request, chosen: Filters, page: int, size: int) -> Data:
             "face_recognition": lakeside(request).settings.vision.face_recognition}
 
 
+def _photo(request: Request, tweetid: str, mediaid: str) -> Data:
+    """One analysed photo and its post, the post's PII masked where
+    ``language.redact_pii`` says so."""
+    redact = lakeside(request).settings.language.redact_pii
+    return cached(request, photo_detail, tweetid, mediaid, redact)
+
+
 def _photo_title(data: Data) -> str:
     post = data["post"]
     who = f"@{post['screen_name']}" if post["screen_name"] else f"post {post['id']}"
@@ -129,10 +136,10 @@ PAGES: tuple[Page, ...] = (
          "sentiment.html", ("chosen",), nav="Sentiment",
          summary="Sentiment over time and overall, top entities by type, key phrases, "
          "skipped posts."),
-    Page("/photo/{tweetid}/{mediaid}", "photo", _photo_title, query(photo_detail),
+    Page("/photo/{tweetid}/{mediaid}", "photo", _photo_title, _photo,
          "photo.html", ("tweetid", "mediaid"),
          summary="One analysed photo: labels, faces, known people, text, moderation, and "
-         "its post."),
+         "its post (its PII masked with language.redact_pii)."),
     Page("/sql", "sql", "SQL console", page_data, "sql.html", ("sql", "dialect"), nav="SQL",
          summary="The console's page data: the seed's queries, the dialects, the row and "
          "time limits."),
