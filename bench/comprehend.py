@@ -16,12 +16,16 @@ id (``bench.textset.fetch.held_out``), on which nothing was tuned.
   score of right and wrong entities. ``--fit`` fits the calibration on dev and writes
   src/socialsight/language/data/entity_calibration.json.
 - **Sentiment**, as DetectSentiment answers: accuracy over Comprehend's four classes,
-  macro F1, NEUTRAL's precision and recall.
+  macro F1, each class's precision and recall. ``--fit`` also fits the sentiment model
+  (src/socialsight/language/sentiment.py) on the ~23,000 texts people rated in VADER's
+  archive, less this set's 260, and writes src/socialsight/language/data/sentiment.json;
+  ``--band`` is the mean rating within which a rated text counts as NEUTRAL.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tomllib
 from collections import Counter
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.textset.fetch import held_out, load
+from bench.textset.fetch import SOURCES, held_out, load, rated
 
 HERE = Path(__file__).resolve().parent / "textset"
 CLASSES = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
@@ -146,6 +150,60 @@ def _sentiments(texts: list[str]) -> list[str]:
     return [sentiment(readable(t)).label for t in texts]
 
 
+def fit_sentiment(leave_out: set[str], band: float | None, vocabulary: int = 2_000,
+                  penalty: float = 1e-4, iterations: int = 400) -> None:
+    """Fit sentiment.py's model on VADER's rated texts (less ``leave_out``), each source
+    weighing the same: VADER's features and the ``vocabulary`` most common words, a
+    ridge of ``penalty`` on the words' weights, full-batch Adam; write its weights."""
+    import numpy as np
+
+    from socialsight.language import sentiment
+
+    band = sentiment.NEUTRAL_BAND if band is None else band
+    data = [(source, rating, text) for source in SOURCES
+            for key, rating, text in rated(source) if f"{source}:{key}" not in leave_out]
+    texts = [text for _, _, text in data]
+    seen = Counter(w for text in texts for w in sentiment.words(text))
+    vocab = [w for w, _ in seen.most_common(vocabulary)]
+    column = {w: i for i, w in enumerate(vocab, len(sentiment.FEATURES))}
+    lexicon = sentiment._lexicon()
+    x = np.zeros((len(texts), len(sentiment.FEATURES) + len(vocab)), dtype=np.float32)
+    for i, (text, vader) in enumerate(zip(texts, sentiment.Vader().predict(texts),
+                                          strict=True)):
+        x[i, :len(sentiment.FEATURES)] = sentiment.features(text, vader, lexicon)
+        x[i, [column[w] for w in sentiment.words(text) if w in column]] = 1.0
+    y = np.array([0 if r >= band else 1 if r <= -band else 2 for _, r, _ in data])
+    per_source = Counter(source for source, _, _ in data)
+    weight = np.array([1 / per_source[source] for source, _, _ in data], dtype=np.float32)
+    weight *= len(data) / weight.sum()
+    k, d = len(sentiment.LABELS), x.shape[1]
+    onehot = np.eye(k, dtype=np.float32)[y]
+    ridge = np.full((k, d), penalty, dtype=np.float32)
+    ridge[:, :len(sentiment.FEATURES)] = 1.0 / len(data)
+    ridge[:, 0] = 0.0  # no penalty on the biases
+    w = np.zeros((k, d), dtype=np.float32)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for step in range(1, iterations + 1):
+        z = x @ w.T
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        grad = ((p - onehot) * weight[:, None]).T @ x / len(data) + ridge * w
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        w -= 0.05 * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    counts = Counter(sentiment.LABELS[i] for i in y)
+    sentiment.DATA.write_text(json.dumps({
+        "features": list(sentiment.FEATURES), "labels": list(sentiment.LABELS),
+        "vocabulary": vocab,
+        "weights": [[round(float(v), 5) for v in row] for row in w],
+        "neutral band": band, "texts": len(data), "classes": dict(counts),
+        "fitted by": "python -m bench.comprehend --fit (VADER's rated texts, less "
+                     "bench/textset's)"}, ensure_ascii=False) + "\n")
+    sentiment.weights.cache_clear()
+    print(f"sentiment fitted on {len(data)} rated texts {dict(counts)}, band {band}: "
+          f"{sentiment.DATA}", file=sys.stderr)
+
+
 def _table(title: str, parts: dict[str, dict[str, float]], keys: list[str]) -> str:
     names = list(parts)
     lines = [f"| {title} | " + " | ".join(names) + " |",
@@ -174,7 +232,11 @@ def _by(parts: dict[str, list[int]], figures: Callable[[list[int]], dict[str, fl
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fit", action="store_true",
-                        help="fit the entity score calibration on dev and write it")
+                        help="fit the entity score calibration on dev and the sentiment "
+                        "model on VADER's rated texts, and write them")
+    parser.add_argument("--band", type=float, default=None,
+                        help="with --fit: a rated text within this of 0 is NEUTRAL "
+                        "(default: sentiment.NEUTRAL_BAND)")
     args = parser.parse_args(argv)
     rows = load()
     ents_gold = tomllib.loads((HERE / "entities.toml").read_text())
@@ -195,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
                     for x, f in zip(spans, marked, strict=True)]
         path = calibration.fit(examples)
         print(f"calibration fitted on {len(examples)} dev entities: {path}", file=sys.stderr)
+        fit_sentiment({r["id"] for r in rows}, args.band)
     answers = _entities(texts)
 
     def ents(idx: list[int]) -> dict[str, float]:

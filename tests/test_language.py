@@ -77,6 +77,41 @@ def test_sentiment_reads_like_a_person_and_the_scores_sum_to_one():
                                "NEUTRAL": result.neutral, "MIXED": result.mixed}[expected]
 
 
+@pytest.mark.parametrize("text", [
+    # informational text with words VADER counts as positive ("credit", "payment")
+    "Your AnyCompany credit card payment of $24.53 is due by July 31st. We will withdraw "
+    "it from your bank account on the due date.",
+    "The new store opens at 9am on Main Street, next to the station.",
+    "Council publishes the 2024 budget: road repairs, two new libraries and a pool.",
+])
+def test_plain_informational_text_is_neutral(text: str) -> None:
+    result = sentiment(text)
+    assert result.label == "NEUTRAL", (text, result)
+    assert result.neutral == max(result.positive, result.negative, result.neutral,
+                                 result.mixed)
+
+
+def test_clearly_one_sided_words_win_over_a_neutral_reading() -> None:
+    # the model reads this as news; VADER's words are clearly negative (sentiment.STRONG)
+    result = sentiment("Three hours waiting at Gate 14 and still no word from the airline. "
+                       "Missed my connection in Chicago. Not happy.")
+    assert result.label == "NEGATIVE" and result.negative == max(
+        result.positive, result.negative, result.neutral, result.mixed)
+
+
+def test_without_the_fitted_model_vaders_thresholds_decide(monkeypatch, tmp_path) -> None:
+    from socialsight.language import sentiment as module
+
+    assert module.weights() is not None, "run python -m bench.comprehend --fit"
+    monkeypatch.setattr(module, "DATA", tmp_path / "none.json")
+    module.weights.cache_clear()
+    try:  # VADER alone: "credit" makes the notice POSITIVE
+        assert sentiment("Your credit card payment of $24.53 is due by July 31st.").label \
+            == "POSITIVE"
+    finally:
+        module.weights.cache_clear()
+
+
 @pytest.mark.parametrize(("text", "lang"), [
     ("Je suis très content de mon nouveau téléphone, merci beaucoup !", "fr"),
     ("Hoy es un día maravilloso para ir a la playa con mis amigos", "es"),

@@ -45,7 +45,16 @@ def held_out(text_id: str) -> bool:
     return int(_digest("held-out:" + text_id)[:8], 16) % 3 == 0
 
 
+def rated(source: str) -> list[tuple[str, float, str]]:
+    """(id within the source, mean rating -4..4, text) of every rated text of a source."""
+    return [(key, float(rating), text) for key, rating, text in _rows(SOURCES[source][0])]
+
+
 def _lines(name: str) -> list[tuple[str, str]]:
+    return [(key, text) for key, _, text in _rows(name)]
+
+
+def _rows(name: str) -> list[tuple[str, str, str]]:
     rated_tweets()  # downloads the archive into bench/data/text once
     with tarfile.open(DATA / ARCHIVE) as outer:
         inner = outer.extractfile(INNER)
@@ -58,7 +67,7 @@ def _lines(name: str) -> list[tuple[str, str]]:
     for line in raw.splitlines():
         parts = line.split("\t", 2)
         if len(parts) == 3 and parts[2].strip():
-            out.append((parts[0].strip(), parts[2].strip()))
+            out.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
     return out
 
 

