@@ -308,6 +308,28 @@ def test_an_s3_object_is_read_from_the_s3_endpoint(tmp_path, monkeypatch, rekogn
                 Image={"S3Object": {"Bucket": bucket, "Name": "in/missing.png"}})
 
 
+@pytest.mark.parametrize("setting", ["no credentials", "no endpoint"])
+def test_an_s3_object_that_cannot_be_read_is_the_clients_error(setting, tmp_path, monkeypatch,
+                                                               rekognition):
+    # AWS's own image example reads a photo from a bucket: without credentials, or with no
+    # S3 to reach, that is InvalidS3ObjectException (400), not an internal error (500).
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    if setting == "no endpoint":
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens
+    with pytest.raises(rekognition.exceptions.InvalidS3ObjectException) as error:
+        rekognition.detect_moderation_labels(
+            Image={"S3Object": {"Bucket": "console-sample-images", "Name": "yoga.jpg"}})
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "s3://console-sample-images/yoga.jpg" in error.value.response["Error"]["Message"]
+
+
 def test_each_call_runs_only_the_models_it_needs(rekognition):
     from socialsight.vision import body_parts
     from socialsight.vision.analyze import runs

@@ -216,12 +216,22 @@ def _s3_bytes(s3: Any, ctx: AwsContext) -> bytes:
     except ImportError:
         raise AwsError("InvalidS3ObjectException", "reading S3 objects needs s3fs: "
                        "pip install 'socialsight[s3]'") from None
-    except (OSError, ValueError) as exc:
+    except _storage_errors() as exc:  # not there, no access, no credentials, no network
         raise AwsError("InvalidS3ObjectException",
                        f"Unable to get object s3://{path}: {exc}") from None
     if len(data) > ctx.settings.fetch.max_bytes:
         raise AwsError("ImageTooLargeException", f"S3 object s3://{path} is too large")
     return data
+
+
+def _storage_errors() -> tuple[type[Exception], ...]:
+    """What reading an S3 object may raise that is the object's or the client's fault:
+    botocore's own errors (no credentials, no endpoint) are not OSErrors."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return (OSError, ValueError)
+    return (OSError, ValueError, BotoCoreError, ClientError)
 
 
 def decode_image(data: bytes, settings: FetchSettings) -> Image.Image:
