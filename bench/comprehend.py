@@ -120,7 +120,17 @@ def entity_figures(rows: list[dict[str, Any]], answers: list[list[Found]],
         "mean score, right": sum(right) / len(right) if right else 0.0,
         "mean score, wrong": sum(wrong) / len(wrong) if wrong else 0.0,
         "scores of 1.0": sum(f.score >= 0.9995 for f in flat) / len(flat) if flat else 0.0,
+        "auc": auc(right, wrong),
     }
+
+
+def auc(right: list[float], wrong: list[float]) -> float:
+    """The chance a right entity scores above a wrong one (ties count half): 0.5 is a
+    score that says nothing, 1.0 one that ranks every right entity first."""
+    if not right or not wrong:
+        return 0.0
+    above = sum((r > w) + 0.5 * (r == w) for r in right for w in wrong)
+    return above / (len(right) * len(wrong))
 
 
 def sentiment_figures(labels: list[str], gold: list[str]) -> dict[str, float]:
@@ -277,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
         "span precision", "span recall", "span f1", "numbers", "numbers right"]))
     print()
     print(_table("entity scores", entity_parts, [
-        "ece", "brier", "mean score, right", "mean score, wrong", "scores of 1.0"]))
+        "ece", "brier", "auc", "mean score, right", "mean score, wrong", "scores of 1.0"]))
     print()
     print(_table("sentiment (DetectSentiment)", _by(parts, sents), [
         "accuracy", "macro f1", *(f"{c} {m}" for c in CLASSES
