@@ -15,6 +15,10 @@ id (``bench.textset.fetch.held_out``), on which nothing was tuned.
   calibration error (ECE, 10 bins; 0 is perfect) and the Brier score, and the mean
   score of right and wrong entities. ``--fit`` fits the calibration on dev and writes
   src/socialsight/language/data/entity_calibration.json.
+- **PII**, as DetectPiiEntities and ContainsPiiEntities answer, on the same texts
+  (pii.toml) and on 90 texts written with their PII labelled (pii_written.toml: real
+  posts rarely hold card or passport numbers, and real ones cannot be shipped): exact
+  span and type; the types a text holds (ContainsPiiEntities); recall by type.
 - **Sentiment**, as DetectSentiment answers: accuracy over Comprehend's four classes,
   macro F1, each class's precision and recall. ``--fit`` also fits the sentiment model
   (src/socialsight/language/sentiment.py) on the ~23,000 texts people rated in VADER's
@@ -214,6 +218,65 @@ def fit_sentiment(leave_out: set[str], band: float | None, vocabulary: int = 2_0
           f"{sentiment.DATA}", file=sys.stderr)
 
 
+def pii_figures(texts: list[str], found: list[list[Span]], gold: list[list[Span]],
+                ) -> dict[str, float]:
+    right = n_found = n_gold = 0
+    kinds_right = kinds_found = kinds_gold = 0
+    for answer, truth in zip(found, gold, strict=True):
+        right += len(set(answer) & set(truth))
+        n_found += len(answer)
+        n_gold += len(truth)
+        a, t = {k for _, _, k in answer}, {k for _, _, k in truth}
+        kinds_right += len(a & t)
+        kinds_found += len(a)
+        kinds_gold += len(t)
+    p, r, f1 = _prf(right, n_found, n_gold)
+    tp, tr, _ = _prf(kinds_right, kinds_found, kinds_gold)
+    return {"pii annotated": n_gold, "pii found": n_found, "precision": p, "recall": r,
+            "f1": f1, "types a text holds: precision": tp, "types a text holds: recall": tr}
+
+
+def _pii(texts: list[str]) -> list[list[Span]]:
+    from socialsight.language import pii
+
+    return [[(x.begin, x.end, x.type) for x in found] for found in pii.detect(texts)]
+
+
+def pii_report(rows: list[dict[str, Any]]) -> None:
+    """PII figures on the real texts (pii.toml) and the written ones (pii_written.toml)."""
+    sets: list[tuple[str, list[str], list[str], list[list[Span]]]] = []
+    if (HERE / "pii.toml").is_file():
+        gold = tomllib.loads((HERE / "pii.toml").read_text())
+        sets.append(("real", [r["id"] for r in rows], [r["text"] for r in rows],
+                     [gold_spans(r["text"], gold[r["id"]]) for r in rows]))
+    if (HERE / "pii_written.toml").is_file():
+        written = tomllib.loads((HERE / "pii_written.toml").read_text())["text"]
+        sets.append(("written", [w["id"] for w in written], [w["text"] for w in written],
+                     [gold_spans(w["text"], w["pii"]) for w in written]))
+    for name, ids, texts, gold_list in sets:
+        found = _pii(texts)
+        parts = {"dev": [i for i, x in enumerate(ids) if not held_out(x)],
+                 "held out": [i for i, x in enumerate(ids) if held_out(x)],
+                 "all": list(range(len(ids)))}
+        figures = {part: pii_figures([texts[i] for i in idx], [found[i] for i in idx],
+                                     [gold_list[i] for i in idx])
+                   for part, idx in parts.items()}
+        print()
+        print(_table(f"PII, {name} texts ({len(texts)})", figures, list(figures["all"])))
+        by_type: dict[str, list[int]] = {}
+        for answer, truth in zip(found, gold_list, strict=True):
+            for span in truth:
+                hits = by_type.setdefault(span[2], [0, 0])
+                hits[0] += span in answer
+                hits[1] += 1
+        wrong = Counter(k for answer, truth in zip(found, gold_list, strict=True)
+                        for (_, _, k) in set(answer) - set(truth))
+        print(f"\nrecall by type ({name}, all): " + ", ".join(
+            f"{k} {h}/{n}" for k, (h, n) in sorted(by_type.items())))
+        print(f"found but not annotated ({name}, all): " + ", ".join(
+            f"{k} {n}" for k, n in wrong.most_common()))
+
+
 def _table(title: str, parts: dict[str, dict[str, float]], keys: list[str]) -> str:
     names = list(parts)
     lines = [f"| {title} | " + " | ".join(names) + " |",
@@ -292,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     print(_table("sentiment (DetectSentiment)", _by(parts, sents), [
         "accuracy", "macro f1", *(f"{c} {m}" for c in CLASSES
                                   for m in ("precision", "recall"))]))
+    pii_report(rows)
     counts = Counter(labels[i] for i in parts["all"])
     print(f"\nanswered: {dict(counts)}; annotated: "
           f"{dict(Counter(sent_gold[r['id']] for r in rows))}")
