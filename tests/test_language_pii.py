@@ -216,3 +216,51 @@ def test_a_post_in_another_language_gets_no_pii_run() -> None:
                               "aide et à bientôt mes amis"], ["fr"])
     assert result.lang == "fr" and result.skipped and result.pii == []
     assert result.comprehend()["PiiEntities"] == []
+
+
+def test_a_date_with_its_weekday_time_and_zone_is_one_moment() -> None:
+    text = "Your appointment is on Tue 14 Oct 2025 at 3:30pm BST with Dr Okafor."
+    assert found(text) == [("DATE_TIME", "Tue 14 Oct 2025 at 3:30pm BST"), ("NAME", "Okafor")]
+    assert found("Lands 2025-04-11 16:05 UTC, gate shuts 15:35.") == [
+        ("DATE_TIME", "2025-04-11 16:05 UTC"), ("DATE_TIME", "15:35")]
+
+
+def test_logins_and_passwords_after_their_words_but_not_plain_words() -> None:
+    assert found("Username: jdoe_88\nPassword: Tr0ub4dor&3") == [
+        ("USERNAME", "jdoe_88"), ("PASSWORD", "Tr0ub4dor&3")]
+    assert found("the password I set was Blue42sky! and it fails") == [
+        ("PASSWORD", "Blue42sky")]
+    assert found("RT jsmith_22: loved it") == [("USERNAME", "jsmith_22")]
+    # A word after the cue is not a secret, nor a word after "user" a login.
+    assert found("the password is wrong again") == []
+    assert found("user experience matters; hi mum, how is the account?") == []
+
+
+def test_card_codes_names_on_forms_and_decoys() -> None:
+    assert found("Cardholder: PRIYA NAIR, CVV 123, exp 09/27") == [
+        ("NAME", "PRIYA NAIR"), ("CREDIT_DEBIT_CVV", "123"), ("CREDIT_DEBIT_EXPIRY", "09/27")]
+    assert found("Enter the 3 digit code on the back of your card: 447") == [
+        ("CREDIT_DEBIT_CVV", "447")]
+    assert ("NAME", "LEE, JI-HOON") in found("Account holder: LEE, JI-HOON")
+    # A Luhn-valid number after "gift card no." or "promo code" is the shop's, not a card.
+    assert not any(kind == "CREDIT_DEBIT_NUMBER" for kind, _ in
+                   found("gift card no. 4111 1111 1111 1111, balance $20"))
+    assert not any(kind == "CREDIT_DEBIT_NUMBER" for kind, _ in
+                   found("use promo code 4111111111111111 at checkout"))
+
+
+def test_addresses_across_lines_grouped_accounts_codes_and_plates() -> None:
+    assert found("Send it to:\n17 Ashdown Road\nLeeds\nLS6 2AB") == [
+        ("ADDRESS", "17 Ashdown Road\nLeeds\nLS6 2AB")]
+    assert found("pay into account 12-3456-7890123-00 please") == [
+        ("BANK_ACCOUNT_NUMBER", "12-3456-7890123-00")]
+    assert found("Alarm code 4821, and the van AB12 CDE is outside") == [
+        ("PIN", "4821"), ("LICENSE_PLATE", "AB12 CDE")]
+    # A British plate's shape alone is a weak sign; written together, not even that.
+    alone = score("Order AB12 CDE arrived", "LICENSE_PLATE")
+    with_van = score("the van AB12 CDE", "LICENSE_PLATE")
+    assert alone is not None and with_van is not None and alone < with_van
+    assert found("Order AB12CDE arrived") == []
+    assert found("Booking confirmed for Jamie Fraser.") == [("NAME", "Jamie Fraser")]
+    assert found("ring Sam Reed on 07700 900123") == [
+        ("NAME", "Sam Reed"), ("PHONE", "07700 900123")]

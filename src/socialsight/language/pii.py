@@ -51,13 +51,13 @@ lake and how they are masked is :mod:`socialsight.language.redaction`'s.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from socialsight.language import entities
+from socialsight.language import checksums as sums
+from socialsight.language import dates, entities, names
 from socialsight.language.spans import FUNCTION_WORDS
 from socialsight.language.spans import cut as _cut
 
@@ -121,29 +121,41 @@ EXPIRY = r"(?:(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:20)?\d{2}|" + MONTH + r"\.?\s+(?:20
 SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way"
           r"|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail"
           r"|Crescent|Close|Grove|Gardens|Row|Mews|Walk|Alley|Plaza|Loop|Pike)")
-STREET = (r"\b\d{1,6}[A-Za-z]?(?:-\d{1,6})?\s+(?:(?:North|South|East|West|[NSEW]\.?)\s+)?"
+STREET = (r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,6}[A-Za-z]?)?\s+"
+          r"(?:(?:North|South|East|West|[NSEW]\.?)\s+)?"
           r"(?:(?:[A-Z][A-Za-z'-]*\.?|\d{1,3}(?:st|nd|rd|th))\s+){0,4}" + SUFFIX
           + r"\b\.?(?:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?"
           r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Room|Rm|Bldg|Building)\.?\s*#?"
           r"\s*[A-Za-z0-9-]+|,?\s+#\s*[A-Za-z0-9-]+)?")
-PLACE = r"[A-Z][A-Za-z'-]+(?:\s+[A-Z][A-Za-z'-]+){0,2}"
-POSTCODE = (r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)"
-            r"\b")
-TAIL = r"(?:(?:,\s*" + PLACE + r"){1,3}(?:,?\s+" + POSTCODE + r")?|,?\s+" + POSTCODE + r")"
-DATE_NUMERIC = (S + r"(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|[12]\d|3[01])[/.]"
-                r"(?:19|20)?\d{2}" + E)
+PLACE = r"[A-Z][A-Za-z'-]+\b(?:[ \t]+[A-Z][A-Za-z'-]+\b){0,2}"  # a town, a state
+# A US ZIP, a UK, Canadian or Indian postcode.
+POSTCODE = (r"(?:\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
+            r"|[1-9]\d{5})\b")
+NEXT = r"(?:,?[ \t]+|,?[ \t]*\n[ \t]*)"  # the postcode after the town: same line or the next
+# The town on a line of its own ("17 Ashdown Road\nLeeds\nLS6 2AB"), or after a comma.
+LINE_PLACE = (r"[ \t]*\n[ \t]*" + PLACE + r"(?=[ \t]*(?:\n|$)|,[ \t]*[A-Z]|" + NEXT + POSTCODE
+              + ")")
+TAIL = (r"(?:(?:,\s*" + PLACE + "|" + LINE_PLACE + r"){1,3}(?:" + NEXT + POSTCODE + r")?|"
+        + NEXT + POSTCODE + r")")
+# A house number and a name with no street word, held to a town and a postcode after it.
+HOUSE = (r"\b\d{1,5}[A-Za-z]?(?:[-/]\d{1,5})?[ \t]+[A-Z][A-Za-z'-]+\b"
+         r"(?:[ \t]+[A-Z][A-Za-z'-]+\b){0,3}(?:,[ \t]*" + PLACE + r"){1,3},?[ \t]+" + POSTCODE)
+DAY_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
+# "05/22/2025", "1.4.25"; with hyphens only with the century ("12-08-1994", not a score).
+DATE_NUMERIC = (S + r"(?:" + DAY_MONTH + r"(?P<sep>[/.])" + DAY_MONTH + r"(?P=sep)(?:19|20)?\d{2}|"
+                + DAY_MONTH + "-" + DAY_MONTH + r"-(?:19|20)\d{2})" + E)
 
 # Words that, just before a value, say what it is (searched case-insensitively).
 CONTEXT: dict[str, str] = {
     "card": r"card|visa|master\s?card|amex|american\s+express|discover|maestro|\bcc\b|"
             r"\bpan\b",
     "phone": r"phone|\btel\b|\bcall|mobile|\bcell|\bfax\b|\btext|\bsms\b|whats\s?app|"
-             r"\bcontact|\breach|\bdial|pager|\bph\b|\bmob\b",
+             r"\bcontact|\breach|\bdial|pager|\bph\b|\bmob\b|\bring\b",
     "ssn": r"\bssn\b|social\s+security|\bss\s?#",
     "itin": r"\bitin\b|taxpayer\s+identification",
     "ip": r"\bip\b|address|server|host",
     "vin": r"\bvin\b|vehicle\s+identification|chassis",
-    "secret": r"secret|aws_secret|(?:AKIA|ASIA)[A-Z2-7]{16}",
+    "secret": r"secret|aws_secret|(?:AKIA|ASIA)[A-Z0-9]{16}",
     "swift": r"swift|\bbic\b",
     "pan": r"\bpan\b|permanent\s+account",
     "aadhaar": r"aadhaa?r|\buidai\b|\buid\b",
@@ -154,15 +166,55 @@ CONTEXT: dict[str, str] = {
     "utr": r"\butr\b|unique\s+taxpayer|tax\s+reference",
     "sin": r"\bsin\b|social\s+insurance",
     "ca_health": r"health\s+(?:card|number|insurance|#)|\bohip\b|\bmsp\b|\bramq\b|\bphn\b",
+    "vehicle": r"vehicle|\bcar\b|\bvan\b|\breg\b|registration|plate|parked|parking|\bpcn\b",
 }
+# Words just before a number that say it is something else, not PII ("gift card no. …",
+# "promo code …"): a pattern's span after them is dropped, whatever else is near.
+DECOY = re.compile(
+    r"(?i:\b(?:gift\s+card|(?:promo(?:tion(?:al)?)?|discount|coupon|voucher|referral|gift)"
+    r"\s+code|coupon|voucher|tracking|invoice|receipt|isbn)(?:\s*(?:number|no\.?|num|nr|#|"
+    r"id|code))?[\s:#=.-]*(?:(?:is|was)\s+)?)$")
 ACCOUNT = (r"(?i:(?<!card )(?<!credit )\b(?:bank\s+|checking\s+|savings\s+|chequing\s+|"
            r"current\s+)?(?:account|acct|a/c)\b" + LABEL + r"|\b(?:checking|savings)\b)")
 ROUTING = (r"(?i:\b(?:routing|aba|rtn|transit)\b(?:\s*(?:number|no\.?|num|#))?|"
            r"\bsort\s+code\b)")
-GREETING = (r"(?:\b(?i:dear|hello|hi|hey|attn\.?|attention|my\s+name\s+is|name\s*:)"
-            r"|\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?)\s+")
-PERSON = (r"(?P<v>[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
-          r"(?:\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?){0,2})\b")
+TITLE = r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?"
+GREETING = (r"(?:\b(?i:dear|hello|hi|hey|attn\.?|attention|my\s+name\s+is|name\s*:)\s+(?:"
+            + TITLE + r"\s+)?|\b" + TITLE + r"\s+)")
+# A name in its usual case: given names, an initial, a surname ("O'Neil", "Ruiz-Diaz"; not
+# a possessive's "'s"), on one line.
+WORD = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|'(?!s\b)[A-Z]?[a-z]+)?"
+PERSON = r"(?P<v>" + WORD + r"(?:[ \t]+(?:[A-Z]\.[ \t]+)?" + WORD + r"){0,2})\b"
+# A name in capitals, as forms write it ("PRIYA NAIR", "LEE, JI-HOON"): two to four words.
+CAPS_WORD = r"[A-Z](?:['-]?[A-Z])+"
+# A comma only between names ("LEE, JI-HOON"), not before a form's next field ("CVV").
+FIELD = r"(?:CVV2?|CVC2?|EXP|DOB|SSN|PIN|ID|DL|REF|ACCT|NO|TEL|PH|MOB|ZIP|VIN)\b"
+CAPS_PERSON = (r"(?P<w>" + CAPS_WORD + r"(?:(?:,(?![ \t]+" + FIELD + r"))?[ \t]+"
+               r"(?:[A-Z]\.[ \t]+)?" + CAPS_WORD + r"){1,3})(?![\w-])")
+# A form's label for a person's name ("Full name:"), not a company's or a file's.
+NAME_LABEL = (r"(?i:\b(?<!company )(?<!business )(?<!brand )(?<!product )(?<!file )"
+              r"(?<!user )(?<!host )(?<!screen )(?<!pet )(?<!street )(?<!domain )"
+              r"(?:(?:full|first|last|given|family|middle)\s+)?(?:name|surname)s?)")
+# Words for the person a form or a message is about ("Applicant", "cardholder: …").
+ROLE = (r"(?i:\b(?:name\s+on\s+(?:the\s+)?card|card\s?holder|account\s+holder|beneficiary|"
+        r"remitter|payee|payer|applicant|passenger|guest|patient|tenant|driver|registered\s+"
+        r"keeper|keeper|sender|recipient|employee|student|member)|" + NAME_LABEL + r"(?=\s*:))")
+# A record made for someone ("Booking confirmed for", "checklist for").
+RECORD = (r"(?i:\b(?:booking|booked|reservation|reserved|appointment|confirmed|confirmation|"
+          r"checklist|prescription|invoice|application|referral|request|statement|policy|"
+          r"ticket|order|registration|form|letter)s?(?:[ \t]+[a-z]+)?[ \t]+for)")
+# Asking someone to get in touch ("ring Sam on …", "ask for Jo at …").
+CONTACT = (r"(?i:\b(?:call|ring|text|phone|message|e-?mail|contact|ask\s+for|speak\s+(?:to|"
+           r"with)|talk\s+to))")
+USER_CUE = (r"(?i:\b(?:user\s?name|user\s?id|log\s?in(?:\s+(?:name|id))?|screen\s?name|handle|"
+            r"nick\s?name|gamer\s?tag|psn(?:\s+id)?|xbox\s+(?:live\s+)?(?:id|tag)|steam\s+id))")
+PASSWORD_CUE = r"(?i:\b(?:password|passwd|passphrase|pwd|pw|passcode))\b"
+PAIR_CUE = (r"(?i:\b(?:log\s?in|sign\s?in|credentials?|creds|user\s?/\s?pass(?:word)?))"
+            r"\s*:?[ \t]+")
+LOGIN = r"[a-z][a-z0-9_.-]{2,31}"  # a login name written alone: lower case, no spaces
+ACCOUNT_TALK = r"(?i:password|account|log\s?in|sign\s?in|user\s?name)"
+# "the 4 digit code": a card's own code only with a card's words around it.
+DIGIT_CODE = r"(?:3|4|three|four)[- ]digit\s+(?:security\s+)?code"
 
 # Every type's patterns: the table the detector runs. A type with several rows takes
 # the best-scoring row that matches a span.
@@ -176,18 +228,23 @@ RULES: tuple[Rule, ...] = (
     Rule("CREDIT_DEBIT_NUMBER", S + MASK + r"{6,15}\d{4}" + E, 0.0, 0.85, "card"),
     Rule("CREDIT_DEBIT_NUMBER", r"(?i:\b(?:ending|ends)\s+(?:in|with))\s+(?P<v>\d{4})" + E,
          0.0, 0.85, "card"),
-    Rule("CREDIT_DEBIT_CVV", r"(?i:\b(?:cvv2?|cvc2?|cid|csc|security\s+code|card\s+"
-         r"verification(?:\s+(?:code|value|number))?))" + INTRO + r"(?P<v>\d{3,4})" + E, 0.95),
+    Rule("CREDIT_DEBIT_CVV", r"(?i:\b(?:cvv2?|cvc2?|cid|csc|sec(?:urity)?\.?\s+code|card\s+"
+         r"verification(?:\s+(?:code|value|number))?|" + DIGIT_CODE + r"\s+on\s+the\s+"
+         r"(?:back|front)(?:\s+of\s+(?:the|your)\s+card)?))" + INTRO + r"(?P<v>\d{3,4})" + E,
+         0.95),
+    Rule("CREDIT_DEBIT_CVV", r"(?i:\b" + DIGIT_CODE + r")" + INTRO + r"(?P<v>\d{3,4})" + E, 0.0,
+         0.9, "card"),
     Rule("CREDIT_DEBIT_EXPIRY", r"(?i:\b(?:exp(?:ires|iry|iration)?(?:\s+date)?|valid\s+"
          r"(?:thru|through|until)|good\s+thru))\.?\s*(?:(?i:on|date)\s*)?[:=]?\s*(?P<v>"
          + EXPIRY + r")" + E, 0.95),
     Rule("CREDIT_DEBIT_EXPIRY", S + r"(?:0[1-9]|1[0-2])/(?:\d{2}|20\d{2})" + E, 0.0, 0.8,
          "card"),
-    Rule("PIN", r"(?i:\bpin\b(?:\s*(?:code|number|no\.?|#))?)" + INTRO + r"(?P<v>\d{4,6})" + E,
-         0.9),
+    Rule("PIN", r"(?i:\bpin\b(?:\s*(?:code|number|no\.?|#))?|\b(?:alarm|door|gate|entry|access"
+         r"|keypad|lock|lockbox|key\s?safe|safe|garage|building)\s+code)" + INTRO
+         + r"(?P<v>\d{4,6})" + E, 0.9),
     # Banks: a value after its own words; routing numbers also by ABA checksum.
-    Rule("BANK_ACCOUNT_NUMBER", ACCOUNT + FILL + r"(?P<v>(?:" + MASK + r"{2,}[- ]?)?\d{4,17})"
-         + E, 0.9),
+    Rule("BANK_ACCOUNT_NUMBER", ACCOUNT + FILL + r"(?P<v>(?:" + MASK + r"{2,}[- ]?)?(?:\d{2,8}"
+         r"(?:[ -]\d{2,8}){1,4}|\d{4,17}))" + E, 0.9, check="account"),
     Rule("BANK_ROUTING", ROUTING + FILL + r"(?P<v>\d{9})" + E, 0.97, check="aba"),
     Rule("BANK_ROUTING", ROUTING + FILL + r"(?P<v>(?:" + MASK + r"{2,}[- ]?)?\d{4,9}|"
          r"\d{2}-\d{2}-\d{2})" + E, 0.8),
@@ -211,15 +268,31 @@ RULES: tuple[Rule, ...] = (
          0.9, check="ipv6"),
     Rule("MAC_ADDRESS", r"\b[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}\b", 0.95),
     Rule("MAC_ADDRESS", r"\b[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\b", 0.85),
-    Rule("USERNAME", r"(?i:\b(?:user\s?name|user\s?id|log\s?in(?:\s+(?:name|id))?|screen\s?"
-         r"name|handle|nick\s?name))\s*(?:(?i:is)|[:=])\s*(?P<v>@?[A-Za-z0-9][\w.-]{1,63})",
-         0.9, check="trim"),
-    Rule("USERNAME", r"(?<![\w@.+-])@[A-Za-z0-9_]{1,30}\b(?![@.]\w)", 0.7),
-    Rule("PASSWORD", r"(?i:\b(?:password|passwd|passphrase|pwd|passcode))\s*(?:(?i:is)|[:=])"
-         r"\s*[\"']?(?P<v>[^\s\"']{3,64})", 0.9, check="trim"),
+    # Accounts: a login after its own words ("username: x", "password is y"), or a few
+    # words later ("the password I set was y"), a "login user / pass" pair, a handle.
+    Rule("USERNAME", USER_CUE + r"\s*(?:(?i:is)|[:=])\s*(?P<v>@?[A-Za-z0-9][\w.-]{1,63})", 0.9,
+         check="trim"),
+    Rule("USERNAME", USER_CUE + r"\b[^\n]{0,40}?(?:\n[^\n]{0,40}?)?(?i:\bit'?s|\bit\s+is|\bis|"
+         r"\bwas)[ \t]+(?P<v>(?=[\w.-]*[\d_])[A-Za-z][\w.-]{2,31})", 0.75, check="trim"),
+    Rule("USERNAME", r"\b(?i:user|log\s?in)[ \t]+(?P<v>" + LOGIN + r")(?![\w@'/-])", 0.6,
+         check="login"),
+    Rule("USERNAME", r"\b(?i:hi|hello|hey|dear)[ \t]+(?P<v>" + LOGIN + r")(?=,[^\n]*" + ACCOUNT_TALK
+         + ")", 0.6, check="login"),
+    Rule("USERNAME", PAIR_CUE + r"(?P<v>[\w.@-]{2,64})[ \t]*/[ \t]*\S{3,64}", 0.85),
+    Rule("USERNAME", r"(?<![\w@.+-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])",
+         0.7, check="handle"),
+    Rule("USERNAME", r"\bRT[ \t]+(?P<v>(?=[A-Za-z0-9_]*[\d_])[A-Za-z0-9_]{2,30}|[A-Za-z0-9_]{2,30}"
+         r"(?=:))", 0.8),
+    Rule("PASSWORD", PASSWORD_CUE + r"\s*[:=]\s*[\"']?(?P<v>[^\s\"']{3,64})", 0.9, check="trim"),
+    Rule("PASSWORD", PASSWORD_CUE + r"\s+(?i:is)\s+[\"']?(?P<v>[^\s\"']{3,64})", 0.9,
+         check="password"),
+    Rule("PASSWORD", PASSWORD_CUE + r"\b[^.\n]{0,40}?(?i:\bis|\bwas)[ \t]+[\"']?"
+         r"(?P<v>[^\s\"']{4,64})", 0.8, check="password"),
+    Rule("PASSWORD", PAIR_CUE + r"[\w.@-]{2,64}[ \t]*/[ \t]*(?P<v>[^\s\"']{3,64})", 0.85,
+         check="trim"),
     Rule("AWS_ACCESS_KEY", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)"
-         r"[A-Z2-7]{16}\b", 0.98),
-    Rule("AWS_SECRET_KEY", r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", 0.0,
+         r"[A-Z0-9]{16}\b", 0.98),
+    Rule("AWS_SECRET_KEY", r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", 0.6,
          0.95, "secret", "mixed"),
     # Phones: North American numbers by their shape, others with their country code,
     # national ones after a phone word.
@@ -231,13 +304,26 @@ RULES: tuple[Rule, ...] = (
          "phone", "e164"),
     Rule("PHONE", S + r"\d{10}" + E, 0.0, 0.8, "phone", "nanp"),
     # People and where they live.
+    # A name after a greeting, a title or a role ("cardholder: PRIYA NAIR"), before "on"
+    # or "at" after a call to contact ("text Sam Reed on …"), or closing "booked for …".
     Rule("NAME", GREETING + PERSON, 0.8, check="person", tier=1),
+    Rule("NAME", ROLE + r"(?:\s*:)?[ \t]+(?:" + TITLE + r"[ \t]+)?(?:" + PERSON + "|"
+         + CAPS_PERSON + ")", 0.8, check="person", tier=1),
+    Rule("NAME", CONTACT + r"[ \t]+" + PERSON + r"(?=[ \t]+(?:on|at)\b)", 0.75, check="person",
+         tier=1),
+    Rule("NAME", RECORD + r"[ \t]+(?:" + TITLE + r"[ \t]+)?(?:" + PERSON + "|" + CAPS_PERSON
+         + r")(?=[ \t]*(?:[,:;(]|\.(?:\s|$)|$))", 0.7, check="full_name", tier=1),
     Rule("ADDRESS", STREET + TAIL, 0.95),
+    Rule("ADDRESS", HOUSE, 0.9),
     Rule("ADDRESS", STREET, 0.85),
+    Rule("ADDRESS", r"(?i:\b(?:zip|post(?:al)?)\s?code|\bzip)\b\s*[:#]?\s*(?P<v>" + POSTCODE + ")",
+         0.85),
     Rule("ADDRESS", r"\b(?i:p\.?\s?o\.?\s+box|post\s+office\s+box)\s+\d{1,6}" + TAIL + "?",
          0.9),
-    Rule("AGE", r"\b(?P<v>\d{1,3}(?:\s+|-)(?i:years?|yrs?|months?))(?=(?:\s+|-)(?i:old)\b)",
+    Rule("AGE", r"\b(?P<v>\d{1,3}(?:\s+|-)(?i:years?|yrs?|months?))(?=(?:\s+|-)(?i:old|young)\b)",
          0.95, check="age"),
+    Rule("AGE", r"\((?i:m|f|male|female),[ \t]*(?P<v>\d{1,3})\)|\((?P<w>\d{2})[ \t]?[MF]\)",
+         0.8, check="age"),
     Rule("AGE", r"(?i:\baged?)\s*[:=]?\s*(?P<v>\d{1,3})\b(?!\s*(?:%|(?i:percent)))", 0.85,
          check="age"),
     Rule("AGE", r"\b(?P<v>\d{1,3})\s*(?i:yo|y/o|y\.o\.)(?!\w)", 0.8, check="age"),
@@ -262,9 +348,9 @@ RULES: tuple[Rule, ...] = (
          "itin"),
     Rule("US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
          S + r"9\d{2}(?:5\d|6[0-5]|7\d|8[0-8]|9[0-2]|9[4-9])\d{4}" + E, 0.0, 0.95, "itin"),
-    Rule("PASSPORT_NUMBER", r"(?i:\bpassport)" + LABEL + INTRO
+    Rule("PASSPORT_NUMBER", r"(?i:\bpassport)" + LABEL + r"(?:\s+(?i:on\s+file))?" + INTRO
          + r"(?P<v>(?=[A-Z0-9]*\d)[A-Z0-9]{6,9})\b", 0.9),
-    Rule("DRIVER_ID", r"(?i:\b(?:driver'?s?|driving)\s+licen[cs]e|\bDL)" + LABEL + INTRO
+    Rule("DRIVER_ID", r"(?i:\b(?:driver'?s?|driving|dvla|dmv)\s+licen[cs]e|\bDL)" + LABEL + INTRO
          + r"(?P<v>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,18}[A-Z0-9])\b", 0.9),
     Rule("DRIVER_ID", r"(?i:\blicen[cs]e\s+(?:number|no\.?|num|#))" + INTRO
          + r"(?P<v>(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,18}[A-Z0-9])\b", 0.75),
@@ -272,6 +358,9 @@ RULES: tuple[Rule, ...] = (
          r"reg\.?)(?:\s*(?:number|no\.?|#))?)" + INTRO
          + r"(?P<v>(?=[A-Z0-9 -]*\d)(?=[A-Z0-9 -]*[A-Z])[A-Z0-9]{1,4}(?:[ -]?[A-Z0-9]{1,4})?)\b",
          0.85),
+    # A British plate's own shape (two letters, the age, three letters: "AB12 CDE").
+    Rule("LICENSE_PLATE", r"\b[A-Z]{2}\d{2} [A-Z]{3}\b", 0.6, 0.85, "vehicle"),
+    Rule("LICENSE_PLATE", r"\b[A-Z]{2}\d{2}[A-Z]{3}\b", 0.0, 0.85, "vehicle"),
     Rule("VEHICLE_IDENTIFICATION_NUMBER",
          r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b",
          0.95, check="vin"),
@@ -288,7 +377,9 @@ RULES: tuple[Rule, ...] = (
     Rule("CA_SOCIAL_INSURANCE_NUMBER", S + r"[1-79]\d{8}" + E, 0.0, 0.95, "sin", "luhn"),
     Rule("CA_HEALTH_NUMBER", S + r"\d{4}[ -]?\d{3}[ -]?\d{3}(?:[ -]?[A-Z]{2})?" + E, 0.0, 0.9,
          "ca_health"),
-    Rule("IN_AADHAAR", S + r"[2-9]\d{3}([ -])\d{4}\1\d{4}" + E, 0.9, 0.98, "aadhaar",
+    # Verhoeff lets one number in ten through: alone, a value after its own words (an
+    # account number) is surer.
+    Rule("IN_AADHAAR", S + r"[2-9]\d{3}([ -])\d{4}\1\d{4}" + E, 0.85, 0.98, "aadhaar",
          "verhoeff"),
     Rule("IN_AADHAAR", S + r"[2-9]\d{11}" + E, 0.0, 0.95, "aadhaar", "verhoeff"),
     Rule("IN_PERMANENT_ACCOUNT_NUMBER", r"\b[A-Z]{3}[ABCFGHJLPT][A-Z]\d{4}[A-Z]\b", 0.85, 0.97,
@@ -303,177 +394,26 @@ RULES: tuple[Rule, ...] = (
 Check = Callable[[str], int]
 
 
-def _digits(text: str) -> list[int]:
-    return [int(c) for c in text if c.isdigit()]
-
-
-def _luhn(text: str) -> bool:
-    digits = _digits(text)
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return len(digits) > 1 and total % 10 == 0
-
-
-# Card networks: (first digits from, to, lengths). A card must be Luhn-valid and fit one.
-CARD_NETWORKS: tuple[tuple[str, int, int, tuple[int, ...]], ...] = (
-    ("Visa", 4, 4, (13, 16, 19)),
-    ("Mastercard", 51, 55, (16,)),
-    ("Mastercard", 2221, 2720, (16,)),
-    ("American Express", 34, 34, (15,)),
-    ("American Express", 37, 37, (15,)),
-    ("Discover", 6011, 6011, (16, 17, 18, 19)),
-    ("Discover", 644, 649, (16, 17, 18, 19)),
-    ("Discover", 65, 65, (16, 17, 18, 19)),
-    ("Diners Club", 300, 305, (14, 15, 16, 17, 18, 19)),
-    ("Diners Club", 36, 36, (14, 15, 16, 17, 18, 19)),
-    ("Diners Club", 38, 39, (16, 17, 18, 19)),
-    ("JCB", 3528, 3589, (16, 17, 18, 19)),
-    ("UnionPay", 62, 62, (16, 17, 18, 19)),
-    ("Maestro", 50, 50, (12, 13, 14, 15, 16, 17, 18, 19)),
-    ("Maestro", 56, 58, (12, 13, 14, 15, 16, 17, 18, 19)),
-    ("Maestro", 6759, 6759, (12, 13, 14, 15, 16, 17, 18, 19)),
-    ("Mir", 2200, 2204, (16, 17, 18, 19)),
-)
-
-
-def _card(text: str) -> bool:
-    digits = "".join(c for c in text if c.isdigit())
-    return _luhn(digits) and any(
-        len(digits) in lengths and low <= int(digits[:len(str(low))]) <= high
-        for _, low, high, lengths in CARD_NETWORKS)
-
-
-def _aba(text: str) -> bool:
-    d = _digits(text)
-    return (len(d) == 9 and any(d)
-            and (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8])
-            % 10 == 0)
-
-
-def _aba_fed(text: str) -> bool:
-    """ABA checksum and a Federal Reserve district prefix (01-12, 21-32, 61-72, 80)."""
-    prefix = int(text[:2])
-    return _aba(text) and (1 <= prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72
-                           or prefix == 80)
-
-
-# IBAN lengths by country (the IBAN registry).
-IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
-    "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22,
-    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
-    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28,
-    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
-    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
-    "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24,
-    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31,
-    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
-    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
-}
-
-
-def _iban(text: str) -> int:
-    """The span's first characters that make the country's IBAN length with mod-97 = 1
-    (a pattern of groups of four may take a word after it)."""
-    length = IBAN_LENGTHS.get(text[:2])
-    if length is None:
-        return 0
-    count = 0
-    for end, char in enumerate(text, 1):
-        count += char.isalnum()
-        if count == length:
-            compact = text[:end].replace(" ", "")
-            moved = compact[4:] + compact[:4]
-            number = "".join(str(int(c, 36)) for c in moved)
-            return end if int(number) % 97 == 1 else 0
-    return 0
-
-
-VIN_VALUES = dict(zip("0123456789ABCDEFGHJKLMNPRSTUVWXYZ",
-                      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8,
-                       1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9], strict=True))
-VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def _vin(text: str) -> bool:
-    """ISO 3779's check digit (the 9th character), as North American VINs carry it."""
-    total = sum(VIN_VALUES[c] * w for c, w in zip(text, VIN_WEIGHTS, strict=True))
-    return text[8] == "0123456789X"[total % 11]
-
-
-_VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0))
-_VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8))
-
-
-def _verhoeff(text: str) -> bool:
-    check = 0
-    for i, d in enumerate(reversed(_digits(text))):
-        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][d]]
-    return check == 0
-
-
-def _nhs(text: str) -> bool:
-    d = _digits(text)
-    rest = 11 - sum(x * (10 - i) for i, x in enumerate(d[:9])) % 11
-    return len(d) == 10 and rest != 10 and (0 if rest == 11 else rest) == d[9]
-
-
-def _nanp(text: str) -> bool:
-    """A North American number: area code and exchange start with 2-9."""
-    d = _digits(text)
-    if len(d) == 11 and d[0] == 1:
-        d = d[1:]
-    return len(d) == 10 and d[0] >= 2 and d[3] >= 2
-
-
-def _ip(text: str, version: int) -> bool:
-    try:
-        return ipaddress.ip_address(text).version == version
-    except ValueError:
-        return False
-
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# ISO 3166 country codes (SWIFT's fifth and sixth letters), Kosovo's XK with them.
-COUNTRIES = _words("""
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
-BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
-DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
-GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
-KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
-MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
-PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
-SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
-VN VU WF WS XK YE YT ZA ZM ZW""")
-
-
-def _swift(text: str) -> bool:
-    """A country, and a digit in the location or branch, or the head office's XXX."""
-    return (text[4:6] in COUNTRIES
-            and (any(c.isdigit() for c in text[6:]) or text.endswith("XXX")))
-
-
-# Capitalised words after a greeting that are not names.
-NOT_NAMES = _words("""
-all everyone everybody team friends friend folks guys there world customer customers
-member members user users valued sir madam colleague colleagues reader readers
-client clients guest guests patient patients sender recipient admin support manager
+# Words after "user", "login" or a greeting that are not a login name.
+NOT_LOGINS = names.NOT_NAMES | FUNCTION_WORDS | _words("""
+experience experiences interface interfaces account accounts name names id ids agent guide
+manual friendly base data error errors input feedback profile profiles settings review
+reviews research story stories access count page screen details info information
+credentials attempt attempts required issue issues problem problems here mom mum dad babe
+love dear mate buddy again now today with from for of to in on at by as is was will can
+who has have had should would could may might must not no yes please thanks
 """)
+VOWELS = set("aeiouy")
+# How English words may start with two consonants.
+ONSETS = _words("""
+bl br ch cl cr dr dw fl fr gh gl gn gr kh kl kn kr ph pl pn pr ps rh sc sh sk sl sm sn sp sq
+st sv sw th tr ts tw wh wr
+""")
+TLD = re.compile(r"(?i:\.(?:com|org|net|edu|gov|io|co|uk|de|fr|info|biz|app|dev|me|us|ca|au)$)")
 TRAILING = ".,;:!?)]}'\"\u201d\u2019"
 BRACKETS = {")": "(", "]": "[", "}": "{"}
 
@@ -494,38 +434,54 @@ def _whole(test: Callable[[str], bool]) -> Check:
     return lambda text: len(text) if test(text) else 0
 
 
+def _login(text: str) -> int:
+    """A login name written alone: with a digit, "_" or ".", or starting with two
+    consonants no English word starts with ("jsmith", "kmorales"); not a common word
+    ("user experience", "hi mum")."""
+    end = _trim(text)
+    value = text[:end].lower()
+    odd = any(c.isdigit() or c in "_." for c in value) or (
+        value[:1] not in VOWELS and value[1:2] not in VOWELS and value[:2] not in ONSETS)
+    return end if odd and value not in NOT_LOGINS else 0
+
+
+def _password(text: str) -> int:
+    """A password a few words after its cue: with a digit or a symbol, so not a word
+    ("the password is wrong")."""
+    end = _trim(text)
+    value = text[:end]
+    return end if any(c.isdigit() or not c.isalnum() for c in value) else 0
+
+
 CHECKS: dict[str, Check] = {
-    "luhn": _whole(_luhn),
-    "card": _whole(_card),
-    "aba": _whole(_aba),
-    "aba_fed": _whole(_aba_fed),
-    "iban": _iban,
-    "vin": _whole(_vin),
-    "verhoeff": _whole(_verhoeff),
-    "nhs": _whole(_nhs),
-    "nanp": _whole(_nanp),
-    "e164": _whole(lambda t: 8 <= len(_digits(t)) <= 15),
-    "ipv4": _whole(lambda t: _ip(t, 4)),
-    "ipv6": _whole(lambda t: _ip(t, 6) and any(c.isalnum() for c in t)),
-    "swift": _whole(_swift),
-    "country": _whole(lambda t: t[4:6] in COUNTRIES),
+    "luhn": _whole(sums.luhn),
+    "card": _whole(sums.card),
+    "aba": _whole(sums.aba),
+    "aba_fed": _whole(sums.aba_fed),
+    "iban": sums.iban,
+    "vin": _whole(sums.vin),
+    "verhoeff": _whole(sums.verhoeff),
+    "nhs": _whole(sums.nhs),
+    "nanp": _whole(sums.nanp),
+    "e164": _whole(lambda t: 8 <= len(sums.digits_of(t)) <= 15),
+    "ipv4": _whole(lambda t: sums.ip(t, 4)),
+    "ipv6": _whole(lambda t: sums.ip(t, 6) and any(c.isalnum() for c in t)),
+    "swift": _whole(sums.swift),
+    "country": _whole(lambda t: t[4:6] in sums.COUNTRIES),
     "mixed": _whole(lambda t: (any(c.islower() for c in t) and any(c.isupper() for c in t)
                                and any(c.isdigit() for c in t))),
     "age": _whole(lambda t: 0 < int("".join(c for c in t if c.isdigit())[:3] or 0) <= 130),
-    "person": _whole(lambda t: t.split()[0].lower() not in NOT_NAMES),
+    "person": _whole(names.is_person),
+    "full_name": _whole(lambda t: names.is_person(t) and len(t.split()) > 1),
     "trim": _trim,
+    "login": _login,
+    "password": _password,
+    "handle": _whole(lambda t: not TLD.search(t)),
+    "account": _whole(lambda t: 4 <= len(sums.digits_of(t)) <= 17),
 }
 
 # --- spaCy's spans ------------------------------------------------------------------
 
-TITLES = _words("""
-mr mr. mrs mrs. ms ms. mx mx. miss dr dr. prof prof. sir madam dame lord lady rev rev.
-dear hi hello hey attn attn: attention
-""")
-ORGANISATION = _words("""
-bank inc inc. llc ltd ltd. corp corp. co. company services group university college
-foundation association institute hospital school store shop team club
-""")
 DATE_WORD = re.compile(
     r"(?i:\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:s"
@@ -537,28 +493,11 @@ DATE_WORD = re.compile(
 ADDRESS_START = re.compile(r"\b\d{1,6}[A-Za-z]?,?\s+$")
 ADDRESS_TAIL = re.compile(TAIL)
 PLACE_ADDRESS = 0.9  # an ADDRESS from a number and spaCy's place: that share of its score
-
-
-
-
-
-def _name(text: str, begin: int, end: int) -> tuple[int, int] | None:
-    """A person's span without its greeting or title; None when it is not a name."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[begin:end])]
-    while words and text[begin + words[0][0]:begin + words[0][1]].lower() in TITLES:
-        words.pop(0)
-    if not words:
-        return None
-    tokens = [text[begin + s:begin + e].lower() for s, e in words]
-    if tokens[0] in FUNCTION_WORDS or any(t in ORGANISATION for t in tokens):
-        return None
-    first = text[begin + words[0][0]]
-    if not first.isupper():
-        return None
-    s, e = begin + words[0][0], begin + words[-1][1]
-    while e > s and text[e - 1] in ".'" and not re.search(r"\b[A-Z]\.$", text[s:e]):
-        e -= 1
-    return (s, e) if e > s else None
+# The recogniser's types that overrule a NAME found by its words, when it is sure (from
+# VETO, as calibrated): what it saw there is a company, a place, a work, an event or a
+# date ("for New York,"). Unsure, it often calls a name it does not know a company.
+NOT_A_NAME = {"ORGANIZATION", "LOCATION", "COMMERCIAL_ITEM", "EVENT", "TITLE", "DATE"}
+VETO = 0.9
 
 
 def _from_entities(text: str, ents: Sequence[Any]) -> list[Pii]:
@@ -567,7 +506,7 @@ def _from_entities(text: str, ents: Sequence[Any]) -> list[Pii]:
     for ent in ents:
         if ent.type == "PERSON":
             for s, e in _cut(text, ent.begin, ent.end):
-                span = _name(text, s, e)
+                span = names.name_span(text, s, e)
                 if span:
                     out.append(Pii("NAME", ent.score, *span))
         elif ent.type == "DATE":
@@ -592,12 +531,17 @@ COMPILED: tuple[tuple[Rule, re.Pattern[str], re.Pattern[str] | None], ...] = tup
 
 
 def _matches(text: str) -> list[tuple[int, Pii]]:
-    """Every rule's spans in ``text``, as (tier, span), those under MIN_SCORE left out."""
+    """Every rule's spans in ``text``, as (tier, span): the group ``v`` or ``w`` that
+    matched, else the whole match; those under MIN_SCORE, or just after a DECOY's words,
+    left out."""
     out = []
     for rule, pattern, context in COMPILED:
+        groups = [g for g in ("v", "w") if g in pattern.groupindex]
         for match in pattern.finditer(text):
-            group = "v" if "v" in pattern.groupindex and match.group("v") else 0
+            group = next((g for g in groups if match.group(g)), 0)
             begin, end = match.span(group)
+            if rule.tier == 0 and DECOY.search(text, max(0, begin - 30), begin):
+                continue
             if rule.check:
                 end = begin + CHECKS[rule.check](text[begin:end])
                 if end <= begin:
@@ -627,9 +571,32 @@ def find(text: str, ents: Sequence[Any]) -> list[Pii]:
     """The PII entities of one English ``text``, given the recogniser's entities of it
     (:func:`socialsight.language.entities.analyse`'s, found once for DetectEntities and
     PII alike), in order of their offsets."""
-    candidates = _matches(text)
+    others = [(e.begin, e.end) for e in ents if e.type in NOT_A_NAME and e.score >= VETO]
+    candidates = [(tier, p) for tier, p in _matches(text) if p.type != "NAME"
+                  or not any(b < p.end and p.begin < e for b, e in others)]
     candidates += [(1, p) for p in _from_entities(text, ents) if p.score >= MIN_SCORE]
-    return _choose(candidates, len(text))
+    return _join_dates(text, _choose(candidates, len(text)))
+
+
+def _join_dates(text: str, found: list[Pii]) -> list[Pii]:
+    """Each DATE_TIME with its weekday, its time (or date) and its time zone, as one span
+    (:mod:`socialsight.language.dates`); the joined span keeps the surer score."""
+    out: list[Pii] = []
+    for pii in found:
+        if pii.type == "DATE_TIME":
+            floor = out[-1].end if out else 0
+            pii = Pii(pii.type, pii.score, dates.weekday_start(text, pii.begin, floor), pii.end)
+            last = out[-1] if out else None
+            if last and last.type == "DATE_TIME" and dates.joins(
+                    text, (last.begin, last.end), (pii.begin, pii.end)):
+                pii = Pii(pii.type, max(last.score, pii.score), out.pop().begin, pii.end)
+        out.append(pii)
+    for i, pii in enumerate(out):
+        if pii.type == "DATE_TIME":
+            limit = out[i + 1].begin if i + 1 < len(out) else len(text)
+            out[i] = Pii(pii.type, pii.score, pii.begin,
+                         dates.zone_end(text, pii.begin, pii.end, limit))
+    return out
 
 
 def detect(texts: list[str]) -> list[list[Pii]]:
