@@ -429,7 +429,8 @@ def test_the_command_compacts_says_what_it_did_and_waits_for_a_busy_lake(
 
     dry = cli("compact", "--lake", "lake", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "dry run" in dry.stdout and "6 → 2" in dry.stdout
+    # The title wraps where the lake's path is long: read the words, not the layout.
+    assert "dry run" in " ".join(dry.stdout.split()) and "6 → 2" in dry.stdout
     assert len(lake.files("tweets")) == 6
 
     out = cli("compact", "--lake", "lake", "--table", "tweets", "--dt", DAY1)
