@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pyarrow as pa
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from socialsight.analysis import PhotoAnalysis
 from socialsight.config import VisionSettings
@@ -62,6 +62,53 @@ def test_the_hash_survives_reencoding_and_resizing_and_differs_between_photos():
     distinct = [lookalike.hamming(a, b) for i, a in enumerate(hashes.values())
                 for b in list(hashes.values())[i + 1:]]
     assert min(distinct) > 16
+
+
+def screenshot(image: Image.Image, dark: bool, margin: int) -> Image.Image:
+    """The photo as a post shows it in an app: a status bar, a line of the author's name
+    above, two lines of text below, on a light or a dark page, with or without margins."""
+    ground, ink = ((21, 32, 43), (230, 236, 240)) if dark else ((255, 255, 255), (15, 20, 25))
+    width = image.width + 2 * margin
+    canvas = Image.new("RGB", (width, image.height + 200), ground)
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((0, 0, width, 28), fill=(0, 0, 0) if dark else (240, 240, 240))
+    draw.text((margin + 8, 44), "Jo Doe @jodoe · 2h", fill=ink, font_size=18)
+    canvas.paste(image, (margin, 80))
+    for row, words in enumerate(("Look what we found today!", "#weekend #coffee")):
+        draw.text((margin + 8, image.height + 100 + 30 * row), words, fill=ink, font_size=18)
+    return canvas
+
+
+def test_the_hash_sees_a_photo_inside_a_screenshot_of_its_post():
+    hashes = {n: lookalike.phash(photo(n)) for n in NAMES}
+    for name, value in hashes.items():
+        if name.endswith(".png"):  # a graphic (the banner) is hashed whole: not cut out
+            continue
+        image = photo(name).resize((480, round(480 * photo(name).height / photo(name).width)))
+        for dark, margin in ((False, 0), (True, 0), (False, 24), (True, 40)):
+            shot = screenshot(image, dark, margin)
+            box = lookalike.content_box(shot)
+            # The status bar and the author's line go, and the last line of text; a flat
+            # strip at the photo's own edge may go with them.
+            assert 76 <= box[1] <= 80 + image.height // 10, (name, box)
+            assert 80 + image.height * 9 // 10 <= box[3] < shot.height - 60, (name, box)
+            assert lookalike.hamming(value, lookalike.phash(jpeg(shot, 70))) <= 6, name
+            others = [v for n, v in hashes.items() if n != name]
+            assert min(lookalike.hamming(lookalike.phash(shot), v) for v in others) > 16
+
+
+def test_a_photo_without_bars_is_hashed_whole():
+    for name in NAMES:
+        image = photo(name)
+        assert lookalike.content_box(image) == (0, 0, image.width, image.height)
+    # A flat image, or one flat band after another, keeps all of itself.
+    flat = Image.new("RGB", (300, 200), (200, 30, 30))
+    assert lookalike.content_box(flat) == (0, 0, 300, 200)
+    bands = Image.new("RGB", (300, 200), (255, 255, 255))
+    ImageDraw.Draw(bands).rectangle((0, 0, 300, 100), fill=(0, 0, 0))
+    assert lookalike.content_box(bands) == (0, 0, 300, 200)
+    tiny = Image.new("RGB", (1, 1))
+    assert lookalike.content_box(tiny) == (0, 0, 1, 1) and isinstance(lookalike.phash(tiny), int)
 
 
 def test_versions_of_a_photo_are_grouped_and_different_photos_are_not():

@@ -4,15 +4,18 @@
 Every analysed photo gets two fingerprints (``media_rekognition.phash`` and
 ``.embedding``):
 
-- :func:`phash`, a 64-bit DCT perceptual hash: the photo in grayscale at 32 x 32, its
-  2-D DCT, and one bit per coefficient of the lowest 8 x 8 frequencies (above or below
-  their median). Re-encoding and resizing move few bits; a different photo differs in
-  about half. Stored as a signed 64-bit integer so that DuckDB compares two with
+- :func:`phash`, a 64-bit DCT perceptual hash of the photo's content: the part inside
+  any flat bars and margins around it (:func:`content_box`: a screenshot's status and
+  title bars, the lines of text under a post's photo, a letterbox), in grayscale at
+  32 x 32, its 2-D DCT, and one bit per coefficient of the lowest 8 x 8 frequencies
+  (above or below their median). Re-encoding and resizing move few bits, and so does
+  showing the photo inside a screenshot; a different photo differs in about half.
+  Stored as a signed 64-bit integer so that DuckDB compares two with
   ``bit_count(xor(a, b))``.
 - :func:`embedding`, the classifier's pooled penultimate features of the whole photo
   (:func:`socialsight.vision.labels.batch_view_scores`), L2-normalised: the inner product
-  of two is their cosine similarity. It sees past what the hash cannot: a photo cropped,
-  captioned or shown inside a screenshot.
+  of two is their cosine similarity. It sees past what the hash cannot: a photo cropped
+  or captioned.
 
 :func:`near_duplicates` groups versions of one photo: two photos are versions of each
 other when their hashes differ in at most :data:`HASH_DISTANCE` bits or their
@@ -50,9 +53,137 @@ def _dct_matrix(n: int) -> np.ndarray:
     return matrix
 
 
+# Where the content starts inside bars and margins (content_box), on a copy of the photo
+# BOX_SIDE pixels on its long side, its colours in BOX_LEVELS levels a channel.
+BOX_SIDE = 192
+BOX_LEVELS = 16
+BAR_SHARE = 0.95  # a line of a bar or a margin: its two commonest colours cover this much
+TEXT_LINE = 0.06  # a line of text: a run of lines at most this share of the side...
+TEXT_GROUND = 0.3  # ... between flat lines of one colour, which covers this much of each
+MIN_KEEP = 0.3  # the content keeps at least this share of the width and of the height
+FLAT_INSIDE = 0.25  # more of the content's lines than this flat: a graphic, not a photo
+EDGE = 8.0  # a bar is cut off only where the content starts with a step this sharp (0-255)
+
+
+def _bar_lines(codes: np.ndarray) -> np.ndarray:
+    """For each line of quantised colours (``[n, length]``), whether it belongs to a bar,
+    a margin or a line of text rather than to a photo: flat (two colours), or in a short
+    run of lines between flat lines of one ground colour that covers most of each (the
+    letters of a name or a caption on the page around a photo)."""
+    n, length = codes.shape
+    ordered = np.sort(codes, axis=1)
+    starts = np.ones_like(ordered, dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    runs = np.cumsum(starts, axis=1) - 1  # each colour's run, numbered along its line
+    counts = np.bincount((runs + np.arange(n)[:, None] * length).ravel(),
+                         minlength=n * length).reshape(n, length)
+    best = np.argmax(counts, axis=1)
+    grounds = ordered[np.arange(n), np.argmax(runs == best[:, None], axis=1)]
+    shares = counts[np.arange(n), best] / length
+    top_two = np.partition(counts, -2, axis=1)[:, -2:].sum(axis=1) if length > 1 else counts[:, 0]
+    flat = top_two >= BAR_SHARE * length
+    out = flat.copy()
+    longest = max(1, round(TEXT_LINE * n))
+    i = 0
+    while i < n:
+        if flat[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not flat[j]:
+            j += 1
+        if i > 0 and j < n and j - i <= longest and grounds[i - 1] == grounds[j]:
+            run = slice(i, j)
+            out[run] = bool(np.all((grounds[run] == grounds[i - 1])
+                                   & (shares[run] >= TEXT_GROUND)))
+        i = j
+    return out
+
+
+def _content_run(bars: np.ndarray, pixels: np.ndarray) -> tuple[int, int]:
+    """The lines between the bars at either end, an end kept whole where no sharp step
+    separates the content from the bar (a soft photo, a pale sky on a pale page)."""
+    n = len(bars)
+    if bars.all():
+        return 0, n
+    begin, end = int(np.argmin(bars)), n - int(np.argmin(bars[::-1]))
+
+    def step(bar: int, inside: int) -> float:  # a line of blur (JPEG's colours) allowed
+        further = min(max(inside + (inside - bar), 0), n - 1)
+        return float(max(np.abs(pixels[inside] - pixels[bar]).mean(),
+                         np.abs(pixels[further] - pixels[bar]).mean()))
+
+    if begin > 0 and step(begin - 1, begin) < EDGE:
+        begin = 0
+    if 0 < end < n and step(end, end - 1) < EDGE:
+        end = n
+    return begin, end
+
+
+def content_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) of the photo inside flat bars, margins and
+    lines of text around it (a screenshot of a post, a letterboxed frame); the whole
+    photo where there are none, or where they would leave less than MIN_KEEP of it."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    whole = (0, 0, rgb.width, rgb.height)
+    scale = BOX_SIDE / max(rgb.size)
+    width, height = max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))
+    small = rgb.resize((width, height), Image.Resampling.BOX, reducing_gap=2.0)
+    pixels = np.asarray(small, dtype=np.int32)
+    levels = pixels * BOX_LEVELS // 256
+    codes = (levels[..., 0] * BOX_LEVELS + levels[..., 1]) * BOX_LEVELS + levels[..., 2]
+    shades = pixels.astype(np.float32)
+    rows = _bar_lines(codes)
+    top, bottom = _content_run(rows, shades)
+    # A photo has few flat lines; a graphic or a page (a banner, a document) has many, and
+    # is hashed whole.
+    if bottom - top < MIN_KEEP * height or rows[top:bottom].mean() > FLAT_INSIDE:
+        return whole
+    columns = _bar_lines(codes[top:bottom].T)
+    left, right = _content_run(columns, shades[top:bottom].transpose(1, 0, 2))
+    if right - left < MIN_KEEP * width or columns[left:right].mean() > FLAT_INSIDE:
+        return whole
+    if (left, top, right, bottom) == (0, 0, width, height):
+        return whole
+    return _refined(rgb, (left, top, right, bottom), scale, (width, height))
+
+
+def _sharpest(lines: np.ndarray, guess: int, reach: int) -> int:
+    """The boundary between two of ``lines`` (``[n, length, 3]``) near ``guess`` where
+    they differ most: where the photo's edge is at full size."""
+    low, high = max(1, guess - reach), min(len(lines) - 1, guess + reach)
+    if low > high:
+        return guess
+    steps = np.abs(np.diff(lines[low - 1:high + 1], axis=0)).mean(axis=(1, 2))
+    return low + int(np.argmax(steps))
+
+
+def _refined(rgb: Image.Image, box: tuple[int, int, int, int], scale: float,
+             size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box found on the small copy, each cut edge moved to the sharpest step within
+    a pixel of the small copy at full size (so versions of a photo are cut alike)."""
+    left, top, right, bottom = (round(v / scale) for v in box)
+    right, bottom = min(rgb.width, right), min(rgb.height, bottom)
+    reach = int(np.ceil(1 / scale)) + 1
+    pixels = np.asarray(rgb, dtype=np.int16)
+    if box[1] > 0:
+        top = _sharpest(pixels[:, left:right], top, reach)
+    if box[3] < size[1]:
+        bottom = _sharpest(pixels[:, left:right], bottom, reach)
+    columns = pixels[top:bottom].transpose(1, 0, 2)
+    if box[0] > 0:
+        left = _sharpest(columns, left, reach)
+    if box[2] < size[0]:
+        right = _sharpest(columns, right, reach)
+    return left, top, right, bottom
+
+
 def phash(image: Image.Image) -> int:
-    """The photo's 64-bit DCT perceptual hash, as a signed 64-bit integer (the first
-    coefficient is the most significant bit)."""
+    """The 64-bit DCT perceptual hash of the photo's content (:func:`content_box`), as a
+    signed 64-bit integer (the first coefficient is the most significant bit)."""
+    box = content_box(image)
+    if box != (0, 0, image.width, image.height):
+        image = image.crop(box)
     gray = image.convert("L").resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS)
     pixels = np.asarray(gray, dtype=np.float64)
     dct = _dct_matrix(HASH_SIDE)
