@@ -11,6 +11,7 @@ from socialsight.language import names
     ("Maria Lopez", True), ("Ji-hoon Lee", True), ("O'Neil", True),
     ("Team Alpha", False), ("Customer", False), ("Northwind Bank", False),
     ("Monday", False), ("Terminal 5", False), ("Victoria Station", False), ("the Smiths", False),
+    ("Sunshine Spa", False), ("Rosa Cafe", False),
 ])
 def test_words_that_can_be_a_name(words: str, person: bool) -> None:
     assert names.is_person(words) is person

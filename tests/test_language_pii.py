@@ -264,3 +264,5 @@ def test_addresses_across_lines_grouped_accounts_codes_and_plates() -> None:
     assert found("Booking confirmed for Jamie Fraser.") == [("NAME", "Jamie Fraser")]
     assert found("ring Sam Reed on 07700 900123") == [
         ("NAME", "Sam Reed"), ("PHONE", "07700 900123")]
+    # A business named like a person is not a NAME (Comprehend's own sample text).
+    assert ("NAME", "Sunshine Spa") not in found("Customer feedback for Sunshine Spa, 123 Main St.")

@@ -49,6 +49,8 @@ pm mp mep msp mla md phd dds cpa esq esq. qc kc rn
 ORGANISATION = _words("""
 bank inc inc. llc ltd ltd. corp corp. co. company services service group university college
 foundation association institute hospital school store shop team club care support
+spa salon cafe café restaurant bar pub bakery gym clinic studio motel inn pharmacy
+market supermarket garage agency partners holdings
 """)
 PLACES = _words("""
 terminal airport station street road avenue lane park square bridge hotel church centre
