@@ -19,7 +19,11 @@ the text as given, as Comprehend counts them):
 
 A pattern beats a span from spaCy where they overlap (a card number is never a date),
 except the patterns for names and dates (``tier`` 1), which compete with spaCy's on
-score; among the rest the surer span wins, then the longer.
+score; among the rest the surer span wins, then the longer. The recogniser's confident
+company, place or work vetoes a NAME a pattern found there, and the pieces of one
+moment (a weekday, a date, its time and zone) are joined into one DATE_TIME. The
+checksums are :mod:`~socialsight.language.checksums`'s, whether words can be a name
+:mod:`~socialsight.language.names`'s, how dates join :mod:`~socialsight.language.dates`'s.
 
 Scores say how much the evidence is worth, on one scale for every type (each rule's own
 number is in :data:`RULES`; these are the steps it follows):
