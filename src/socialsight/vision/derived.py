@@ -9,7 +9,8 @@ the confidence of the evidence behind it:
   **People** from two persons or more (boxes or faces), **Crowd** from :data:`CROWD`;
 * **Man**, **Woman**, **Boy**, **Girl**, **Child**, **Baby**, **Adult**, **Male**,
   **Female** from a face's estimated gender and age range (a child when the range ends
-  below :data:`CHILD_AGE`, an adult when it starts at :data:`ADULT_AGE` or later);
+  below :data:`CHILD_AGE`, an adult when its middle is :data:`ADULT_AGE` or more: the
+  estimator's ranges are wide, and a grown man's often starts in his teens);
 * **Portrait** (and its parent Photography) when one face fills the photo: at least
   :data:`PORTRAIT_FACE` of the photo's height (two faces that size are a couple, not a
   portrait);
@@ -34,7 +35,7 @@ from socialsight.vision.text import TextDetection
 
 CROWD = 8
 CHILD_AGE = 13  # an age range ending below this is a child's
-ADULT_AGE = 18  # ... starting at this or later an adult's
+ADULT_AGE = 18  # ... with its middle at this or more an adult's
 BABY_AGE = 3
 PORTRAIT_FACE = 0.2
 DOCUMENT_LINES = 8
@@ -79,11 +80,12 @@ def _person_kind(face: FaceDetail) -> list[Label]:
     sure = min(face.confidence, float(gender["confidence"]))
     male = gender["value"] == "Male"
     names = ["Male" if male else "Female"]
+    middle = (ages["low"] + ages["high"]) / 2
     if ages["high"] < CHILD_AGE:
         names += ["Child", "Boy" if male else "Girl"]
         if ages["high"] < BABY_AGE:
             names.append("Baby")
-    elif ages["low"] >= ADULT_AGE:
+    elif middle >= ADULT_AGE:
         names += ["Adult", "Man" if male else "Woman"]
     return [Label.named(name, sure) for name in names]
 
