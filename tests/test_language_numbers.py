@@ -59,6 +59,14 @@ def test_a_length_of_time_is_a_quantity_and_a_date_stays_a_date(text: str, kind:
     assert numbers.retype(text, 0, len(text), "DATE") == kind
 
 
+@pytest.mark.parametrize("text, kind", [
+    ("3:30pm", "DATE"), ("9:15 a.m.", "DATE"), ("16:05", "DATE"), ("7pm", "DATE"),
+    ("30", "QUANTITY"), ("3.5", "QUANTITY"), ("25:70", "QUANTITY"), ("13pm", "QUANTITY"),
+])
+def test_a_time_of_day_counted_as_a_number_is_a_date(text: str, kind: str) -> None:
+    assert numbers.retype(text, 0, len(text), "QUANTITY") == kind
+
+
 @pytest.mark.parametrize("text, kind, expected", [
     ("Alice at ", "PERSON", "Alice"),
     ("number XXXXX0000", "OTHER", "XXXXX0000"),

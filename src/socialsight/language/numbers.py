@@ -45,6 +45,9 @@ DURATION = re.compile(r"(?i:(?:about|nearly|almost|over|some|more\s+than|less\s+
                       r"under|around|roughly|only|just)\s+)?(?i:" + _COUNT + r")[\s-]+"
                       r"(?i:(?:second|minute|min|hour|hr|day|week|month|year|yr|decade|"
                       r"century)s?)")
+# A time of day: "3:30pm", "9:15 a.m.", "16:05", "7pm".
+CLOCK = re.compile(r"(?i:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*(?:am|pm|a\.m\.|p\.m\.))?"
+                   r"|(?:1[0-2]|0?[1-9])\s*(?:am|pm|a\.m\.|p\.m\.))")
 # A street address: a house number, capitalised words, a street type ("123 Main St",
 # "742 Evergreen Terrace"). Comprehend's LOCATION, whatever spaCy made of its pieces.
 STREET = re.compile(
@@ -110,9 +113,12 @@ def trim(text: str, begin: int, end: int, kind: str = "OTHER") -> tuple[int, int
 
 def retype(text: str, begin: int, end: int, kind: str) -> str:
     """Comprehend's type for a span the recogniser called ``kind``: a length of time is
-    a QUANTITY, not a DATE."""
+    a QUANTITY, not a DATE; a time of day ("3:30pm", which the recogniser may count as a
+    number) is a DATE, as Comprehend's DATE holds times."""
     if kind == "DATE" and DURATION.fullmatch(text, begin, end):
         return "QUANTITY"
+    if kind == "QUANTITY" and CLOCK.fullmatch(text, begin, end):
+        return "DATE"
     return kind
 
 
