@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from socialsight.language.spans import words
+
 
 def digits_of(text: str) -> list[int]:
     """The digits of ``text``, in order, as numbers."""
@@ -162,12 +164,9 @@ def ip(text: str, version: int) -> bool:
         return False
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 # ISO 3166 country codes (SWIFT's fifth and sixth letters), Kosovo's XK with them.
-COUNTRIES = _words("""
+COUNTRIES = words("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
 BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
 DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS

@@ -19,14 +19,9 @@ from __future__ import annotations
 
 import re
 
-from socialsight.language.spans import FUNCTION_WORDS
+from socialsight.language.spans import FUNCTION_WORDS, words
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-TITLES = _words("""
+TITLES = words("""
 mr mr. mrs mrs. ms ms. mx mx. miss dr dr. prof prof. sir madam dame lord lady rev rev.
 dear hi hello hey attn attn: attention
 president senator sen. governor gov. mayor judge justice rep. congressman congresswoman
@@ -36,33 +31,33 @@ pope father fr. sister saint st.
 """)
 # Words for the person a text is about, and verbs asking someone to get in touch: before a
 # name, they are not part of it ("Applicant Rohan Mehta", "Ring Gareth").
-ROLES = _words("""
+ROLES = words("""
 applicant tenant landlord driver passenger guest patient beneficiary remitter payee payer
 cardholder holder sender recipient keeper employee student member customer client user
 buyer seller owner contact name
 ring call text phone message email e-mail ask tell meet
 """)
 # Titles and letters after a name ("Gillard PM", "Jane Roe MD").
-AFTER_NAME = _words("""
+AFTER_NAME = words("""
 pm mp mep msp mla md phd dds cpa esq esq. qc kc rn
 """)
-ORGANISATION = _words("""
+ORGANISATION = words("""
 bank inc inc. llc ltd ltd. corp corp. co. company services service group university college
 foundation association institute hospital school store shop team club care support
 spa salon cafe café restaurant bar pub bakery gym clinic studio motel inn pharmacy
 market supermarket garage agency partners holdings
 """)
-PLACES = _words("""
+PLACES = words("""
 terminal airport station street road avenue lane park square bridge hotel church centre
 center mall hall tower building court house office
 """)
-CALENDAR = _words("""
+CALENDAR = words("""
 monday tuesday wednesday thursday friday saturday sunday january february march april
 june july august september october november december week weekend month year today
 tomorrow yesterday
 """)
 # Capitalised words after a greeting or a role that are not names.
-NOT_NAMES = _words("""
+NOT_NAMES = words("""
 all everyone everybody team friends friend folks guys there world customer customers
 member members user users valued sir madam colleague colleagues reader readers
 client clients guest guests patient patients sender recipient admin support manager

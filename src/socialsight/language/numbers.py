@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from socialsight.language import dates
+
 # Digits or masked digits (XXXX1111, ••••1111) in groups split by a space, a hyphen, a
 # dot or a slash: a card, account, phone or order number. Dates are told apart below.
 _UNIT = r"[0-9Xx*\u2022#]"
@@ -45,9 +47,6 @@ DURATION = re.compile(r"(?i:(?:about|nearly|almost|over|some|more\s+than|less\s+
                       r"under|around|roughly|only|just)\s+)?(?i:" + _COUNT + r")[\s-]+"
                       r"(?i:(?:second|minute|min|hour|hr|day|week|month|year|yr|decade|"
                       r"century)s?)")
-# A time of day: "3:30pm", "9:15 a.m.", "16:05", "7pm".
-CLOCK = re.compile(r"(?i:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*(?:am|pm|a\.m\.|p\.m\.))?"
-                   r"|(?:1[0-2]|0?[1-9])\s*(?:am|pm|a\.m\.|p\.m\.))")
 # A street address: a house number, capitalised words, a street type ("123 Main St",
 # "742 Evergreen Terrace"). Comprehend's LOCATION, whatever spaCy made of its pieces.
 STREET = re.compile(
@@ -117,7 +116,7 @@ def retype(text: str, begin: int, end: int, kind: str) -> str:
     number) is a DATE, as Comprehend's DATE holds times."""
     if kind == "DATE" and DURATION.fullmatch(text, begin, end):
         return "QUANTITY"
-    if kind == "QUANTITY" and CLOCK.fullmatch(text, begin, end):
+    if kind == "QUANTITY" and dates.TIME.fullmatch(text, begin, end):
         return "DATE"
     return kind
 

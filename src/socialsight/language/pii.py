@@ -62,7 +62,7 @@ from typing import Any
 
 from socialsight.language import checksums as sums
 from socialsight.language import dates, entities, names
-from socialsight.language.spans import FUNCTION_WORDS
+from socialsight.language.spans import FUNCTION_WORDS, words
 from socialsight.language.spans import cut as _cut
 
 MIN_SCORE = 0.5
@@ -398,12 +398,9 @@ RULES: tuple[Rule, ...] = (
 Check = Callable[[str], int]
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 # Words after "user", "login" or a greeting that are not a login name.
-NOT_LOGINS = names.NOT_NAMES | FUNCTION_WORDS | _words("""
+NOT_LOGINS = names.NOT_NAMES | FUNCTION_WORDS | words("""
 experience experiences interface interfaces account accounts name names id ids agent guide
 manual friendly base data error errors input feedback profile profiles settings review
 reviews research story stories access count page screen details info information
@@ -413,7 +410,7 @@ who has have had should would could may might must not no yes please thanks
 """)
 VOWELS = set("aeiouy")
 # How English words may start with two consonants.
-ONSETS = _words("""
+ONSETS = words("""
 bl br ch cl cr dr dw fl fr gh gl gn gr kh kl kn kr ph pl pn pr ps rh sc sh sk sl sm sn sp sq
 st sv sw th tr ts tw wh wr
 """)

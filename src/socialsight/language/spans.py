@@ -12,20 +12,21 @@ from __future__ import annotations
 import re
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The words of a word list written as text (a table of words, one set)."""
     return frozenset(text.split())
 
 
 # The end of a sentence or clause, brackets, quotes, a line break.
 BREAK = re.compile(r"[.!?;:]+(?=\s|$)|[()\[\]{}\"\u201c\u201d|]|\s*\n\s*")
 # Words after which a full stop ends an abbreviation, not a sentence.
-ABBREVIATIONS = _words("""
+ABBREVIATIONS = words("""
 mr mrs ms mx dr prof st jr sr mt ft no vs jan feb mar apr jun jul aug sep sept oct nov dec
 mon tue tues wed thu thurs fri sat sun
 """)
 # A piece that starts with one of these is the next sentence the span ran into, not
 # part of the entity.
-FUNCTION_WORDS = _words("""
+FUNCTION_WORDS = words("""
 your you our we my i the a an this that these those his her their its it if when after
 before thanks thank please and or but so
 """)

@@ -148,33 +148,43 @@ def content_box(image: Image.Image) -> tuple[int, int, int, int]:
     return _refined(rgb, (left, top, right, bottom), scale, (width, height))
 
 
-def _sharpest(lines: np.ndarray, guess: int, reach: int) -> int:
-    """The boundary between two of ``lines`` (``[n, length, 3]``) near ``guess`` where
-    they differ most: where the photo's edge is at full size."""
-    low, high = max(1, guess - reach), min(len(lines) - 1, guess + reach)
-    if low > high:
+def _sharpest(strip: Image.Image, guess: int, offset: int) -> int:
+    """The row boundary of ``strip`` (a band of the photo whose first row is row
+    ``offset`` of it) where two rows differ most, as a row of the photo: where the
+    photo's edge is at full size, near ``guess``."""
+    lines = np.asarray(strip, dtype=np.int16)
+    if len(lines) < 2:
         return guess
-    steps = np.abs(np.diff(lines[low - 1:high + 1], axis=0)).mean(axis=(1, 2))
-    return low + int(np.argmax(steps))
+    steps = np.abs(np.diff(lines, axis=0)).mean(axis=(1, 2))
+    return offset + 1 + int(np.argmax(steps))
 
 
 def _refined(rgb: Image.Image, box: tuple[int, int, int, int], scale: float,
              size: tuple[int, int]) -> tuple[int, int, int, int]:
     """The box found on the small copy, each cut edge moved to the sharpest step within
-    a pixel of the small copy at full size (so versions of a photo are cut alike)."""
+    a pixel of the small copy at full size (so versions of a photo are cut alike); only
+    the bands around the edges are read at full size."""
     left, top, right, bottom = (round(v / scale) for v in box)
     right, bottom = min(rgb.width, right), min(rgb.height, bottom)
     reach = int(np.ceil(1 / scale)) + 1
-    pixels = np.asarray(rgb, dtype=np.int16)
+
+    def rows(guess: int) -> int:  # the sharpest row boundary near guess, within the box
+        low, high = max(0, guess - reach - 1), min(rgb.height, guess + reach + 1)
+        return _sharpest(rgb.crop((left, low, right, high)), guess, low)
+
+    def columns(guess: int) -> int:
+        low, high = max(0, guess - reach - 1), min(rgb.width, guess + reach + 1)
+        band = rgb.crop((low, top, high, bottom)).transpose(Image.Transpose.TRANSPOSE)
+        return _sharpest(band, guess, low)
+
     if box[1] > 0:
-        top = _sharpest(pixels[:, left:right], top, reach)
+        top = rows(top)
     if box[3] < size[1]:
-        bottom = _sharpest(pixels[:, left:right], bottom, reach)
-    columns = pixels[top:bottom].transpose(1, 0, 2)
+        bottom = rows(bottom)
     if box[0] > 0:
-        left = _sharpest(columns, left, reach)
+        left = columns(left)
     if box[2] < size[0]:
-        right = _sharpest(columns, right, reach)
+        right = columns(right)
     return left, top, right, bottom
 
 
