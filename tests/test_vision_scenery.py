@@ -1,12 +1,14 @@
-"""Sky from colours: a blue top over a different bottom, not a blue backdrop."""
+"""Scenes: the scene head on a photo's embedding, and Sky from colours (a blue top over a
+different bottom, not a blue backdrop)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
 
-from socialsight.vision import eyewear, faces
-from socialsight.vision.scenery import scenery
+from socialsight.vision import eyewear, faces, labels, lookalike, vocabulary
+from socialsight.vision.analyze import analyze
+from socialsight.vision.scenery import head_labels, scene_labels, scenery
 from tests.test_vision_labels import package_photo
 
 
@@ -34,6 +36,38 @@ def test_photos_without_sky_and_blue_backdrops_are_not_sky():
     assert scenery(backdrop) == {}
 
 
+def embedding_of(photo: Image.Image) -> list[float]:
+    [(_, features)] = labels.Classifier().predict([labels.preprocess(photo.convert("RGB"))])
+    return lookalike.embedding(features)
+
+
+def test_the_scene_head_sees_a_launch_outdoors_under_the_sky():
+    found = scene_labels(embedding_of(package_photo("rocket.jpg")))
+    assert set(found) == set(head_labels())
+    assert found["Outdoors"] >= 55 and found["Sky"] >= 55
+    assert found["Indoors"] < 20 and found["Snow"] < 20
+
+
+def test_the_scene_head_says_nothing_of_a_cup_a_page_or_a_cat_close_up():
+    for name in ("coffee.png", "page.png", "chelsea.png"):
+        found = scene_labels(embedding_of(package_photo(name)))
+        assert max(found.values()) < 55, (name, found)
+
+
+def test_scene_labels_reach_the_analysis_with_their_parents():
+    result = analyze(package_photo("rocket.jpg"))
+    by_name = {label.name: label for label in result.labels}
+    assert {"Outdoors", "Sky"} <= set(by_name)
+    for label in result.labels:  # every ancestor is given, at least as sure as its child
+        for parent in vocabulary.ancestors(label.name):
+            assert by_name[parent].confidence >= label.confidence
+
+
+def test_the_head_gives_only_labels_the_vocabulary_defines():
+    for name in head_labels():
+        assert vocabulary.info(name).categories, name
+
+
 def test_faces_without_sunglasses_are_judged_and_tiny_ones_are_not():
     photo = package_photo("astronaut.png").convert("RGB")
     found = faces.detect_faces(photo)
@@ -49,6 +83,7 @@ def test_odd_photos_go_through_every_new_step():
                        ((40, 30), "RGBA"), ((40, 30), "P"), ((40, 30), "CMYK")):
         photo = Image.new(mode, size)
         assert set(scenery(photo)) <= {"Sky", "Outdoors"}
+        assert set(scene_labels(embedding_of(photo))) == set(head_labels())
         assert moderation.nsfwjs_preprocess(photo).shape == (1, 224, 224, 3)
         assert labels.views(photo.convert("RGB")).shape == (2, 3, 224, 224)
         assert eyewear.sunglasses(photo, []) == []

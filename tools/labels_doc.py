@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from socialsight.vision import vocabulary
+from socialsight.vision import scenery, vocabulary
 from socialsight.vision.objects import NAMES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "labels.md"
@@ -45,6 +45,10 @@ label comes from:
   (src/socialsight/vision/derived.py): {", ".join(DERIVED)}.
 - **colours**: {", ".join(COLOURS)} from a smooth blue top over a different bottom
   (src/socialsight/vision/scenery.py).
+- **scene head**: scene labels ImageNet has no class for (Tree, Sky, Mountain, ...), from
+  the photo's embedding by one logistic regression each, trained on real photos a person
+  labelled (tools/models/build_scene_head.py, models/MODELS.md); its confidence is the
+  regression's probability.
 
 The classifier reads each photo twice, whole and its centre ({{centre:g}} of each side), and
 the two readings are averaged. A label's confidence is 100 x (its mass)^{{calibration:g}}: a
@@ -83,6 +87,8 @@ def render() -> str:
         sources[name].add("faces and text")
     for name in COLOURS:
         sources[name].add("colours")
+    for name in scenery.head_labels():
+        sources[name].add("scene head")
     given = set(sources)
     for name in list(given):
         given |= set(vocabulary.ancestors(name))

@@ -233,9 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dest", type=Path, default=DEFAULT_DEST, help=f"output folder (default: {DEFAULT_DEST})"
     )
+    parser.add_argument(
+        "--csv", type=Path, default=CSV_PATH,
+        help="the list of photos (default: this set's photos.csv; tools/models/sceneset "
+        "has another)",
+    )
     args = parser.parse_args(argv)
     dest: Path = args.dest.resolve()
-    photos = load_photos()
+    photos = load_photos(args.csv)
     errors = fetch(dest, photos)
     missing = [
         p

@@ -1,9 +1,18 @@
-"""Sky from the photo's colours: what no offline model labels.
+"""Scenes: what no offline model labels (Tree, Sky, Grass, Indoors, ...).
 
 ImageNet has no sky, tree or grass class and no offline scene model ships (the model
-survey), yet a person names Sky first on a landscape. One colour rule, on a 96-pixel
-wide copy of the photo, measured on the development photos of bench/labels.py and
-checked on those set aside:
+survey), yet a person names Tree or Sky first on a landscape. Two sources:
+
+* **The scene head** (:func:`scene_labels`): one logistic regression per scene label on
+  the photo's embedding (the classifier's pooled features, L2-normalised), trained by
+  ``tools/models/build_scene_head.py`` on real photos from packages a person labelled
+  (tools/models/sceneset), none of them in bench/photoset. Its confidence is the
+  regression's probability × 100; the file holds only the labels whose cross-validated
+  precision at 55 was 0.8 or more (models/MODELS.md). It costs one small matrix product
+  on features the classifier computes anyway.
+
+One colour rule, on a 96-pixel wide copy of the photo, measured on the development
+photos of bench/labels.py and checked on those set aside:
 
 * **Sky** (and **Outdoors**): the top third of the photo is mostly (:data:`SKY_SHARE`)
   smooth blue, and the bottom third is not (a blue studio backdrop or a blue product
@@ -17,8 +26,16 @@ at the bottom) and Night (a dark photo: dark rooms).
 
 from __future__ import annotations
 
+import json
+from typing import Any, NamedTuple
+
 import numpy as np
 from PIL import Image
+
+from socialsight.models import runtime
+from socialsight.models.base import Model
+
+HEAD = "scene_head.json"
 
 WIDTH = 96
 SMOOTH = 0.04  # luminance step (0–1) between neighbours below which a pixel is smooth
@@ -45,3 +62,48 @@ def scenery(image: Image.Image) -> dict[str, float]:
         return {}
     sure = round(min(99.0, 60.0 + 80.0 * (share - SKY_SHARE)), 3)
     return {"Sky": sure, "Outdoors": sure}
+
+
+class _Head(NamedTuple):
+    names: tuple[str, ...]
+    weights: np.ndarray  # [labels, 1280] float64, on the L2-normalised embedding
+    bias: np.ndarray  # [labels]
+
+
+class SceneHead(Model[np.ndarray, dict[str, float]]):
+    """The scene head: each label's probability (0–100) from one photo's embedding."""
+
+    name = "labels"
+
+    def _load(self) -> _Head:
+        with open(runtime.model_path(HEAD, self.directory), encoding="utf-8") as handle:
+            data: dict[str, Any] = json.load(handle)
+        labels = data["labels"]
+        return _Head(tuple(lb["name"] for lb in labels),
+                     np.asarray([lb["weights"] for lb in labels], dtype=np.float64),
+                     np.asarray([lb["bias"] for lb in labels], dtype=np.float64))
+
+    def _predict(self, loaded: _Head, batch: list[np.ndarray]) -> list[dict[str, float]]:
+        out = []
+        for embedding in batch:
+            vector = np.asarray(embedding, dtype=np.float64).ravel()
+            # a sum per label, not a matrix product: BLAS would start threads in workers
+            z = np.clip((loaded.weights * vector).sum(axis=1) + loaded.bias, -30.0, 30.0)
+            p = 100.0 / (1.0 + np.exp(-z))
+            out.append({name: round(float(v), 3) for name, v in zip(loaded.names, p,
+                                                                    strict=True)})
+        return out
+
+
+def head_labels(directory: str | None = None) -> tuple[str, ...]:
+    """The labels the scene head gives, in its order."""
+    head: _Head = SceneHead(1, directory).load()
+    return head.names
+
+
+def scene_labels(embedding: np.ndarray | list[float], directory: str | None = None,
+                 ) -> dict[str, float]:
+    """Every scene label of the head with its confidence (0–100) for one photo's
+    embedding (``lookalike.embedding`` of the classifier's features)."""
+    [found] = SceneHead(1, directory).predict([np.asarray(embedding, dtype=np.float64)])
+    return found
