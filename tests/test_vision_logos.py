@@ -141,3 +141,31 @@ def test_only_lines_are_read_and_each_brand_once():
     assert found.confidence == 98.0
     assert wordmarks.find({"Acme": ["acme"]}, [{"type": "LINE"}, {}]) == []
     assert wordmarks.find({"Acme": ["acme"]}, None) == []
+
+
+def hue_only(logo: Image.Image) -> Image.Image:
+    """The logo redrawn in two colours of the same brightness (red where it is dark, blue
+    where it is light): in gray it is one flat shape."""
+    rgba = np.asarray(logo.convert("RGBA"), dtype=np.float32)
+    light = (rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32))[..., None] / 255
+    red, blue = np.array([255, 60, 60], np.float32), np.array([0, 152, 255], np.float32)
+    rgb = red * (1 - light) + blue * light
+    return Image.fromarray(np.dstack([rgb, rgba[..., 3:]]).round().astype(np.uint8), "RGBA")
+
+
+def test_a_logo_that_differs_only_in_hue_is_found_by_its_colours():
+    logo = hue_only(package_photo("logo.png"))
+    gray = np.asarray(logo.convert("L"), dtype=np.float32)[np.asarray(logo)[..., 3] > 0]
+    assert gray.std() < 2.0  # no brightness edges to speak of
+    found_in = logos.Matcher({"hue": [logos.logo_features(logo)]})
+    photo = package_photo("coffee.png").convert("RGB")
+    side = round(photo.width * 0.3)
+    drawn = logo.resize((side, round(logo.height * side / logo.width)),
+                        Image.Resampling.LANCZOS)
+    photo.paste(drawn, (40, 40), drawn)
+    assert [f.name for f in found_in.find(logos.photo_features(photo))] == ["hue"]
+    assert found_in.find(logos.photo_features(photo, colour=False)) == []
+    coloured = logos.photo_features(photo)
+    again = logos.Features.from_bytes(coloured.to_bytes())
+    assert np.array_equal(again.channels(), coloured.channels())
+    assert set(np.unique(coloured.channels())) == {0, 1, 2}

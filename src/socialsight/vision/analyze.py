@@ -321,7 +321,7 @@ class Analyzer:
         if "logos" in want and s.local_features:
             result.ran.add("logos")
             result.local_features = _run(result, "logos", lambda: logos_mod.photo_features(
-                image).to_bytes())
+                image, s.logo_colour).to_bytes())
 
     def _text(self, image: Image.Image, result: Analysis, s: VisionSettings) -> None:
         threads = s.threads

@@ -7,7 +7,10 @@ counts as found only when enough of them agree on one geometric transform of the
 logo into the photo (a homography, RANSAC) whose shape is plausible — a convex
 quadrilateral that is not folded, squashed or larger than the photo. That holds
 whatever the logo's size, rotation, perspective and lighting, and when part of it
-is hidden.
+is hidden. Keypoints are found on the photo's luminance and on its two colour-opponent
+planes (at half the size: JPEG keeps colour at half resolution), so a logo whose parts
+differ in hue but not in brightness (a colour wheel, a gradient mark) is not one flat
+disc; a feature only matches logo features of its own plane.
 
 - :func:`photo_features` of a photo are kept with its analysis
   (``media_rekognition.local_features``, :meth:`Features.to_bytes`), so a logo
@@ -16,7 +19,7 @@ is hidden.
   and on black (a logo with transparency may sit on either), sharp and slightly
   blurred, so a logo a few dozen pixels wide, or out of focus, in a photo still meets
   features of its own scale.
-- :class:`Matcher` holds every enrolled logo in one nearest-neighbour index and
+- :class:`Matcher` holds every enrolled logo in one nearest-neighbour index a plane and
   answers :meth:`Matcher.find` for a photo's features: one :class:`Found` per brand
   seen, with its box and a confidence from the number of agreeing features.
 
@@ -29,7 +32,7 @@ import functools
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,9 +40,17 @@ from PIL import Image, ImageFilter
 
 from socialsight.errors import InputError
 
-VERSION = "sift-1"  # bump with any change to what photo_features gives
-LOGO_VERSION = "sift-logo-2"  # bump with any change to what logo_features gives
+# Besides luminance, SIFT on colour-opponent channels: a logo whose parts differ in hue
+# but not in brightness (a colour wheel) is one flat disc in gray. Features of each channel
+# are matched only against the logo's features of the same channel; the matches are
+# pooled per logo before they must agree on its place.
+COLOUR = "opp"  # "none": luminance only; "opp": + O1 = R-G, O2 = R+G-2B
+COLOUR_FEATURES = 1000  # keypoints kept per colour channel of a photo
+# bump with any change to what photo_features / logo_features give
+VERSION = "sift-1" if COLOUR == "none" else "sift-opp-1"
+LOGO_VERSION = "sift-logo-2" if COLOUR == "none" else "sift-logo-opp-1"
 MAX_SIDE = 1024  # a photo's long side is brought down to this before its features are found
+COLOUR_SIDE = 512  # and the colour planes' (JPEG keeps colour at half resolution)
 MAX_FEATURES = 2000  # the strongest this many keypoints of a photo are kept
 LOGO_SIDES = (48, 96, 192, 384)  # the long sides a logo is drawn at when enrolled
 LOGO_BLURS = (0.0, 1.2)  # and sharp, and softened as a photo's focus and JPEG soften it
@@ -55,6 +66,7 @@ EXACT_UP_TO = 6000  # logo features searched exhaustively; beyond, approximately
 NEIGHBOURS = 6  # nearest logo features looked at for each photo feature
 HALF_CONFIDENCE = 8  # agreeing features beyond MIN_INLIERS for half the way to 100
 _MAGIC = b"SSLF1"
+_MAGIC2 = b"SSLF2"  # as SSLF1, with one channel byte a keypoint after the points
 _HEADER = struct.Struct("<5sHHI")  # magic, width, height, count
 _SCALE = 32.0  # points are stored as uint16 in 1/32 pixel
 
@@ -80,15 +92,26 @@ class Features:
     descriptors: np.ndarray  # [N, 128] uint8
     width: int
     height: int
+    channel: np.ndarray | None = field(default=None, compare=False)  # [N] uint8; None: 0s
 
     def __len__(self) -> int:
         return len(self.points)
 
+    def channels(self) -> np.ndarray:
+        """Which image each feature was found on: 0 luminance, 1 and 2 the colour ones."""
+        if self.channel is None:
+            return np.zeros(len(self.points), np.uint8)
+        return self.channel
+
     def to_bytes(self) -> bytes:
-        """Compact bytes (4 + 128 bytes a keypoint): what the lake keeps."""
+        """Compact bytes (4 + 128 bytes a keypoint, + 1 with colour): what the lake keeps."""
         count = len(self.points)
         points = np.clip(np.round(self.points * _SCALE), 0, 65535).astype("<u2")
-        return (_HEADER.pack(_MAGIC, self.width, self.height, count) + points.tobytes()
+        channel = self.channels()
+        coloured = bool(channel.any())
+        return (_HEADER.pack(_MAGIC2 if coloured else _MAGIC, self.width, self.height, count)
+                + points.tobytes()
+                + (np.ascontiguousarray(channel, dtype=np.uint8).tobytes() if coloured else b"")
                 + np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes())
 
     @classmethod
@@ -97,16 +120,18 @@ class Features:
         if len(data) < _HEADER.size:
             raise InputError("local features: too short to be socialsight's")
         magic, width, height, count = _HEADER.unpack_from(data)
-        if magic != _MAGIC:
+        if magic not in (_MAGIC, _MAGIC2):
             raise InputError("local features: not socialsight's (or of another version)")
-        need = _HEADER.size + count * (4 + 128)
+        extra = 1 if magic == _MAGIC2 else 0
+        need = _HEADER.size + count * (4 + extra + 128)
         if len(data) != need:
             raise InputError(f"local features: {len(data)} bytes where {need} were expected")
         start = _HEADER.size
         points = np.frombuffer(data, "<u2", count * 2, start).reshape(count, 2)
-        descriptors = np.frombuffer(data, np.uint8, count * 128, start + count * 4)
+        channel = (np.frombuffer(data, np.uint8, count, start + count * 4) if extra else None)
+        descriptors = np.frombuffer(data, np.uint8, count * 128, start + count * (4 + extra))
         return cls(points.astype(np.float32) / _SCALE, descriptors.reshape(count, 128),
-                   width, height)
+                   width, height, channel)
 
 
 def _gray(image: Image.Image, max_side: int) -> np.ndarray:
@@ -119,6 +144,29 @@ def _gray(image: Image.Image, max_side: int) -> np.ndarray:
     return np.asarray(gray)
 
 
+def _opponent(rgb: np.ndarray) -> list[np.ndarray]:
+    """The colour-opponent planes of an RGB image as 8-bit images, mid-gray where it is
+    gray: O1 = (R - G) / 2 and O2 = (R + G - 2B) / 4 (each spans 0-255 about 128).
+    Linear in RGB, so relighting only scales them (SIFT's descriptor ignores that), and
+    white, black and gray plates add no colour edges."""
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    return [np.clip(np.rint(128.0 + plane), 0, 255).astype(np.uint8)
+            for plane in ((r - g) / 2, (r + g - 2 * b) / 4)]
+
+
+def _colour_planes(image: Image.Image, max_side: int) -> list[np.ndarray]:
+    """The colour-opponent planes (:data:`COLOUR`) of ``image``, its long side brought
+    down to ``max_side``; none with ``COLOUR = "none"``."""
+    if COLOUR == "none":
+        return []
+    rgb = image.convert("RGB")
+    scale = max_side / max(rgb.size)
+    if scale < 1:
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+        rgb = rgb.resize(size, Image.Resampling.BOX)
+    return _opponent(np.asarray(rgb))
+
+
 def _detect(gray: np.ndarray, features: int) -> tuple[np.ndarray, np.ndarray]:
     keypoints, descriptors = _sift(features).detectAndCompute(gray, None)
     if descriptors is None or not keypoints:
@@ -127,11 +175,24 @@ def _detect(gray: np.ndarray, features: int) -> tuple[np.ndarray, np.ndarray]:
     return points, np.clip(np.round(descriptors), 0, 255).astype(np.uint8)
 
 
-def photo_features(image: Image.Image) -> Features:
-    """The local features of a photo (its long side at most :data:`MAX_SIDE`)."""
-    gray = _gray(image, MAX_SIDE)
-    points, descriptors = _detect(gray, MAX_FEATURES)
-    return Features(points, descriptors, gray.shape[1], gray.shape[0])
+def photo_features(image: Image.Image, colour: bool = True) -> Features:
+    """The local features of a photo (its long side at most :data:`MAX_SIDE`): of its
+    luminance, and of its colour-opponent planes unless ``colour`` is false."""
+    planes = [_gray(image, MAX_SIDE), *(_colour_planes(image, COLOUR_SIDE) if colour else [])]
+    if len(planes) == 1:
+        points, descriptors = _detect(planes[0], MAX_FEATURES)
+        return Features(points, descriptors, planes[0].shape[1], planes[0].shape[0])
+    found = [_detect(plane, MAX_FEATURES if c == 0 else COLOUR_FEATURES)
+             for c, plane in enumerate(planes)]
+    for c in range(1, len(found)):  # points in the luminance plane's pixels
+        if planes[c].shape != planes[0].shape:
+            scale = np.asarray([planes[0].shape[1] / planes[c].shape[1],
+                                planes[0].shape[0] / planes[c].shape[0]], np.float32)
+            found[c] = (found[c][0] * scale, found[c][1])
+    channel = np.concatenate([np.full(len(p), c, np.uint8) for c, (p, _) in enumerate(found)])
+    return Features(np.concatenate([p for p, _ in found]),
+                    np.concatenate([d for _, d in found]),
+                    planes[0].shape[1], planes[0].shape[0], channel)
 
 
 @dataclass(frozen=True)
@@ -143,14 +204,21 @@ class Logo:
     descriptors: np.ndarray  # [N, 128] uint8
     width: int
     height: int
+    channel: np.ndarray | None = field(default=None, compare=False)  # [N] uint8; None: 0s
+
+    def channels(self) -> np.ndarray:
+        if self.channel is None:
+            return np.zeros(len(self.points), np.uint8)
+        return self.channel
 
     def to_bytes(self) -> bytes:
-        return Features(self.points, self.descriptors, self.width, self.height).to_bytes()
+        return Features(self.points, self.descriptors, self.width, self.height,
+                        self.channel).to_bytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Logo:
         f = Features.from_bytes(data)
-        return cls(f.points, f.descriptors, f.width, f.height)
+        return cls(f.points, f.descriptors, f.width, f.height, f.channel)
 
 
 def logo_features(image: Image.Image) -> Logo:
@@ -165,7 +233,7 @@ def logo_features(image: Image.Image) -> Logo:
         raise InputError("the logo image is fully transparent")
     rgba = rgba.crop(box)
     width, height = rgba.size
-    points, descriptors, richest = [], [], 0
+    points, descriptors, channels, richest = [], [], [], 0
     for side in LOGO_SIDES:
         scale = side / max(width, height)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -173,20 +241,40 @@ def logo_features(image: Image.Image) -> Logo:
         for ground in ((255, 255, 255, 255), (0, 0, 0, 255)):
             plate = Image.new("RGBA", (size[0] + 16, size[1] + 16), ground)
             plate.alpha_composite(drawn, (8, 8))
-            gray = plate.convert("L")
+            gray, rgb = plate.convert("L"), plate.convert("RGB")
             for blur in LOGO_BLURS:
                 soft = gray.filter(ImageFilter.GaussianBlur(blur)) if blur else gray
-                found, desc = _detect(np.asarray(soft), LOGO_FEATURES)
-                points.append((found - 8) / scale)
-                descriptors.append(desc)
+                softer = rgb.filter(ImageFilter.GaussianBlur(blur)) if blur else rgb
+                planes = [np.asarray(soft), *_colour_planes(softer, 1 << 30)]
+                drawing = []
+                for c, plane in enumerate(planes):
+                    found, desc = _detect(plane, LOGO_FEATURES)
+                    points.append((found - 8) / scale)
+                    descriptors.append(desc)
+                    channels.append(np.full(len(found), c, np.uint8))
+                    drawing.append(found)
                 if side == LOGO_SIDES[-1] and not blur:
-                    richest = max(richest, len(found))
+                    richest = max(richest, len(drawing[0]), _places(drawing[1:], drawing[0]))
     if richest < MIN_LOGO_KEYPOINTS:
         raise InputError(f"the logo has too little detail to be recognised ({richest} "
                          "keypoints at its largest): enrol a larger or more detailed image, or "
                          "its word mark with --text")
+    channel = np.concatenate(channels)
     return Logo(np.concatenate(points).astype(np.float32), np.concatenate(descriptors),
-                width, height)
+                width, height, channel if channel.any() else None)
+
+
+def _places(colour: list[np.ndarray], gray: np.ndarray) -> int:
+    """How many distinct places (4 px apart) the keypoints of every plane are at, when
+    there are colour planes: a plain shape has the same few corners in each; a logo whose
+    parts differ only in hue has places no gray keypoint is at."""
+    if not colour:
+        return 0
+    places = np.zeros((0, 2), np.float32)
+    for point in np.concatenate([gray, *colour]):
+        if not len(places) or float(np.min(np.hypot(*(places - point).T))) >= 4:
+            places = np.vstack([places, point])
+    return len(places)
 
 
 @dataclass(frozen=True)
@@ -232,22 +320,28 @@ def _plausible(corners: np.ndarray, logo: Logo, width: int, height: int) -> bool
 
 
 class Matcher:
-    """Every enrolled logo in one nearest-neighbour index (FLANN over the descriptors)."""
+    """Every enrolled logo in one nearest-neighbour index per channel (exact, or FLANN
+    over the descriptors when there are many)."""
 
     def __init__(self, logos: Mapping[str, Sequence[Logo]]) -> None:
         self.logos: list[tuple[str, Logo]] = [(name, logo) for name, items in logos.items()
                                               for logo in items]
-        owners, points, descriptors = [], [], []
+        owners, points, descriptors, channels = [], [], [], []
         for index, (_, logo) in enumerate(self.logos):
             owners.append(np.full(len(logo.points), index, dtype=np.int32))
             points.append(logo.points)
             descriptors.append(logo.descriptors)
+            channels.append(logo.channels())
         self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int32)
         self.points = np.concatenate(points) if points else np.zeros((0, 2), np.float32)
-        self._descriptors = (np.concatenate(descriptors).astype(np.float32) if descriptors
-                             else np.zeros((0, 128), np.float32))
-        self._index: Any = None
-        self._norms: np.ndarray | None = None
+        self.channel = np.concatenate(channels) if channels else np.zeros(0, np.uint8)
+        descriptors_all = (np.concatenate(descriptors).astype(np.float32) if descriptors
+                           else np.zeros((0, 128), np.float32))
+        # per channel: the global indexes of its logo features, and their descriptors
+        self._channels: dict[int, _Index] = {
+            int(c): _Index(np.flatnonzero(self.channel == c),
+                           descriptors_all[self.channel == c])
+            for c in np.unique(self.channel)}
         # how far apart two points of a logo are to be two features, not one drawn twice
         self._apart = np.asarray([0.05 * math.hypot(logo.width, logo.height)
                                   for _, logo in self.logos] or [0.0], dtype=np.float32)
@@ -255,52 +349,35 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.logos)
 
-    def _flann(self) -> Any:
-        if self._index is None:
-            cv2 = _cv2()
-            if len(self._descriptors) <= EXACT_UP_TO:  # few logos: exact search is quicker
-                index = cv2.BFMatcher(cv2.NORM_L2)
-            else:
-                index = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
-            index.add([self._descriptors])
-            index.train()
-            self._index = index
-        return self._index
-
-    def _nearest(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest logo features of each query, exactly, nearest first: their
-        indexes and distances (one matrix product, then a partial sort)."""
-        if self._norms is None:
-            self._norms = np.einsum("ij,ij->i", self._descriptors, self._descriptors)
-        squared = (np.einsum("ij,ij->i", queries, queries)[:, None] + self._norms[None, :]
-                   - 2.0 * (queries @ self._descriptors.T))
-        part = np.argpartition(squared, k - 1, axis=1)[:, :k]
-        rows = np.arange(len(queries))[:, None]
-        order = np.argsort(squared[rows, part], axis=1)
-        nearest = part[rows, order]
-        return nearest.astype(np.int64), np.sqrt(np.maximum(squared[rows, nearest], 0.0))
-
     def _candidates(self, photo: Features) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per enrolled logo, its (logo feature, photo feature) index pairs that pass the
         ratio test against the next neighbour that is a *different* feature (another
         logo, or a point of the same logo far enough away: the logo's drawings at several
         sizes give near-twins of each feature, which must not count against it). A photo
-        feature is one logo feature's match at most."""
+        feature is one logo feature's match at most, of the same channel; the pairs of
+        every channel are pooled."""
         if len(photo) < MIN_INLIERS or len(self.owner) < 2:
             return {}
-        k = min(NEIGHBOURS, len(self.owner))
-        if len(self._descriptors) <= EXACT_UP_TO:
-            train, distance = self._nearest(photo.descriptors.astype(np.float32), k)
-            query = np.arange(len(train), dtype=np.int64)
-        else:
-            matches = self._flann().knnMatch(photo.descriptors.astype(np.float32), k=k)
-            full = [near for near in matches if len(near) == k]
-            if not full:
-                return {}
-            train = np.asarray([[m.trainIdx for m in near] for near in full], dtype=np.int64)
-            distance = np.asarray([[m.distance for m in near] for near in full],
-                                  dtype=np.float32)
-            query = np.asarray([near[0].queryIdx for near in full], dtype=np.int64)
+        pooled: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        photo_channel = photo.channels()
+        for c, index in self._channels.items():
+            mine = np.flatnonzero(photo_channel == c)
+            if len(mine) == 0 or len(index.ids) < 2:
+                continue
+            for owner, pair in self._ratio(index, photo.descriptors[mine], mine).items():
+                pooled.setdefault(owner, []).append(pair)
+        return {owner: (np.concatenate([t for t, _ in pairs]),
+                        np.concatenate([q for _, q in pairs]))
+                for owner, pairs in pooled.items()}
+
+    def _ratio(self, index: _Index, descriptors: np.ndarray,
+               photo_ids: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        k = min(NEIGHBOURS, len(index.ids))
+        found = index.nearest(descriptors.astype(np.float32), k)
+        if found is None:
+            return {}
+        train, distance, query = found
+        train, query = index.ids[train], photo_ids[query]
         owner = self.owner[train]
         apart = self._apart[owner[:, :1]]
         far = np.linalg.norm(self.points[train] - self.points[train[:, :1]], axis=2)
@@ -313,9 +390,9 @@ class Matcher:
         keep = ~has | (distance[:, 0] < RATIO * second)
         out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         kept_owner = owner[keep, 0]
-        for index in np.unique(kept_owner):
-            mine = kept_owner == index
-            out[int(index)] = (train[keep, 0][mine], query[keep][mine])
+        for index_ in np.unique(kept_owner):
+            mine = kept_owner == index_
+            out[int(index_)] = (train[keep, 0][mine], query[keep][mine])
         return out
 
     def find(self, photo: Features) -> list[Found]:
@@ -330,6 +407,51 @@ class Matcher:
             if found is not None and (name not in best or found.inliers > best[name].inliers):
                 best[name] = found
         return sorted(best.values(), key=lambda f: (-f.confidence, f.name))
+
+
+class _Index:
+    """The logo features of one channel: their global indexes and a nearest-neighbour
+    search over their descriptors."""
+
+    def __init__(self, ids: np.ndarray, descriptors: np.ndarray) -> None:
+        self.ids = ids
+        self._descriptors = descriptors
+        self._norms: np.ndarray | None = None
+        self._index: Any = None
+
+    def _flann(self) -> Any:
+        if self._index is None:
+            cv2 = _cv2()
+            index = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
+            index.add([self._descriptors])
+            index.train()
+            self._index = index
+        return self._index
+
+    def nearest(self, queries: np.ndarray,
+                k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The ``k`` nearest features (local indexes) of each query, nearest first, their
+        distances, and the queries that have ``k`` (all, unless approximate)."""
+        if len(self._descriptors) <= EXACT_UP_TO:  # few logos: exact search is quicker
+            if self._norms is None:
+                self._norms = np.einsum("ij,ij->i", self._descriptors, self._descriptors)
+            squared = (np.einsum("ij,ij->i", queries, queries)[:, None]
+                       + self._norms[None, :] - 2.0 * (queries @ self._descriptors.T))
+            part = np.argpartition(squared, k - 1, axis=1)[:, :k]
+            rows = np.arange(len(queries))[:, None]
+            order = np.argsort(squared[rows, part], axis=1)
+            nearest = part[rows, order]
+            return (nearest.astype(np.int64),
+                    np.sqrt(np.maximum(squared[rows, nearest], 0.0)),
+                    np.arange(len(queries), dtype=np.int64))
+        matches = self._flann().knnMatch(queries, k=k)
+        full = [near for near in matches if len(near) == k]
+        if not full:
+            return None
+        train = np.asarray([[m.trainIdx for m in near] for near in full], dtype=np.int64)
+        distance = np.asarray([[m.distance for m in near] for near in full], dtype=np.float32)
+        query = np.asarray([near[0].queryIdx for near in full], dtype=np.int64)
+        return train, distance, query
 
 
 def _place(name: str, logo: Logo, source: np.ndarray, target: np.ndarray,
