@@ -169,3 +169,7 @@ def test_a_logo_that_differs_only_in_hue_is_found_by_its_colours():
     again = logos.Features.from_bytes(coloured.to_bytes())
     assert np.array_equal(again.channels(), coloured.channels())
     assert set(np.unique(coloured.channels())) == {0, 1, 2}
+    # brightness only is kept as before (SSLF1), which lakes written earlier hold too
+    plain = logos.photo_features(photo, colour=False).to_bytes()
+    assert plain[:5] == b"SSLF1" and coloured.to_bytes()[:5] == b"SSLF2"
+    assert not logos.Features.from_bytes(plain).channels().any()
