@@ -54,7 +54,7 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
         _repo("imagenet_labels.json",
               "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6"),
         _repo("scene_head.json",
-              "006bf52e14e0c6063299120e3068b6a911ab6e8dfe791ce73109d8297c7a0ac3"))),
+              "2555c2ad4d7d972dd017c539770e108fcc974e3e2934210c4806d0fc7cd94b22"))),
     ModelSpec("objects", "yolox-nano-coco", (
         _repo("yolox_nano.onnx",
               "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d"),)),
