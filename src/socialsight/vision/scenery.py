@@ -5,11 +5,11 @@ survey), yet a person names Tree or Sky first on a landscape. Two sources:
 
 * **The scene head** (:func:`scene_labels`): one logistic regression per scene label on
   the photo's embedding (the classifier's pooled features, L2-normalised), trained by
-  ``tools/models/build_scene_head.py`` on real photos from packages a person labelled
-  (tools/models/sceneset), none of them in bench/photoset. Its confidence is the
-  regression's probability × 100; the file holds only the labels whose cross-validated
-  precision at 55 was 0.8 or more (models/MODELS.md). It costs one small matrix product
-  on features the classifier computes anyway.
+  ``tools/models/build_scene_head.py`` on 545 real photos from packages labelled by
+  looking at them (tools/models/sceneset), none of them in bench/photoset. Its
+  confidence is the regression's probability × 100; the file holds only the labels whose
+  cross-validated precision at 55 was 0.8 or more on at least 8 photos (models/MODELS.md).
+  It costs one small product on features the classifier computes anyway.
 
 One colour rule, on a 96-pixel wide copy of the photo, measured on the development
 photos of bench/labels.py and checked on those set aside:
@@ -18,8 +18,8 @@ photos of bench/labels.py and checked on those set aside:
   smooth blue, and the bottom third is not (a blue studio backdrop or a blue product
   shot is blue all over). The confidence grows with the share.
 
-Tried and not given, because they did not hold on the development photos or on product
-shots from packages: an overcast sky (smooth pale grey: white backdrops and walls),
+Colour rules tried and not given, because they did not hold on the development photos or
+on product shots from packages: an overcast sky (smooth pale grey: white backdrops and walls),
 Plant and Tree (textured green: a green circuit board, a green face mask), Grass (green
 at the bottom) and Night (a dark photo: dark rooms).
 """
