@@ -240,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     dest: Path = args.dest.resolve()
-    photos = load_photos(args.csv)
+    try:
+        photos = load_photos(args.csv)
+    except (OSError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        # TypeError: a row without the columns of photos.csv's header
+        print(f"error: cannot read the list of photos {args.csv}: {exc}", file=sys.stderr)
+        return 2
     errors = fetch(dest, photos)
     missing = [
         p
