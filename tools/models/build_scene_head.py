@@ -83,23 +83,14 @@ def embeddings(paths: list[Path], cache: Path) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
-def fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 30) -> np.ndarray:
-    """Logistic regression by Newton's method: weights ``[d + 1]`` (bias last), with
-    ``penalty / 2 · |w|²`` on the weights (not the bias)."""
-    n, d = x.shape
-    xb = np.hstack([x, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    ridge = np.full(d + 1, penalty)
+def fit(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """Logistic regression (``socialsight.models.logistic``): weights ``[d + 1]`` (bias
+    last), with ``penalty / 2 · |w|²`` on the weights (not the bias)."""
+    from socialsight.models import logistic
+
+    ridge = np.full(x.shape[1] + 1, penalty)
     ridge[-1] = 1e-6
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -30, 30)))
-        gradient = xb.T @ (p - y) + ridge * w
-        hessian = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(ridge)
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-7:
-            break
-    return w
+    return logistic.fit(np.hstack([x, np.ones((len(x), 1))]), y, ridge, 30, 1e-7)
 
 
 def folds_by_package(packages: list[str]) -> np.ndarray:

@@ -83,19 +83,13 @@ def fit(examples: list[tuple[list[float], bool]], iterations: int = 50) -> Path:
     """Fit the logistic regression on (features, right) by Newton's method and write it."""
     import numpy as np
 
+    from socialsight.models import logistic
+
     x = np.array([f for f, _ in examples], dtype=float)
     y = np.array([r for _, r in examples], dtype=float)
-    w = np.zeros(x.shape[1])
     ridge = np.full(x.shape[1], L2)
     ridge[0] = 0.0
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(-x @ w))
-        grad = x.T @ (p - y) + ridge * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(ridge)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    w = logistic.fit(x, y, ridge, iterations)
     record: dict[str, Any] = {
         "features": list(NAMES), "weights": [round(float(v), 6) for v in w],
         "examples": len(examples), "right": int(y.sum()),
