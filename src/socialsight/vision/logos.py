@@ -206,14 +206,14 @@ class Logo:
     height: int
     channel: np.ndarray | None = field(default=None, compare=False)  # [N] uint8; None: 0s
 
+    def _features(self) -> Features:
+        return Features(self.points, self.descriptors, self.width, self.height, self.channel)
+
     def channels(self) -> np.ndarray:
-        if self.channel is None:
-            return np.zeros(len(self.points), np.uint8)
-        return self.channel
+        return self._features().channels()
 
     def to_bytes(self) -> bytes:
-        return Features(self.points, self.descriptors, self.width, self.height,
-                        self.channel).to_bytes()
+        return self._features().to_bytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Logo:
