@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import socket
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'socialsight[ray]'"
 CONNECT_SECONDS = 3.0  # a cluster address that does not answer by then is refused
 START_SECONDS = 300.0  # actors not placed by then: the cluster lacks what they ask for
+RESTART_POLL = 0.2  # seconds between asking a restarting actor whether it is back
 CHUNKS_PER_ACTOR = 4  # chunks of a photo batch per actor: balance against round trips
 CRASHED = "the analysis process crashed"
 
@@ -205,6 +207,7 @@ class RayAnalyser:
                 yield from [failed_analysis("analyse", self._reason(result))] * len(chunk)
 
     def _one_by_one(self, photos: list[bytes]) -> list[PhotoAnalysis]:
+        self._await_restarts()
         out = []
         for result in self._dispatch("photos", [([data],) for data in photos]):
             if isinstance(result, list):
@@ -252,6 +255,22 @@ class RayAnalyser:
                 except ray.exceptions.RayError as exc:
                     out[index] = exc
         return out
+
+    def _await_restarts(self) -> None:
+        """Wait until every actor answers again (Ray restarts a dead one): a photo sent
+        to an actor Ray has not yet seen die fails too, and would be counted as the
+        photo that crashed it. An actor that stays down shows as crashes after this."""
+        ray = self._ray
+        deadline = time.monotonic() + START_SECONDS
+        for actor in self.actors:
+            while time.monotonic() < deadline:
+                try:  # a restarting actor refuses calls at once ("temporarily unavailable")
+                    ray.get(actor.ready.remote(), timeout=deadline - time.monotonic())
+                    break
+                except ray.exceptions.ActorUnavailableError:
+                    time.sleep(RESTART_POLL)
+                except ray.exceptions.RayError:
+                    break  # gone for good, or too slow: its photos show as crashed
 
     def _crashed(self, exc: BaseException) -> bool:
         """Whether the actor died (rather than the analysis raising)."""
