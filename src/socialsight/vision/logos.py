@@ -44,11 +44,10 @@ from socialsight.errors import InputError
 # but not in brightness (a colour wheel) is one flat disc in gray. Features of each channel
 # are matched only against the logo's features of the same channel; the matches are
 # pooled per logo before they must agree on its place.
-COLOUR = "opp"  # "none": luminance only; "opp": + O1 = R-G, O2 = R+G-2B
 COLOUR_FEATURES = 1000  # keypoints kept per colour channel of a photo
 # bump with any change to what photo_features / logo_features give
-VERSION = "sift-1" if COLOUR == "none" else "sift-opp-1"
-LOGO_VERSION = "sift-logo-2" if COLOUR == "none" else "sift-logo-opp-1"
+VERSION = "sift-opp-1"
+LOGO_VERSION = "sift-logo-opp-1"
 MAX_SIDE = 1024  # a photo's long side is brought down to this before its features are found
 COLOUR_SIDE = 512  # and the colour planes' (JPEG keeps colour at half resolution)
 MAX_FEATURES = 2000  # the strongest this many keypoints of a photo are kept
@@ -155,10 +154,8 @@ def _opponent(rgb: np.ndarray) -> list[np.ndarray]:
 
 
 def _colour_planes(image: Image.Image, max_side: int) -> list[np.ndarray]:
-    """The colour-opponent planes (:data:`COLOUR`) of ``image``, its long side brought
-    down to ``max_side``; none with ``COLOUR = "none"``."""
-    if COLOUR == "none":
-        return []
+    """The colour-opponent planes (:func:`_opponent`) of ``image``, its long side brought
+    down to ``max_side``."""
     rgb = image.convert("RGB")
     scale = max_side / max(rgb.size)
     if scale < 1:
