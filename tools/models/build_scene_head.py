@@ -170,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", type=Path, default=SET,
                         help="the photos.csv, annotations.toml and ANNOTATING.md to train on")
     args = parser.parse_args(argv)
+    missing = [name for name in ("photos.csv", "annotations.toml", "ANNOTATING.md")
+               if not (args.set / name).is_file()]
+    if missing:
+        print(f"error: {args.set} lacks {', '.join(missing)}", file=sys.stderr)
+        return 2
 
     from bench.photoset import fetch
 
