@@ -74,3 +74,24 @@ def test_a_few_lines_are_text_and_a_page_is_a_document():
     assert "Document" in names(derived.text(leaflet))
     words = [TextDetection("x", "WORD", 1, 0, 90.0, [(0, 0), (1, 0), (1, 1), (0, 1)])]
     assert names(derived.text(words)) == set()  # words alone are not lines
+
+
+def test_two_lines_in_large_letters_are_a_sign():
+    notice = [line("NO", 0.3, height=0.08), line("PARKING", 0.4, height=0.08)]
+    assert {"Text", "Sign"} <= names(derived.text(notice))
+    small = [line("NO", 0.3), line("PARKING", 0.4)]  # letters under SIGN_HEIGHT
+    assert "Sign" not in names(derived.text(small))
+    assert "Sign" not in names(derived.text(notice, [face(0.4)]))  # a portrait's name tag
+
+
+def test_lettering_on_a_boxed_thing_or_at_the_edge_is_no_sign():
+    marking = [line("ROYAL NAVY", 0.5, height=0.05, width=0.1),
+               line("SX336", 0.56, height=0.05, width=0.1)]
+    plane = (0.0, 0.2, 1.0, 0.5)
+    assert "Sign" in names(derived.text(marking))
+    found = names(derived.text(marking, things=[plane]))
+    assert "Sign" not in found and "Text" in found
+    # a box elsewhere in the photo changes nothing
+    assert "Sign" in names(derived.text(marking, things=[(0.7, 0.0, 0.3, 0.3)]))
+    watermark = [line("photo", 0.92, height=0.08), line("credit", 0.8, height=0.08)]
+    assert "Sign" not in names(derived.text(watermark))  # the first touches the bottom edge

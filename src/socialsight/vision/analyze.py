@@ -322,7 +322,8 @@ class Analyzer:
         if face_step and (not s.gate or person or _has(result, "Person", "Human", "Face")):
             self._faces(image, result, s, want, found or [], mass)
         if "labels" in want:
-            _add_labels(result, derived.text(result.text, result.faces), s)
+            things = [o.box for o in found or () if o.name not in derived.SIGN_THINGS]
+            _add_labels(result, derived.text(result.text, result.faces, things), s)
         if "logos" in want and s.local_features:
             result.ran.add("logos")
             result.local_features = _run(result, "logos", lambda: logos_mod.photo_features(

@@ -21,7 +21,10 @@ the confidence of the evidence behind it:
   more (fewer than a document's) in letters at least :data:`SIGN_HEIGHT` of the photo's
   height, on a photo without a face of
   :data:`PORTRAIT_FACE` (a notice, a street or shop sign; not a name tag, a shirt's print
-  or a watermark).
+  or a watermark). Lines painted on a thing the object detector boxed (a plane's
+  serial, a bus's livery, a shirt's print: the line's centre inside the box; a stop sign
+  excepted) and lines touching the photo's edge (within :data:`EDGE`: a watermark, a
+  cut-off caption) do not count towards a sign.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ DOCUMENT_LINES = 8
 DOCUMENT_AREA = 0.2
 SIGN_HEIGHT = 0.04
 SIGN_LINES = 2
+EDGE = 0.01  # a line this close to the photo's edge is a watermark or a cut-off caption
+SIGN_THINGS = frozenset({"Stop Sign"})  # boxed things whose lettering is a sign's
 
 
 def _second(values: Sequence[float]) -> float:
@@ -90,8 +95,10 @@ def _person_kind(face: FaceDetail) -> list[Label]:
     return [Label.named(name, sure) for name in names]
 
 
-def text(found: Sequence[TextDetection], faces: Sequence[FaceDetail] = ()) -> list[Label]:
-    """Text, Document and Sign from the lines read (and the faces found)."""
+def text(found: Sequence[TextDetection], faces: Sequence[FaceDetail] = (),
+         things: Sequence[tuple[float, float, float, float]] = ()) -> list[Label]:
+    """Text, Document and Sign from the lines read (and the faces found, and the boxes
+    (left, top, width, height) of the things detected that are not signs)."""
     lines = [t for t in found if t.type == "LINE"]
     if not lines:
         return []
@@ -101,7 +108,8 @@ def text(found: Sequence[TextDetection], faces: Sequence[FaceDetail] = ()) -> li
     if len(lines) >= DOCUMENT_LINES or (len(lines) >= 3 and area >= DOCUMENT_AREA):
         out.append(Label.named("Document", sure))
     elif not any(f.box[3] >= PORTRAIT_FACE for f in faces):
-        large = [t.confidence for t in lines if _height(t) >= SIGN_HEIGHT]
+        large = [t.confidence for t in lines if _height(t) >= SIGN_HEIGHT
+                 and not _at_edge(t) and not any(_inside(t, box) for box in things)]
         if len(large) >= SIGN_LINES:
             out.append(Label.named("Sign", max(large)))
     return out
@@ -110,6 +118,19 @@ def text(found: Sequence[TextDetection], faces: Sequence[FaceDetail] = ()) -> li
 def _height(line: TextDetection) -> float:
     ys = [y for _, y in line.polygon]
     return max(ys) - min(ys) if ys else 0.0
+
+
+def _at_edge(line: TextDetection) -> bool:
+    return any(min(x, y) <= EDGE or max(x, y) >= 1.0 - EDGE for x, y in line.polygon)
+
+
+def _inside(line: TextDetection, box: tuple[float, float, float, float]) -> bool:
+    """Whether the line's centre lies inside the box."""
+    xs = [x for x, _ in line.polygon]
+    ys = [y for _, y in line.polygon]
+    x, y = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    left, top, width, height = box
+    return left <= x <= left + width and top <= y <= top + height
 
 
 def _area(line: TextDetection) -> float:
