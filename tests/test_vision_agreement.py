@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from socialsight.vision import agreement, vocabulary
 from socialsight.vision.objects import Instance
@@ -28,6 +30,21 @@ def test_the_detector_keeps_its_name_when_the_classifier_agrees_or_does_not_know
     assert agreement.verdict("Dog", mass(**{"Golden Retriever": 60.0})) == "Dog"  # a kind of dog
     assert agreement.verdict("Dog", mass(Squirrel=30.0, Bee=30.0)) == "Dog"  # nothing sure
     assert agreement.verdict("Bird", mass(Bird=15.0, Bee=80.0)) == "Bird"  # some support
+
+
+def test_a_forced_thing_the_classifier_does_not_see_in_its_box_is_dropped():
+    # a "Clock" on a circuit board: no clock class on the box, nothing else sure
+    assert agreement.verdict("Clock", mass(Modem=30.0, Paintbrush=15.0)) is None
+    assert agreement.verdict("Clock", mass(**{"Wall Clock": 40.0})) == "Clock"
+    # a Kite has no ImageNet class (ImageNet's kite is the bird): the detector is trusted
+    assert agreement.verdict("Kite", mass(Parachute=30.0)) == "Kite"
+    assert agreement.verdict("Dog", mass(Squirrel=30.0)) == "Dog"  # animals are renamed only
+    # boxes on noise, which the classifier is sure of nothing in
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (240, 320, 3),
+                                                              dtype=np.uint8))
+    vase = Instance("Vase", 60.0, (0.1, 0.1, 0.4, 0.8))
+    kite = Instance("Kite", 60.0, (0.5, 0.1, 0.4, 0.8))
+    assert [o.name for o in agreement.agree(noise, [vase, kite])] == ["Kite"]
 
 
 def test_only_the_classes_the_detector_forces_are_checked():

@@ -8,7 +8,10 @@ most prominent such classes in a photo, the box is cut out with a margin and cla
 by the ImageNet classifier. When the classifier gives the detector's class (and
 everything under it) less than :data:`SUPPORT` of its mass while it is at least
 :data:`SURE` of one thing that is neither above nor below it, the boxes of that class are
-renamed to that thing (its most specific sure label). Other classes are not checked: a
+renamed to that thing (its most specific sure label). A forced compact thing the
+classifier has classes for (a Clock, a Vase, a Ball) that gets less than
+:data:`SUPPORT` with nothing else sure is dropped: what the detector boxed is neither.
+Other classes are not checked: a
 cup's box shows the coffee in it and a table's the plates on it, which the classifier
 names instead, without the detector being wrong.
 
@@ -60,15 +63,21 @@ def checked(name: str) -> bool:
     return name in FORCED or "Animal" in vocabulary.ancestors(name)
 
 
-def verdict(name: str, mass: dict[str, float]) -> str:
+def verdict(name: str, mass: dict[str, float]) -> str | None:
     """What the boxes the detector calls ``name`` are, given the classifier's mass on the
-    largest of them: ``name`` itself, or the thing the classifier is sure of instead."""
+    largest of them: ``name`` itself, the thing the classifier is sure of instead, or
+    None when they are not what the detector says and nothing the classifier is sure of
+    (dropped)."""
     if mass.get(name, 0.0) >= SUPPORT:
         return name
     sure = [(label, value) for label, value in mass.items()
             if value >= SURE and _thing(label) and label != name
             and (not labels_mod.fine(label) or value >= labels_mod.FINE_CONFIDENCE)]
     if not sure:
+        # A compact thing the classifier has classes for, and none of them on the box: the
+        # detector forced its name on something else (a round sign, a chip as a Clock).
+        if name in FORCED and labels_mod.known(name):
+            return None
         return name  # the classifier knows nothing better
     # the most specific: the sure label with the most ancestors
     best = max(sure, key=lambda lv: (len(vocabulary.ancestors(lv[0])), lv[1]))[0]
@@ -79,7 +88,7 @@ def verdict(name: str, mass: dict[str, float]) -> str:
 
 def agree(image: Image.Image, found: Sequence[Instance], threads: int = 1,
           directory: str | None = None) -> list[Instance]:
-    """``found`` with the names the classifier contradicts renamed."""
+    """``found`` with the names the classifier contradicts renamed, or dropped."""
     largest: dict[str, Instance] = {}
     for obj in found:
         if checked(obj.name) and (obj.name not in largest
@@ -92,8 +101,12 @@ def agree(image: Image.Image, found: Sequence[Instance], threads: int = 1,
                                       for o in prominent], threads, directory)
     names = {obj.name: verdict(obj.name, labels_mod.label_mass(row))
              for obj, row in zip(prominent, scores, strict=True)}
-    return [obj if names.get(obj.name, obj.name) == obj.name
-            else Instance(names[obj.name], obj.confidence, obj.box) for obj in found]
+    out = []
+    for obj in found:
+        name = names.get(obj.name, obj.name)
+        if name is not None:
+            out.append(obj if name == obj.name else Instance(name, obj.confidence, obj.box))
+    return out
 
 
 def _inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:

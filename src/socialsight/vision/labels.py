@@ -209,6 +209,11 @@ def _membership() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     return names, np.concatenate([np.asarray(x) for x in lists]), starts
 
 
+def known(name: str) -> bool:
+    """Whether any ImageNet class counts towards the label (the classifier can say it)."""
+    return name in _membership()[0]
+
+
 def fine(name: str) -> bool:
     return name in _fine_labels()
 
