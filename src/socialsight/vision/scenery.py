@@ -5,12 +5,12 @@ survey), yet a person names Tree or Sky first on a landscape. Two sources:
 
 * **The scene head** (:func:`scene_labels`): one logistic regression per scene label on
   the photo's embedding (the classifier's pooled features, L2-normalised), trained by
-  ``tools/models/build_scene_head.py`` on 632 real photos from packages labelled by
+  ``tools/models/build_scene_head.py`` on 751 real photos from packages labelled by
   looking at them (tools/models/sceneset), none of them in bench/photoset. Its
   confidence is the regression's probability × 100, shifted per label so that 55 is
-  where that label's cross-validated precision reaches 0.8 (at 55 or higher: Leaf and
-  Tree are said from a probability of 0.60); the file holds only the labels that reach
-  it on at least 8 photos (models/MODELS.md).
+  where that label's cross-validated precision reaches 0.8 (at 55 or higher: Cloud is
+  said from a probability of 0.60); the file holds only the labels that reach it on at
+  least 8 photos (models/MODELS.md).
   It costs one small product on features the classifier computes anyway.
 
 One colour rule, on a 96-pixel wide copy of the photo, measured on the development
