@@ -22,7 +22,6 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "labels.md"
 DERIVED = ("Person", "Human", "Face", "Head", "People", "Crowd", "Male", "Female", "Adult",
            "Man", "Woman", "Child", "Boy", "Girl", "Baby", "Portrait", "Sunglasses", "Smile",
            "Text", "Document", "Sign")
-COLOURS = ("Sky", "Outdoors")
 
 INTRO = f"""# Labels
 
@@ -40,13 +39,13 @@ label comes from:
   Architecture, Outdoors), scored by the mass of those classes.
 - **COCO**: the object detector (YOLOX-Nano), with `Instances` (boxes); where the
   classifier, on the same box, is sure it is something else (a "Bird" that is a bee), the
-  box is renamed (src/socialsight/vision/agreement.py). The classifier also reads the
-  largest people's boxes, and the clothing and accessories it is sure of there (labels of
-  the Apparel and Accessories category) are given too (src/socialsight/vision/apparel.py).
+  box is renamed, and a compact thing the classifier has classes for but does not see
+  there (a round sign called a Clock) is dropped (src/socialsight/vision/agreement.py).
+  The classifier also reads the largest people's boxes, and the clothing and accessories
+  it is sure of there (labels of the Apparel and Accessories category) are given too
+  (src/socialsight/vision/apparel.py).
 - **faces and text**: the face detector, face attributes and the text reader
   (src/socialsight/vision/derived.py): {", ".join(DERIVED)}.
-- **colours**: {", ".join(COLOURS)} from a smooth blue top over a different bottom
-  (src/socialsight/vision/scenery.py).
 - **scene head**: scene labels ImageNet has no class for (Tree, Sky, Mountain, ...), from
   the photo's embedding by one logistic regression each, trained on real photos a person
   labelled (tools/models/build_scene_head.py, models/MODELS.md); its confidence is the
@@ -87,8 +86,6 @@ def render() -> str:
         sources[name].add("COCO")
     for name in DERIVED:
         sources[name].add("faces and text")
-    for name in COLOURS:
-        sources[name].add("colours")
     for name in scenery.head_labels():
         sources[name].add("scene head")
     given = set(sources)

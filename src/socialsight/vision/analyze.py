@@ -278,11 +278,9 @@ class Analyzer:
             result.labels = labels_mod.labels_from_mass(mass, s.min_confidence, s.max_labels)
             if "labels" in want:
                 embedding = result.embedding = lookalike.embedding(raw.features)
-                colours = _run(result, "labels", lambda: scenery.scenery(image)) or {}
                 scenes = _run(result, "labels", lambda: scenery.scene_labels(
                     embedding, directory)) or {}
-                _add_labels(result, [Label.named(n, c) for n, c in
-                                     [*colours.items(), *scenes.items()]], s)
+                _add_labels(result, [Label.named(n, c) for n, c in scenes.items()], s)
                 result.phash = _run(result, "labels", lambda: lookalike.phash(image))
         if explicit is not None:
             result.ran.add("moderation")
