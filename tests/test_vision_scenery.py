@@ -46,17 +46,19 @@ def test_the_head_gives_only_labels_the_vocabulary_defines():
 
 
 def test_every_head_label_is_said_where_it_was_right_eight_times_in_ten():
-    """The file keeps each label's operating point (55 or higher) and what it measured
-    there out of fold: a label is only in the file when that precision reached 0.80."""
+    """The file keeps each label's operating point and what it measured there out of fold:
+    a label is only in the file when that precision reached 0.80."""
     with open(runtime.model_path(HEAD), encoding="utf-8") as handle:
         head = json.load(handle)
     assert head["report_at"] == 0.55
     for label in head["labels"]:
-        assert 0.55 <= label["operating_point"] < 1.0, label["name"]
+        assert 0.40 <= label["operating_point"] < 1.0, label["name"]
         assert label["cv_precision"] >= 0.80, label["name"]
-    # an over-eager regression is said from higher up, not left out (Cloud, from 0.65)
     by_name = {label["name"]: label for label in head["labels"]}
+    # an over-eager regression is said from higher up (Cloud), a reliable one from lower
+    # down (Sky), each then reading 55
     assert by_name["Cloud"]["operating_point"] > 0.55
+    assert by_name["Sky"]["operating_point"] < 0.55
 
 
 def test_faces_without_sunglasses_are_judged_and_tiny_ones_are_not():

@@ -8,9 +8,9 @@ survey), yet a person names Tree or Sky first on a landscape. The source is
   ``tools/models/build_scene_head.py`` on 751 real photos from packages labelled by
   looking at them (tools/models/sceneset), none of them in bench/photoset. Its
   confidence is the regression's probability × 100, shifted per label so that 55 is
-  where that label's cross-validated precision reaches 0.8 (at 55 or higher: Cloud is
-  said from a probability of 0.60); the file holds only the labels that reach it on at
-  least 8 photos (models/MODELS.md).
+  where that label's cross-validated precision reaches 0.8 (Cloud is said from a
+  probability of 0.60, Sky from 0.40); the file holds only the labels that reach it on
+  at least 8 photos (models/MODELS.md).
   It costs one small product on features the classifier computes anyway.
 
 Colour rules tried and dropped: a blue sky (a smooth blue top over a different bottom:
