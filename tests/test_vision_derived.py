@@ -95,3 +95,6 @@ def test_lettering_on_a_boxed_thing_or_at_the_edge_is_no_sign():
     assert "Sign" in names(derived.text(marking, things=[(0.7, 0.0, 0.3, 0.3)]))
     watermark = [line("photo", 0.92, height=0.08), line("credit", 0.8, height=0.08)]
     assert "Sign" not in names(derived.text(watermark))  # the first touches the bottom edge
+    # a line without a polygon counts by its height (none), and is inside no box
+    shapeless = TextDetection("SALE", "LINE", 0, None, 95.0, [])
+    assert names(derived.text([shapeless] * 3, things=[(0.0, 0.0, 1.0, 1.0)])) == {"Text"}

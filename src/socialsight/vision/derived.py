@@ -126,6 +126,8 @@ def _at_edge(line: TextDetection) -> bool:
 
 def _inside(line: TextDetection, box: tuple[float, float, float, float]) -> bool:
     """Whether the line's centre lies inside the box."""
+    if not line.polygon:
+        return False
     xs = [x for x, _ in line.polygon]
     ys = [y for _, y in line.polygon]
     x, y = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
