@@ -109,7 +109,8 @@ def agree(image: Image.Image, found: Sequence[Instance], threads: int = 1,
     return out
 
 
-def _inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+def inside(point: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Whether the point (x, y) lies in the box (left, top, width, height), all relative."""
     return box[0] <= point[0] <= box[0] + box[2] and box[1] <= point[1] <= box[1] + box[3]
 
 
@@ -125,8 +126,8 @@ def animal_faces(faces: Sequence[tuple[float, float, float, float]],
     out = []
     for i, (left, top, width, height) in enumerate(faces):
         centre = (left + width / 2, top + height / 2)
-        in_animal = any(_inside(centre, box) for box in animals)
-        in_person = any(_inside(centre, box) for box in people)
+        in_animal = any(inside(centre, box) for box in animals)
+        in_person = any(inside(centre, box) for box in people)
         if no_person_animal or (in_animal and not in_person):
             out.append(i)
     return out

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from socialsight.vision import agreement
 from socialsight.vision.faces import FaceDetail
 from socialsight.vision.labels import Label
 from socialsight.vision.text import TextDetection
@@ -130,9 +131,7 @@ def _inside(line: TextDetection, box: tuple[float, float, float, float]) -> bool
         return False
     xs = [x for x, _ in line.polygon]
     ys = [y for _, y in line.polygon]
-    x, y = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    left, top, width, height = box
-    return left <= x <= left + width and top <= y <= top + height
+    return agreement.inside(((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2), box)
 
 
 def _area(line: TextDetection) -> float:
