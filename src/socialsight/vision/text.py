@@ -23,9 +23,9 @@ from socialsight.models.base import Model, OnnxModel
 # Reading: PP-OCRv6's *tiny* detector, its small recogniser and the orientation classifier.
 # The detector sees the photo scaled so that its short side is at least DETECT_MIN_SIDE
 # and its long side at most DETECT_MAX_SIDE. On the development photos of
-# bench/labels.py the tiny detector at 720/1280 read 0.62 of the legible lines in 0.45 s
-# a text photo, where the small one read 0.60 at 480/736 in 0.65 s (and 0.70 at
-# 720/1280 in 1.07 s, too slow for the seed's pace).
+# bench/labels.py the tiny detector at 720/1280 read 0.62 of the legible lines, where the
+# small one read 0.60 at 480/736 and 0.70 at 720/1280 in about twice the time, too slow
+# for the seed's pace. At 480/960 the tiny one reads 0.57 in 0.6 of the time.
 DETECT_MODEL = "ppocr_det_tiny.onnx"
 DETECT_MIN_SIDE = 720
 DETECT_MAX_SIDE = 1280
@@ -94,6 +94,10 @@ class Reader(Model[np.ndarray, Any]):
             # Photos arrive scaled (see _for_detection); rapidocr keeps them as they
             # are, rounded to multiples of 32.
             "Det.limit_type": "max", "Det.limit_side_len": 4096,
+            # One line a run: a batch pads every line to its longest, and the recogniser's
+            # cost grows faster than a line's width (measured on bench/labels' dev photos:
+            # the same lines read in 0.70 s a text photo against 0.85 s in sixes).
+            "Rec.rec_batch_num": 1,
             "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             # Reading stays on the CPU, GPU or not: its detector and recogniser see a
