@@ -46,10 +46,11 @@ from socialsight.errors import InputError
 # pooled per logo before they must agree on its place.
 COLOUR_FEATURES = 1000  # keypoints kept per colour channel of a photo
 # bump with any change to what photo_features / logo_features give
-VERSION = "sift-opp-1"
+VERSION = "sift-opp-2"
 LOGO_VERSION = "sift-logo-opp-1"
 MAX_SIDE = 1024  # a photo's long side is brought down to this before its features are found
-COLOUR_SIDE = 512  # and the colour planes' (JPEG keeps colour at half resolution)
+COLOUR_SIDE = 512  # and the colour planes' to half the luminance's, and at most this
+# (JPEG keeps colour at half resolution: a smaller photo's colour has no finer detail)
 MAX_FEATURES = 2000  # the strongest this many keypoints of a photo are kept
 LOGO_SIDES = (48, 96, 192, 384)  # the long sides a logo is drawn at when enrolled
 LOGO_BLURS = (0.0, 1.2)  # and sharp, and softened as a photo's focus and JPEG soften it
@@ -174,8 +175,11 @@ def _detect(gray: np.ndarray, features: int) -> tuple[np.ndarray, np.ndarray]:
 
 def photo_features(image: Image.Image, colour: bool = True) -> Features:
     """The local features of a photo (its long side at most :data:`MAX_SIDE`): of its
-    luminance, and of its colour-opponent planes unless ``colour`` is false."""
-    planes = [_gray(image, MAX_SIDE), *(_colour_planes(image, COLOUR_SIDE) if colour else [])]
+    luminance, and of its colour-opponent planes (at half that size, at most
+    :data:`COLOUR_SIDE`) unless ``colour`` is false."""
+    gray = _gray(image, MAX_SIDE)
+    side = min(COLOUR_SIDE, max(1, max(gray.shape) // 2))
+    planes = [gray, *(_colour_planes(image, side) if colour else [])]
     if len(planes) == 1:
         points, descriptors = _detect(planes[0], MAX_FEATURES)
         return Features(points, descriptors, planes[0].shape[1], planes[0].shape[0])
