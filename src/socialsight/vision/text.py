@@ -22,10 +22,11 @@ from socialsight.models.base import Model, OnnxModel
 
 # Reading: PP-OCRv6's *tiny* detector, its small recogniser and the orientation classifier.
 # The detector sees the photo scaled so that its short side is at least DETECT_MIN_SIDE
-# (enlarged at most DETECT_MAX_UPSCALE times) and its long side at most DETECT_MAX_SIDE. On the development photos of
-# bench/labels.py the tiny detector at 720/1280 read 0.62 of the legible lines, where the
-# small one read 0.60 at 480/736 and 0.70 at 720/1280 in about twice the time, too slow
-# for the seed's pace. At 480/960 the tiny one reads 0.57 in 0.6 of the time.
+# (enlarged at most DETECT_MAX_UPSCALE times) and its long side at most DETECT_MAX_SIDE.
+# On the development photos of bench/labels.py the tiny detector at 720/1280 read 0.62
+# of the legible lines, where the small one read 0.60 at 480/736 and 0.70 at 720/1280 in
+# about twice the time, too slow for the seed's pace. At 480/960 the tiny one reads 0.57
+# in 0.6 of the time.
 DETECT_MODEL = "ppocr_det_tiny.onnx"
 # Enlarging a small photo more than 1.25 times read one more of those 63 lines, at 720
 # pixels, for a third more time (a 384-pixel page: three times the pixels).
@@ -34,8 +35,11 @@ DETECT_MAX_SIDE = 1280
 DETECT_MAX_UPSCALE = 1.25
 MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 # The quick look for text that gating uses: PP-OCRv6's *tiny* detector alone, on the photo
-# scaled to a GLANCE_SIDE long side (it costs less there than the small detector on 320
-# pixels, where a shirt's logo or a bus's destination sign is two pixels tall). Pixels
+# scaled to a GLANCE_SIDE long side, a smaller photo enlarged at most GLANCE_MAX_UPSCALE
+# times (it costs less there than the small detector on 320 pixels, where a shirt's logo
+# or a bus's destination sign is two pixels tall; on bench/labels' photos, enlarging a
+# small photo further found no more text, and 1.0 made one more textless photo look
+# worth reading). Pixels
 # over GLANCE_THRESHOLD are joined into regions (4-connected); the photo is worth reading
 # when one region looks like a line of text: a mean probability of GLANCE_SCORE or more,
 # GLANCE_MIN_AREA pixels or more, at most GLANCE_MAX_SHARE of the canvas (brick, fur and
@@ -44,6 +48,7 @@ MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 # large letters (a meme's caption, a sale banner), at most GLANCE_BIG_SHARE of the canvas
 # and GLANCE_BIG_ELONGATION times as long as wide, which blobs are not.
 GLANCE_SIDE = 640
+GLANCE_MAX_UPSCALE = 1.25
 GLANCE_THRESHOLD = 0.3
 GLANCE_SCORE = 0.5
 GLANCE_MIN_AREA = 16
@@ -139,17 +144,17 @@ def _for_detection(rgb: Image.Image) -> Image.Image:
 
 
 def likely_text(image: Image.Image, threads: int = 1) -> bool:
-    """A quick look (about 30 ms on one thread): could this photo have text to read?
+    """A quick look (about 80 ms on one thread): could this photo have text to read?
 
-    Runs only PP-OCRv6's tiny detector, on the photo scaled to a 640-pixel long side, and
-    says yes when a region of its map looks like a line of text (see GLANCE_*). It errs
-    towards yes (stripes and rows of small things look like text to it);
-    :func:`detect_text` then decides.
+    Runs only PP-OCRv6's tiny detector, on the photo scaled to a 640-pixel long side (a
+    small one enlarged at most 1.25 times), and says yes when a region of its map looks
+    like a line of text (see GLANCE_*). It errs towards yes (stripes and rows of small
+    things look like text to it); :func:`detect_text` then decides.
     """
     import cv2
 
     rgb = image.convert("RGB")
-    scale = GLANCE_SIDE / max(rgb.size)
+    scale = min(GLANCE_MAX_UPSCALE, GLANCE_SIDE / max(rgb.size))
     width = max(32, round(rgb.width * scale / 32) * 32)
     height = max(32, round(rgb.height * scale / 32) * 32)
     pixels = np.asarray(rgb.resize((width, height), Image.Resampling.BILINEAR),
