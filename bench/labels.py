@@ -27,7 +27,9 @@ The figures:
   matched exactly after lower-casing, or the whole line with its spaces left out);
   **photos with invented text**: photos without
   legible text where it reads a line;
-- per moderation category, photos flagged that the person flagged, and the others.
+- per moderation category, photos flagged that the person flagged, and the others (a
+  Weapons label counts as Weapons, as the annotation guide names it, not as Violence,
+  its parent in Rekognition's taxonomy).
 
 A photo whose annotation lists legible text lines also has the label Text. Names match
 case-insensitively, singular or plural, and through :data:`SYNONYMS` (Couch
@@ -82,6 +84,30 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(s.lower() for s in group)
 MODERATION = ("Explicit Nudity", "Suggestive", "Violence", "Visually Disturbing",
               "Rude Gestures", "Drugs", "Tobacco", "Alcohol", "Gambling", "Hate Symbols",
               "Weapons")
+
+
+# Categories the annotation guide names apart from their parent in Rekognition's taxonomy
+# (Weapons is under Violence there).
+OWN_CATEGORIES = frozenset({"Weapons"})
+
+
+def moderation_categories(labels: Iterable[dict[str, Any]]) -> set[str]:
+    """The guide's categories that a result's moderation labels name: each label's top
+    level (its parent, or itself), except that a label of :data:`OWN_CATEGORIES` or under
+    one counts as that category, and a top-level label present only as such a label's
+    parent (Violence beside Weapons) adds nothing of its own."""
+    labels = list(labels)
+    out = set()
+    for m in labels:
+        own = OWN_CATEGORIES & {m["Name"], m["ParentName"]}
+        if own:
+            out |= own
+        elif m["ParentName"]:
+            out.add(m["ParentName"])
+        elif not any(o["ParentName"] == m["Name"] and o["Name"] in OWN_CATEGORIES
+                     for o in labels):
+            out.add(m["Name"])
+    return out
 
 
 def held_out(photo_id: str) -> bool:
@@ -238,7 +264,7 @@ def score(annotation: Annotation, result: dict[str, Any], names: Names, seconds:
         annotation.faces <= len(faces) <= annotation.faces + annotation.faces_extra,
         len(legible), sum(line_read(line, read, squashed) for line in legible),
         not legible and bool(lines),
-        sorted({m["ParentName"] or m["Name"] for m in result["ModerationLabels"]}),
+        sorted(moderation_categories(result["ModerationLabels"])),
         sunglasses, seconds, [f"{e['Analysis']}: {e['Error']}" for e in result["Errors"]],
         lines)
 
