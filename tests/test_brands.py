@@ -162,6 +162,24 @@ def test_photos_analysed_without_features_are_read_from_the_photo_store(
     assert "read from the photo store" not in cli("brands", "rescan").output
 
 
+@pytest.mark.slow
+def test_with_features_off_new_photos_are_still_searched_for_enrolled_logos(
+        cli, tmp_path, served, enrich_env, logo_file, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SOCIALSIGHT_VISION_LOCAL_FEATURES", "false")
+    cli("import", str(write_jsonl(tmp_path / "before.jsonl", [
+        status(1, "Coffee", photos=[f"{served}/coffee.png"])])))
+    assert cli("enrich").exit_code == 0  # no brand yet: no features found or kept
+    assert by_tweet(tmp_path / "lake")[1]["local_features"] is None
+    assert cli("brands", "add", "scikit-image", str(logo_file)).exit_code == 0
+    cli("import", str(write_jsonl(tmp_path / "after.jsonl", [
+        status(2, "New shirt!", photos=[f"{served}/shirt.jpg"])])))
+    assert cli("enrich").exit_code == 0
+    after = by_tweet(tmp_path / "lake")
+    assert custom(after[2]) == [("scikit-image", "logo")]  # found as it arrived
+    assert after[2]["local_features"] is not None  # and kept, as brands add keeps them
+    assert custom(after[1]) == []
+
+
 def test_customlabels_keep_concepts_and_replace_brands():
     labels = {"textdetections": [{"type": "LINE", "detectedtext": "ACME sale",
                                   "confidence": 95.0, "geometry": {"boundingbox": {

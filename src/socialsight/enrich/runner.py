@@ -87,10 +87,17 @@ class Enricher:
         self.stop = threading.Event()  # set it to end a run after the batch in hand
         self.progress = progress  # "posts" read, "photos" analysed
         self.store = PhotoStore(lake)
-        self.cache = AnalysisCache(lake, pack_version(settings.vision))
         self.summary = EnrichSummary()
         self._gallery: Any = None
         self._brands: Any = None
+        # What the workers analyse with: a logo is found from a photo's local features,
+        # so with a brand enrolled they are found even where vision.local_features is
+        # off (and kept, as `brands add` keeps those it finds from then on).
+        vision = settings.vision
+        if not vision.local_features and len(self._enrolled()):
+            vision = vision.model_copy(update={"local_features": True})
+        self.analysis_settings = settings.model_copy(update={"vision": vision})
+        self.cache = AnalysisCache(lake, pack_version(vision))
         self._pending_errors: list[ErrorRow] = []
         self._pool_analyser: Executor | None = None
         self._errors = ErrorLog(lake)
@@ -126,7 +133,7 @@ class Enricher:
 
     def _analyser(self) -> Executor:
         if self._pool_analyser is None:
-            self._pool_analyser = make_executor(self.settings)
+            self._pool_analyser = make_executor(self.analysis_settings)
         return self._pool_analyser
 
     def _close_analyser(self) -> None:
@@ -260,6 +267,16 @@ class Enricher:
             return None
         from socialsight import brands
 
+        enrolled = self._enrolled()
+        if not len(enrolled):
+            return None
+        labels = brands.attach(analysis.image_labels, analysis.local_features, enrolled)
+        return list(labels["customlabels"])
+
+    def _enrolled(self) -> Any:
+        """The lake's enrolled brands (:class:`socialsight.brands.Brands`), loaded once."""
+        from socialsight import brands
+
         if self._brands is None:
             try:
                 self._brands = brands.Brands.load(self.lake)
@@ -267,10 +284,7 @@ class Enricher:
                 log.error("%s: no brand is looked for in this run; mend or remove the file, "
                           "then run `socialsight brands rescan`", exc)
                 self._brands = brands.Brands()
-        if not len(self._brands):
-            return None
-        labels = brands.attach(analysis.image_labels, analysis.local_features, self._brands)
-        return list(labels["customlabels"])
+        return self._brands
 
     def _error_table(self) -> pa.Table:
         """The error rows gathered since the last call that the lake does not hold yet."""
