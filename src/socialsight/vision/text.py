@@ -39,14 +39,14 @@ MIN_CHARACTERS = 2  # letters or digits a line needs to count as text
 # times (it costs less there than the small detector on 320 pixels, where a shirt's logo
 # or a bus's destination sign is two pixels tall; on bench/labels' photos, enlarging a
 # small photo further found no more text, and 1.0 made one more textless photo look
-# worth reading). Pixels
-# over GLANCE_THRESHOLD are joined into regions (4-connected); the photo is worth reading
-# when one region looks like a line of text: a mean probability of GLANCE_SCORE or more,
-# GLANCE_MIN_AREA pixels or more, at most GLANCE_MAX_SHARE of the canvas (brick, fur and
-# chessboards light up as large blobs) and a box GLANCE_ELONGATION times as long as it is
-# wide (two characters or more, across or down: see MIN_CHARACTERS); or, for a headline in
-# large letters (a meme's caption, a sale banner), at most GLANCE_BIG_SHARE of the canvas
-# and GLANCE_BIG_ELONGATION times as long as wide, which blobs are not.
+# worth reading). Pixels over GLANCE_THRESHOLD are joined into regions (4-connected);
+# the photo is worth reading when one region looks like a line of text: a mean
+# probability of GLANCE_SCORE or more, GLANCE_MIN_AREA pixels or more, at most
+# GLANCE_MAX_SHARE of the canvas (brick, fur and chessboards light up as large blobs) and
+# a box GLANCE_ELONGATION times as long as it is wide (two characters or more, across or
+# down: see MIN_CHARACTERS); or, for a headline in large letters (a meme's caption, a
+# sale banner), at most GLANCE_BIG_SHARE of the canvas and GLANCE_BIG_ELONGATION times as
+# long as wide, which blobs are not.
 GLANCE_SIDE = 640
 GLANCE_MAX_UPSCALE = 1.25
 GLANCE_THRESHOLD = 0.3
