@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from bench.photoset import fetch as photoset
 from socialsight.concepts import BACKGROUND_LEFT_OUT, THRESHOLD, Concept
 from socialsight.vision import labels, lookalike
 
@@ -86,17 +87,11 @@ CONCEPTS: dict[str, Callable[[Photo], bool]] = {
 # and recall 0 before and after) and is left out.
 
 
-# The first rows of the photo set, the photos the concepts were defined and measured on;
-# photos added to the set later (screens, selfies, weapons) are left out, so the draws and
-# the figures stay the same.
-CONCEPT_PHOTOS = 96
-
-
 def load_photos() -> list[Photo]:
     with ANNOTATIONS.open("rb") as handle:
         must = {a["id"]: frozenset(a["must"]) for a in tomllib.load(handle)["photo"]}
     with PHOTOS_CSV.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))[:CONCEPT_PHOTOS]
+        rows = list(csv.DictReader(handle))[:photoset.FIRST]  # those it was measured on
     return [Photo(r["id"], r["kind"], must.get(r["id"], frozenset())) for r in rows]
 
 

@@ -385,14 +385,9 @@ def make_negatives(dest: Path, photo_files: dict[str, Path], seed: int) -> list[
     return rows
 
 
-# The issue-16 photos the brand set was made from: the first rows of its photos.csv.
-# Photos added to that set later are left out, so the composites and negatives (and the
-# figures measured on them) stay the same.
-BACKGROUNDS = 96
-
-
 def backgrounds() -> list[photoset.Photo]:
-    return photoset.load_photos()[:BACKGROUNDS]
+    """The issue-16 photos the brand set was made from (:data:`photoset.FIRST`)."""
+    return photoset.load_photos()[:photoset.FIRST]
 
 
 def photo_files(photo_dir: Path) -> dict[str, Path]:

@@ -223,18 +223,18 @@ def main(argv: list[str] | None = None) -> int:
             report.append(f"{name:10} {positives:4} positives: too few, not trained")
             continue
         best = None
+        t = np.tile(y[use], DRAWS)  # the truth beside every draw's probabilities
         for penalty in PENALTIES:
             # every draw's out-of-fold probabilities, one after the other
             p = np.concatenate([out_of_fold([z[use] for z in whitened], y[use], folds[use],
                                             penalty) for folds, whitened in draws])
-            t = np.tile(y[use], DRAWS)
             loss = -np.mean(t * np.log(p + 1e-12) + (1 - t) * np.log(1 - p + 1e-12))
             if best is None or loss < best[0]:
                 best = (loss, penalty, p)
         assert best is not None
         loss, penalty, p = best
         # the original photos only (mirrors are for training), pooled over the draws
-        yy, pp = np.tile(y[use], DRAWS)[::2], p[::2]
+        yy, pp = t[::2], p[::2]
         point = operating_point(yy, pp, DRAWS)
         at = point if point is not None else REPORT_AT
         said = pp >= at
