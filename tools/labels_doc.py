@@ -46,7 +46,8 @@ label comes from:
   (src/socialsight/vision/apparel.py).
 - **faces and text**: the face detector, face attributes and the text reader
   (src/socialsight/vision/derived.py): {", ".join(DERIVED)}.
-- **scene head**: scene labels ImageNet has no class for (Tree, Sky, Mountain, ...), from
+- **scene head**: scene labels ImageNet has no class for (Tree, Sky, Mountain, ...), and
+  things and materials it has none for either (Table, Room, Wood, Paper, Hand, ...), from
   the photo's embedding by one logistic regression each, trained on real photos a person
   labelled (tools/models/build_scene_head.py, models/MODELS.md); its confidence is the
   regression's probability.

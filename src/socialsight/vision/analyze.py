@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 MODEL_VERSIONS = {name: registry.version(name) for name in (
     "labels", "objects", "moderation", "text", "faces", "face_attributes", "known_people")}
 # Bump with any change to what the analyses return: it is part of the cache key.
-LABEL_MODEL_VERSION = "socialsight-4"
+LABEL_MODEL_VERSION = "socialsight-5"
 # With gating on, faces are looked for where the object detector sees a person this sure.
 PERSON_GATE = 30.0
 GPU_BATCH = 32  # photos per batch on a GPU, where vision.batch_size is 0

@@ -1,7 +1,8 @@
-"""Scenes: what no offline model labels (Tree, Sky, Grass, Indoors, ...).
+"""Scenes and things no offline model labels (Tree, Sky, Indoors, Table, Hand, ...).
 
-ImageNet has no sky, tree or grass class and no offline scene model ships (the model
-survey), yet a person names Tree or Sky first on a landscape. The source is
+ImageNet has no sky, tree or grass class, nor a table, a hand, a wall or paper, and no
+offline scene model ships (the model survey), yet a person names Tree or Sky first on a
+landscape and Table or Paper on a desk. The source is
 
 * **the scene head** (:func:`scene_labels`): one logistic regression per scene label on
   the photo's embedding (the classifier's pooled features, L2-normalised), trained by
