@@ -61,6 +61,13 @@ def test_a_weapon_split_between_classes_is_still_a_weapon():
     assert not moderation_labels(0.0, {"revolver": 30.0, "tabby": 70.0})
 
 
+def test_a_cannon_is_a_weapon_and_a_rocket_on_its_pad_is_not():
+    found = {(m.name, m.parentname) for m in moderation_labels(0.0, {"cannon": 90.0})}
+    assert ("Weapons", "Violence") in found
+    # the classifier calls a space rocket a missile: no hint of violence from that
+    assert not moderation_labels(0.0, {"missile": 90.0, "projectile": 5.0})
+
+
 def test_explicit_nudity_needs_both_nudity_models_to_agree():
     import numpy as np
 

@@ -10,7 +10,7 @@ bare or painted skin that is not nudity (open_nsfw alone scored some 65) from be
 called explicit. NSFWJS's Sexy is "Suggestive", its Hentai "Illustrated Explicit
 Nudity" (under Explicit Nudity); its Drawing class is unreliable on photos and unused.
 A few ImageNet classes are weak
-hints of other categories (a rifle, a beer bottle, a slot machine, a syringe) and are
+hints of other categories (a rifle, a cannon, a beer bottle, a slot machine, a syringe) and are
 mapped onto Rekognition's taxonomy by the table :data:`HINTS`; a hint's confidence is
 the mass of all its classes (a handgun the classifier splits between revolver and
 rifle is still a weapon). Each label comes with
@@ -39,10 +39,13 @@ SUGGESTIVE = ("Suggestive", "")
 ILLUSTRATED = ("Illustrated Explicit Nudity", "Explicit Nudity")
 
 # ImageNet class → (moderation label, its top-level category), Rekognition's names.
+# Weapons are firearms, artillery and what holds them; not "missile", which the
+# classifier gives to space rockets on their launch pads.
 HINTS: dict[str, tuple[str, str]] = {
     "assault rifle": ("Weapons", "Violence"),
     "rifle": ("Weapons", "Violence"),
     "revolver": ("Weapons", "Violence"),
+    "cannon": ("Weapons", "Violence"),
     "holster": ("Weapons", "Violence"),
     "beer bottle": ("Alcoholic Beverages", "Alcohol"),
     "wine bottle": ("Alcoholic Beverages", "Alcohol"),
