@@ -1,8 +1,8 @@
 """Scenes and things no offline model labels (Tree, Sky, Indoors, Table, Hand, ...).
 
-ImageNet has no sky, tree or grass class, nor a table, a hand, a wall or paper, and no
-offline scene model ships (the model survey), yet a person names Tree or Sky first on a
-landscape and Table or Paper on a desk. The source is
+ImageNet has no class for the sky, a tree, grass, a hand or a sheet of paper, and no
+offline scene model ships (the model survey), yet a person names Tree or
+Sky first on a landscape and Table or Paper on a desk. The source is
 
 * **the scene head** (:func:`scene_labels`): one logistic regression per scene label on
   the photo's embedding (the classifier's pooled features, L2-normalised), trained by
@@ -11,7 +11,7 @@ landscape and Table or Paper on a desk. The source is
   confidence is the regression's probability × 100, shifted per label so that 55 is
   where that label's cross-validated precision reaches 0.8 (Cloud is said from a
   probability of 0.60, Sky from 0.40); the file holds only the labels that reach it on
-  at least 8 photos (models/MODELS.md).
+  at least 8 photos, less those the builder leaves out (Wall: models/MODELS.md).
   It costs one small product on features the classifier computes anyway.
 
 Colour rules tried and dropped: a blue sky (a smooth blue top over a different bottom:
