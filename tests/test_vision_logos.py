@@ -173,3 +173,47 @@ def test_a_logo_that_differs_only_in_hue_is_found_by_its_colours():
     plain = logos.photo_features(photo, colour=False).to_bytes()
     assert plain[:5] == b"SSLF1" and coloured.to_bytes()[:5] == b"SSLF2"
     assert not logos.Features.from_bytes(plain).channels().any()
+
+
+def _ratio_by_sorting(matcher: logos.Matcher, photo: logos.Features,
+                      channel: int) -> set[tuple[int, int]]:
+    """Lowe's ratio test as the matcher defines it, the slow way: every photo feature's
+    logo features of its channel sorted by distance, the first one not a near-twin of the
+    nearest (another logo, or far enough from it) looked for among the first NEIGHBOURS."""
+    ids = np.flatnonzero(matcher.channel == channel)
+    mine = np.flatnonzero(photo.channels() == channel)
+    descriptors = np.concatenate([logo.descriptors for _, logo in matcher.logos])[ids]
+    distance = np.linalg.norm(photo.descriptors[mine].astype(np.float64)[:, None, :]
+                              - descriptors.astype(np.float64)[None, :, :], axis=2)
+    kept = set()
+    for row, query in enumerate(mine):
+        order = ids[np.argsort(distance[row], kind="stable")]
+        nearest = order[0]
+        owner = matcher.owner[nearest]
+        distinct = [j for j in order[1:logos.NEIGHBOURS] if matcher.owner[j] != owner
+                    or np.linalg.norm(matcher.points[j] - matcher.points[nearest])
+                    >= matcher._apart[owner]]
+        first = distance[row][np.searchsorted(ids, nearest)]
+        if not distinct or first < logos.RATIO * distance[row][np.searchsorted(ids,
+                                                                                distinct[0])]:
+            kept.add((int(nearest), int(query)))
+    return kept
+
+
+def test_the_quick_exhaustive_search_keeps_the_matches_a_full_sort_keeps():
+    """Two logos enrolled (so near-twins and other logos both count), a real photo with
+    one of them in it: the search without sorting keeps the same (logo feature, photo
+    feature) pairs as sorting every distance would."""
+    matcher = logos.Matcher({
+        "scikit-image": [logos.logo_features(package_photo("logo.png"))],
+        "coins": [logos.logo_features(package_photo("coins.png").crop((0, 0, 160, 160)))]})
+    photo, _ = composite("astronaut.png", 0.3, 10.0)
+    features = logos.photo_features(photo)
+    for channel, index in matcher._channels.items():
+        assert index.exact
+        mine = np.flatnonzero(features.channels() == channel)
+        fast = matcher._ratio(index, features.descriptors[mine], mine)
+        pairs = {(int(t), int(q)) for train, query in fast.values()
+                 for t, q in zip(train, query, strict=True)}
+        assert pairs == _ratio_by_sorting(matcher, features, channel), channel
+        assert len(pairs) > 20  # the logo's own matches are among them

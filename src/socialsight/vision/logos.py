@@ -64,6 +64,7 @@ MIN_SHARE = 0.03  # of the photo's features inside the placed logo, the share th
 MIN_COVER = 0.05  # the agreeing features span at least this share of the logo's area
 EXACT_UP_TO = 6000  # logo features searched exhaustively; beyond, approximately (FLANN)
 NEIGHBOURS = 6  # nearest logo features looked at for each photo feature
+CHUNK = 1024  # photo features searched together (bounds the search's memory)
 HALF_CONFIDENCE = 8  # agreeing features beyond MIN_INLIERS for half the way to 100
 _MAGIC = b"SSLF1"
 _MAGIC2 = b"SSLF2"  # as SSLF1, with one channel byte a keypoint after the points
@@ -374,6 +375,8 @@ class Matcher:
     def _ratio(self, index: _Index, descriptors: np.ndarray,
                photo_ids: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         k = min(NEIGHBOURS, len(index.ids))
+        if index.exact:
+            return self._ratio_exact(index, descriptors.astype(np.float32), photo_ids, k)
         found = index.nearest(descriptors.astype(np.float32), k)
         if found is None:
             return {}
@@ -396,6 +399,50 @@ class Matcher:
             out[int(index_)] = (train[keep, 0][mine], query[keep][mine])
         return out
 
+    def _ratio_exact(self, index: _Index, queries: np.ndarray, photo_ids: np.ndarray,
+                     k: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """:meth:`_ratio` by exhaustive search, without sorting any neighbours: the
+        nearest logo feature of each photo feature, and the nearest that is *distinct*
+        from it (not one of its near-twins, :meth:`_Index.twins`); the ratio test
+        applies when fewer than ``k`` near-twins of the nearest come before that distinct
+        one (as when the ``k`` nearest are looked at in order), otherwise the match
+        stands. A photo feature costs one row of a matrix product and two minimums
+        (sorting every row's ``k`` nearest was most of a rescan's time). Photo features
+        go :data:`CHUNK` at a time."""
+        starts, twin_ids = index.twins(self.owner, self.points, self._apart)
+        trains, queries_kept = [], []
+        for start in range(0, len(queries), CHUNK):
+            chunk = queries[start:start + CHUNK]
+            # |d|^2 - 2 q.d for every pair: the squared distance less the query's own
+            # |q|^2, which orders each row the same
+            ranked = index.ranked(chunk)
+            rows = np.arange(len(chunk))
+            best = ranked.argmin(axis=1)
+            first = ranked[rows, best]
+            # every (row, twin of its nearest) pair; the nearest is its own first twin
+            counts = starts[best + 1] - starts[best]
+            twin_rows = np.repeat(rows, counts)
+            twin_cols = twin_ids[np.repeat(starts[best], counts)
+                                 + np.arange(counts.sum()) - np.repeat(np.cumsum(counts)
+                                                                      - counts, counts)]
+            kept = ranked[twin_rows, twin_cols]
+            ranked[twin_rows, twin_cols] = np.inf
+            second = ranked.min(axis=1)
+            closer_twins = np.bincount(twin_rows, weights=kept < second[twin_rows],
+                                       minlength=len(chunk))
+            has = np.isfinite(second) & (closer_twins < k)
+            own = np.einsum("ij,ij->i", chunk, chunk)
+            first_distance = np.sqrt(np.maximum(first + own, 0.0))
+            second_distance = np.sqrt(np.maximum(np.where(has, second, 0.0) + own, 0.0))
+            keep = ~has | (first_distance < RATIO * second_distance)
+            trains.append(index.ids[best[keep]])
+            queries_kept.append(photo_ids[start:start + CHUNK][keep])
+        train = np.concatenate(trains)
+        query = np.concatenate(queries_kept)
+        owner_of = self.owner[train]
+        return {int(o): (train[owner_of == o], query[owner_of == o])
+                for o in np.unique(owner_of)}
+
     def find(self, photo: Features) -> list[Found]:
         """The enrolled brands whose logo the photo shows, most sure first (one box a
         brand: its best logo)."""
@@ -411,14 +458,45 @@ class Matcher:
 
 
 class _Index:
-    """The logo features of one channel: their global indexes and a nearest-neighbour
-    search over their descriptors."""
+    """The logo features of one channel: their global indexes, and a search over their
+    descriptors: exhaustive (:meth:`ranked`, :meth:`twins`) up to :data:`EXACT_UP_TO`
+    features, FLANN's approximate one (:meth:`nearest`) beyond."""
 
     def __init__(self, ids: np.ndarray, descriptors: np.ndarray) -> None:
         self.ids = ids
         self._descriptors = descriptors
-        self._norms: np.ndarray | None = None
         self._index: Any = None
+        self.exact = len(descriptors) <= EXACT_UP_TO  # few logos: exact search is quicker
+        self._ranking: np.ndarray | None = None
+        self._twins: tuple[np.ndarray, np.ndarray] | None = None
+
+    def twins(self, owner: np.ndarray, points: np.ndarray,
+              apart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each feature's near-twins, as row starts and local indexes (CSR): the features
+        of the same logo closer to it than ``apart`` of that logo (its drawings at several
+        sizes, grounds and sharpnesses give each point a few), itself first. ``owner``,
+        ``points`` and ``apart`` are the matcher's, by global index."""
+        if self._twins is None:
+            mine, where = owner[self.ids], points[self.ids]
+            lists: list[np.ndarray] = []
+            for local in range(len(self.ids)):
+                same = np.flatnonzero(mine == mine[local])
+                near = same[np.hypot(*(where[same] - where[local]).T) < apart[mine[local]]]
+                lists.append(np.concatenate([[local], near[near != local]]))
+            starts = np.cumsum([0] + [len(x) for x in lists])
+            self._twins = (starts.astype(np.int64), np.concatenate(lists).astype(np.int64))
+        return self._twins
+
+    def ranked(self, queries: np.ndarray) -> np.ndarray:
+        """``|d|^2 - 2 q.d`` for every query ``q`` and every feature ``d``: each row's
+        squared distances less the query's own ``|q|^2``, by one matrix product (the
+        features times -2, with their squared norms as a 129th column)."""
+        if self._ranking is None:
+            norms = np.einsum("ij,ij->i", self._descriptors, self._descriptors)
+            self._ranking = np.ascontiguousarray(np.concatenate(
+                [-2.0 * self._descriptors, norms[:, np.newaxis]], axis=1).T, dtype=np.float32)
+        ones = np.ones((len(queries), 1), np.float32)
+        return np.asarray(np.concatenate([queries, ones], axis=1) @ self._ranking)
 
     def _flann(self) -> Any:
         if self._index is None:
@@ -431,20 +509,10 @@ class _Index:
 
     def nearest(self, queries: np.ndarray,
                 k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The ``k`` nearest features (local indexes) of each query, nearest first, their
-        distances, and the queries that have ``k`` (all, unless approximate)."""
-        if len(self._descriptors) <= EXACT_UP_TO:  # few logos: exact search is quicker
-            if self._norms is None:
-                self._norms = np.einsum("ij,ij->i", self._descriptors, self._descriptors)
-            squared = (np.einsum("ij,ij->i", queries, queries)[:, None]
-                       + self._norms[None, :] - 2.0 * (queries @ self._descriptors.T))
-            part = np.argpartition(squared, k - 1, axis=1)[:, :k]
-            rows = np.arange(len(queries))[:, None]
-            order = np.argsort(squared[rows, part], axis=1)
-            nearest = part[rows, order]
-            return (nearest.astype(np.int64),
-                    np.sqrt(np.maximum(squared[rows, nearest], 0.0)),
-                    np.arange(len(queries), dtype=np.int64))
+        """The ``k`` nearest features (local indexes) of each query by FLANN, nearest
+        first, their distances, and the queries that have ``k`` (the search is
+        approximate); an index of :data:`EXACT_UP_TO` features or fewer is searched by
+        :meth:`ranked` instead."""
         matches = self._flann().knnMatch(queries, k=k)
         full = [near for near in matches if len(near) == k]
         if not full:
