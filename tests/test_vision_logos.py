@@ -217,3 +217,22 @@ def test_the_quick_exhaustive_search_keeps_the_matches_a_full_sort_keeps():
                  for t, q in zip(train, query, strict=True)}
         assert pairs == _ratio_by_sorting(matcher, features, channel), channel
         assert len(pairs) > 20  # the logo's own matches are among them
+
+
+def test_a_photo_gets_the_same_matches_from_every_matcher_of_the_same_logos(monkeypatch):
+    """Many logos are searched approximately (FLANN, random trees): two matchers of the
+    same logos, built one after the other, must find the same matches in a photo, or
+    enrich, a rescan and the next run could disagree about it."""
+    monkeypatch.setattr(logos, "EXACT_UP_TO", 100)  # the approximate search, as with many
+    enrolled = {"scikit-image": [logos.logo_features(package_photo("logo.png"))]}
+    photo, _ = composite("coffee.png", 0.25, 15.0)
+    features = logos.photo_features(photo)
+
+    def matches(matcher: logos.Matcher) -> dict[int, list[tuple[int, int]]]:
+        assert not any(index.exact for index in matcher._channels.values())
+        return {owner: sorted(zip(train.tolist(), query.tolist(), strict=True))
+                for owner, (train, query) in matcher._candidates(features).items()}
+
+    first = matches(logos.Matcher(enrolled))
+    assert first == matches(logos.Matcher(enrolled)) == matches(logos.Matcher(enrolled))
+    assert sum(len(pairs) for pairs in first.values()) > 20

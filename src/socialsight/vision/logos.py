@@ -65,6 +65,10 @@ MIN_COVER = 0.05  # the agreeing features span at least this share of the logo's
 EXACT_UP_TO = 6000  # logo features searched exhaustively; beyond, approximately (FLANN)
 NEIGHBOURS = 6  # nearest logo features looked at for each photo feature
 CHUNK = 1024  # photo features searched together (bounds the search's memory)
+# FLANN's random trees are drawn from OpenCV's shared generator, whose state every
+# earlier draw in the process moved: seeded, the same logos give the same index, and a
+# photo the same matches in enrich, in a rescan and in the next run
+FLANN_SEED = 17
 HALF_CONFIDENCE = 8  # agreeing features beyond MIN_INLIERS for half the way to 100
 _MAGIC = b"SSLF1"
 _MAGIC2 = b"SSLF2"  # as SSLF1, with one channel byte a keypoint after the points
@@ -503,6 +507,7 @@ class _Index:
             cv2 = _cv2()
             index = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 48})
             index.add([self._descriptors])
+            cv2.setRNGSeed(FLANN_SEED)
             index.train()
             self._index = index
         return self._index
