@@ -207,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
              (args.set / "ANNOTATING.md").read_text(encoding="utf-8").splitlines()
              if line.startswith("| ") and not line.startswith(("| label", "| ---"))]
     notes = [n for n in notes if n["id"] in rows]
+    unknown = sorted(set(NOT_SHIPPED) - set(names))
+    if unknown:
+        print(f"error: NOT_SHIPPED names labels the guide has not: {unknown}", file=sys.stderr)
+        return 2
     paths = [args.photos / "photos" / fetch.Photo(**rows[n["id"]]).filename for n in notes]
     print(f"{len(notes)} annotated photos, {len(names)} labels", file=sys.stderr)
 

@@ -413,6 +413,8 @@ class Matcher:
         stands. A photo feature costs one row of a matrix product and two minimums
         (sorting every row's ``k`` nearest was most of a rescan's time). Photo features
         go :data:`CHUNK` at a time."""
+        if not len(queries):
+            return {}
         starts, twin_ids = index.twins(self.owner, self.points, self._apart)
         trains, queries_kept = [], []
         for start in range(0, len(queries), CHUNK):
@@ -441,6 +443,7 @@ class Matcher:
             keep = ~has | (first_distance < RATIO * second_distance)
             trains.append(index.ids[best[keep]])
             queries_kept.append(photo_ids[start:start + CHUNK][keep])
+            del ranked  # freed before the next chunk's is made
         train = np.concatenate(trains)
         query = np.concatenate(queries_kept)
         owner_of = self.owner[train]
