@@ -251,14 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         said = pp >= at
         precision = float(yy[said].mean()) if said.any() else 0.0
         recall = float((said & (yy == 1)).sum() / max(1, (yy == 1).sum()))
+        status = ("left out" if point is None else f"not shipped: {NOT_SHIPPED[name]}"
+                  if name in NOT_SHIPPED else "kept")
         report.append(f"{name:10} {positives:4} positives  penalty {penalty:5g}  log loss "
                       f"{loss:.3f}  AUC {auc(yy, pp):.3f}  at {at:.2f}: precision "
                       f"{precision:.2f} recall {recall:.2f} ({said.sum() / DRAWS:.0f} said)  "
-                      f"{'kept' if point is not None else 'left out'}")
-        if point is None:
-            continue
-        if name in NOT_SHIPPED:
-            report[-1] = report[-1].replace("kept", f"not shipped: {NOT_SHIPPED[name]}")
+                      f"{status}")
+        if point is None or name in NOT_SHIPPED:
             continue
         mean, projection = whitening(x[use])
         w = fit((x[use] - mean) @ projection, y[use], penalty)

@@ -344,13 +344,14 @@ class Matcher:
         descriptors_all = (np.concatenate(descriptors).astype(np.float32) if descriptors
                            else np.zeros((0, 128), np.float32))
         # per channel: the global indexes of its logo features, and their descriptors
-        self._channels: dict[int, _Index] = {
-            int(c): _Index(np.flatnonzero(self.channel == c),
-                           descriptors_all[self.channel == c])
-            for c in np.unique(self.channel)}
         # how far apart two points of a logo are to be two features, not one drawn twice
         self._apart = np.asarray([0.05 * math.hypot(logo.width, logo.height)
                                   for _, logo in self.logos] or [0.0], dtype=np.float32)
+        self._channels: dict[int, _Index] = {}
+        for c in np.unique(self.channel):
+            ids = np.flatnonzero(self.channel == c)
+            self._channels[int(c)] = _Index(ids, descriptors_all[ids], self.owner[ids],
+                                            self.points[ids], self._apart)
 
     def __len__(self) -> int:
         return len(self.logos)
@@ -415,7 +416,7 @@ class Matcher:
         go :data:`CHUNK` at a time."""
         if not len(queries):
             return {}
-        starts, twin_ids = index.twins(self.owner, self.points, self._apart)
+        starts, twin_ids = index.twins()
         trains, queries_kept = [], []
         for start in range(0, len(queries), CHUNK):
             chunk = queries[start:start + CHUNK]
@@ -469,26 +470,28 @@ class _Index:
     descriptors: exhaustive (:meth:`ranked`, :meth:`twins`) up to :data:`EXACT_UP_TO`
     features, FLANN's approximate one (:meth:`nearest`) beyond."""
 
-    def __init__(self, ids: np.ndarray, descriptors: np.ndarray) -> None:
+    def __init__(self, ids: np.ndarray, descriptors: np.ndarray, owners: np.ndarray,
+                 points: np.ndarray, apart: np.ndarray) -> None:
+        """``ids``: the features' global indexes; ``owners`` and ``points``: their logos
+        and places there, in the same order; ``apart``: each logo's near-twin distance."""
         self.ids = ids
         self._descriptors = descriptors
+        self._owners, self._points, self._apart = owners, points, apart
         self._index: Any = None
         self.exact = len(descriptors) <= EXACT_UP_TO  # few logos: exact search is quicker
         self._ranking: np.ndarray | None = None
         self._twins: tuple[np.ndarray, np.ndarray] | None = None
 
-    def twins(self, owner: np.ndarray, points: np.ndarray,
-              apart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def twins(self) -> tuple[np.ndarray, np.ndarray]:
         """Each feature's near-twins, as row starts and local indexes (CSR): the features
-        of the same logo closer to it than ``apart`` of that logo (its drawings at several
-        sizes, grounds and sharpnesses give each point a few), itself first. ``owner``,
-        ``points`` and ``apart`` are the matcher's, by global index."""
+        of the same logo closer to it than that logo's ``apart`` (its drawings at several
+        sizes, grounds and sharpnesses give each point a few), itself first."""
         if self._twins is None:
-            mine, where = owner[self.ids], points[self.ids]
+            mine, where = self._owners, self._points
             lists: list[np.ndarray] = []
             for local in range(len(self.ids)):
                 same = np.flatnonzero(mine == mine[local])
-                near = same[np.hypot(*(where[same] - where[local]).T) < apart[mine[local]]]
+                near = same[np.hypot(*(where[same] - where[local]).T) < self._apart[mine[local]]]
                 lists.append(np.concatenate([[local], near[near != local]]))
             starts = np.cumsum([0] + [len(x) for x in lists])
             self._twins = (starts.astype(np.int64), np.concatenate(lists).astype(np.int64))
