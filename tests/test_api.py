@@ -51,7 +51,8 @@ def test_athena_and_duckdb_sql_give_arrow_tables(small_lake: Path) -> None:
 def test_every_listed_table_can_be_queried(small_lake: Path) -> None:
     with socialsight.open_lake(small_lake) as lake:
         names = lake.tables()
-        assert {"tweets", "media_rekognition", "errors", "celeb_view"} <= set(names)
+        assert {"tweets", "media_rekognition", "errors", "celeb_view", "photo_versions",
+                "brands", "brand_mentions", "concept_hits"} <= set(names)
         counts = {name: lake.sql(f"SELECT count(*) AS n FROM {name}").column("n")[0].as_py()
                   for name in names}
     assert counts["tweets"] == 5 and counts["media_rekognition"] == 0

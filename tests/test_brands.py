@@ -89,12 +89,32 @@ def test_a_logo_that_cannot_be_found_again_is_refused_and_nothing_is_enrolled(
 
 
 def test_bad_names_and_words_are_refused():
-    with pytest.raises(InputError):
-        Brands().add("", ["x"], [])
-    with pytest.raises(InputError):
-        Brands().add("Bad\x07name", ["x"], [])
+    for name in ("", "Bad\x07name", "Bad\x7fname", "evil\u202etxt.exe", "zero\u200bwidth",
+                 "brands", " Concepts "):
+        with pytest.raises(InputError):
+            Brands().add(name, ["x"], [])
     with pytest.raises(InputError):
         Brands().add("Many", [f"w{i}" for i in range(30)], [])
+    with pytest.raises(InputError, match="word cannot be blank"):
+        Brands().add("Blank", [""], [])
+
+
+def test_names_are_shown_as_typed_and_a_second_add_says_what_the_brand_now_is(
+        cli, logo_file):
+    """Rich's markup in a name is text, not a tag: the command does not fail after the
+    brand is saved, and list and remove show it as typed."""
+    added = cli("brands", "add", "Hop[/x]per [bold]", "--text", "[/y]")
+    assert added.exit_code == 0, added.output
+    assert "enrolled Hop[/x]per [bold]" in added.output and "words: [/y]" in added.output
+    listed = cli("brands", "list")
+    assert listed.exit_code == 0 and "Hop[/x]per" in listed.output and "[/y]" in listed.output
+    more = cli("brands", "add", "hop[/X]PER  [bold]", str(logo_file), "--text", "HOPPER")
+    assert more.exit_code == 0, more.output
+    assert "added to Hop[/x]per [bold]" in more.output
+    assert "1 logo," in more.output and "words: [/y], HOPPER" in more.output
+    gone = cli("brands", "remove", "[/x]")
+    assert gone.exit_code == 1 and "no enrolled brand is called '[/x]'" in gone.output
+    assert cli("brands", "remove", "Hop[/x]per [bold]").exit_code == 0
 
 
 @pytest.mark.slow
@@ -133,7 +153,7 @@ def test_brands_are_found_in_new_photos_in_past_photos_and_in_sql(
     assert mentions(lake_dir) == []
     # Enrolling it again finds it in the photos analysed before, from their features.
     again = cli("brands", "add", "scikit-image", str(logo_file))
-    assert again.exit_code == 0 and "1 of 3 photos changed" in again.output
+    assert again.exit_code == 0 and "1 of 3 photos changed their brands" in again.output
     assert custom(by_tweet(lake_dir)[1]) == [("scikit-image", "logo")]
     assert PhotoHandler.hits == hits
 

@@ -104,3 +104,25 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 def test_a_zero_backoff_stays_zero() -> None:
     backoff = Backoff(0, 60)
     assert [backoff.next() for _ in range(5000)][-1] == 0
+
+
+def test_a_body_cut_short_by_the_client_is_the_clients_error_not_a_crash():
+    import asyncio
+
+    from starlette.requests import ClientDisconnect
+
+    from socialsight.errors import InputError
+    from socialsight.net import read_limited
+
+    class Gone:
+        def __init__(self) -> None:
+            self.headers = {"content-length": "100"}
+
+        async def stream(self):
+            yield b"x" * 40
+            raise ClientDisconnect()
+
+    with pytest.raises(InputError, match="ended after 40 bytes"):
+        asyncio.run(read_limited(Gone(), 1000, lambda size: ValueError(size)))
+    with pytest.raises(KeyError):
+        asyncio.run(read_limited(Gone(), 1000, lambda size: ValueError(size), KeyError))

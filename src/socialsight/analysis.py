@@ -114,6 +114,7 @@ def analyse_photos(photos: Sequence[bytes], settings: VisionSettings,
     from PIL import Image
 
     from socialsight.media.sniff import dimensions, pil_reason
+    from socialsight.media.upright import upright
     from socialsight.vision.analyze import analyze_batch, model_versions
 
     versions = model_versions()
@@ -124,7 +125,7 @@ def analyse_photos(photos: Sequence[bytes], settings: VisionSettings,
             dimensions(data, max_pixels)
             image = Image.open(io.BytesIO(data))
             image.load()
-            decoded[index] = image
+            decoded[index] = upright(image)
             out.append(None)
         except (OSError, ValueError, Image.DecompressionBombError, SocialsightError) as exc:
             out.append(PhotoAnalysis(

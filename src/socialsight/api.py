@@ -192,10 +192,13 @@ class LakeHandle:
         """The tables and the seed's views a query can name (also as socialanalyticsblog.X)."""
         from socialsight.lake.photos import PHOTOS_VIEW
         from socialsight.lake.schema import TABLES
+        from socialsight.query.brands import BRANDS_VIEW, MENTIONS_VIEW
+        from socialsight.query.concepts import HITS_VIEW
         from socialsight.query.engine import VIEWS
         from socialsight.vision.lookalike import VERSIONS_VIEW
 
-        return [*TABLES, *VIEWS, PHOTOS_VIEW, VERSIONS_VIEW]
+        return [*TABLES, *VIEWS, PHOTOS_VIEW, VERSIONS_VIEW, BRANDS_VIEW, MENTIONS_VIEW,
+                HITS_VIEW]
 
     def enrol(self, name: str, photos: Sequence[str | Path],
               urls: Sequence[str] = ()) -> Enrolment:

@@ -27,7 +27,6 @@ import hashlib
 import io
 import json
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from socialsight import names
 from socialsight.errors import InputError, LakeBusyError, LakeError
 from socialsight.lake import state
 from socialsight.lake.store import Lake
@@ -61,7 +61,6 @@ SCHEMA = pa.schema([
     ("features_version", pa.string()),
     ("added_at", pa.timestamp("ms", tz="UTC")),
 ])
-_NAME = re.compile(r"^[^\x00-\x1f]{1,100}$")
 
 
 def brand_id(name: str) -> str:
@@ -130,10 +129,10 @@ class Brands:
             logos: Sequence[tuple[str, str, bytes, bytes]]) -> str:
         """Enrol ``name`` (or add to it): its ``words`` and ``logos`` as (file name or
         URL, sha256, PNG bytes, features bytes). Returns the brand's id."""
-        name = " ".join(name.split())
-        if not _NAME.match(name):
-            raise InputError("a brand's name is 1 to 100 printable characters")
-        words = [" ".join(w.split()) for w in words if w and w.strip()]
+        name = names.check(name, "brand")
+        if any(not w or not w.strip() for w in words):
+            raise InputError("a brand's word cannot be blank")
+        words = [names.tidy(w) for w in words]
         if len(words) > MAX_WORDS or any(len(w) > 100 for w in words):
             raise InputError(f"at most {MAX_WORDS} words a brand, each at most 100 characters")
         bid = brand_id(name)

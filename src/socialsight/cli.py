@@ -79,8 +79,15 @@ ConfigOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` (plain text: what a user typed is shown as typed) as an error."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
+                      soft_wrap=True)
     return typer.Exit(code)
+
+
+def _plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 photo``, ``2 photos`` (``nouns``: the plural, where it is not noun + s)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def _version(value: bool) -> None:
@@ -104,7 +111,7 @@ def _main(
     try:
         configure(log_level, err_console)
     except ConfigError as exc:
-        raise _fail(escape(str(exc)), 2) from exc
+        raise _fail(str(exc), 2) from exc
 
 
 @app.command("import")
@@ -219,8 +226,10 @@ def query(
     """Run read-only SQL over the lake's tables and the seed's views.
 
     Tables: tweets, tweet_sentiments, tweet_entities, media_rekognition, errors;
-    views: media_image_labels_query, media_image_labels_face_query, celeb_view — also
-    as socialanalyticsblog.<name>. SQL is Athena/Presto/Trino by default.
+    the seed's views: media_image_labels_query, media_image_labels_face_query,
+    celeb_view; and tweet_photos, photo_versions (look-alikes), brands, brand_mentions
+    and concept_hits — each also as socialanalyticsblog.<name>. SQL is Athena/Presto/
+    Trino by default; `socialsight examples` lists ready queries.
     """
     from socialsight.api import open_lake, seed_queries
     from socialsight.query import output as out
@@ -579,7 +588,7 @@ def forget(
     settings = load_settings(config, lake=lake)
     store = Lake(settings.lake)
     if store.local and not os.path.isdir(store.root):
-        raise _fail(f"there is no lake at {escape(store.url)} (nothing to forget; "
+        raise _fail(f"there is no lake at {store.url} (nothing to forget; "
                     "--lake names another)")
     try:
         with store.lock_within(FORGET_WAIT_SECONDS):
@@ -587,7 +596,7 @@ def forget(
             summary = forget_(store, request, dry_run=dry_run)
             scrubbed = scrub_geo(store, geo) if geo and not dry_run else 0
     except LakeBusyError as exc:
-        raise _fail(f"{escape(str(exc))} (a running `socialsight run` holds the lake: "
+        raise _fail(f"{exc} (a running `socialsight run` holds the lake: "
                     "stop it, or let it apply platform deletions itself)") from exc
     verb = "would be" if dry_run else "was"
     table = Table(title=f"{'Dry run: nothing changed in' if dry_run else 'Forgotten from'} "
@@ -798,16 +807,24 @@ def _rescan_bars() -> _Bars:
 def _rescan(store: Any) -> None:
     from socialsight.brands import rescan
 
-    with _rescan_bars() as bars:
-        done = rescan(store, bars)
+    try:
+        with _rescan_bars() as bars:
+            done = rescan(store, bars)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: the brands are saved, but only some past photos were "
+                          "searched again; run `socialsight brands rescan` to finish",
+                          highlight=False)
+        raise typer.Exit(130) from None
     note = ""
     if done.decoded:
-        note = (f"; {done.decoded:,} photos had no local features kept and were read from "
-                "the photo store (kept from now on)")
+        note = (f"; {_plural(done.decoded, 'photo')} had no local features kept and "
+                f"{'was' if done.decoded == 1 else 'were'} read from the photo store (kept "
+                "from now on)")
     if done.missing:
-        note += (f"; {done.missing:,} photos were neither kept nor stored, so only their "
-                 "text was searched")
-    console.print(f"{done.changed:,} of {done.photos:,} photos changed{note}")
+        note += (f"; {_plural(done.missing, 'photo')} {'was' if done.missing == 1 else 'were'} "
+                 "neither kept nor stored, so only their text was searched")
+    console.print(f"{done.changed:,} of {_plural(done.photos, 'photo')} changed their brands"
+                  f"{note}", highlight=False)
 
 
 @brands_app.command("add")
@@ -821,7 +838,8 @@ def brands_add(
     text: Annotated[list[str] | None, typer.Option(
         "--text", help="A word or phrase that names the brand in a photo (repeatable; "
         "case does not matter; one misread look-alike letter, such as 1 for i, is forgiven "
-        "in words of 5 letters or more). Default: the brand's name.",
+        "in words of 5 letters or more, any one letter in words of 8 or more, never a "
+        "letter more or less). Default: the brand's name.",
         show_default=False)] = None,
     rescan: Annotated[bool, typer.Option(
         help="Look for the brand in every photo analysed before, now.")] = True,
@@ -836,11 +854,13 @@ def brands_add(
 
       socialsight brands add "Blue Bottle" --text "Blue Bottle"
 
-    New photos are searched as `socialsight enrich` and `socialsight run` analyse them.
+    A brand enrolled before (the same name, whatever its case) gets the new logos and
+    words added. New photos are searched as `socialsight enrich` and `socialsight run`
+    analyse them.
     """
     import hashlib
 
-    from socialsight.brands import enrol
+    from socialsight.brands import Brands, enrol
     from socialsight.lake.store import Lake
     from socialsight.media.photo import decode, read_bytes
 
@@ -851,10 +871,13 @@ def brands_add(
         return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
 
     store = Lake(settings.lake)
+    before = Brands.load(store).find_brand(name)
     bid = enrol(store, name, logos or [], text or [], load)
-    count = len(logos or [])
-    console.print(f"enrolled {name} (id {bid}) with {count} logo{'s' if count != 1 else ''}"
-                  f" and the words {', '.join(text or [name])}")
+    brand = Brands.load(store).find_brand(bid)
+    assert brand is not None  # just enrolled, under the lake's lock
+    words = ", ".join(brand.words) or "none (its logos only)"
+    console.print(Text(f"{'added to' if before else 'enrolled'} {brand.name} (id {brand.id}): "
+                       f"{_plural(brand.logos, 'logo')}, words: {words}"))
     if rescan and store.has_data("media_rekognition"):
         _rescan(store)
 
@@ -872,8 +895,9 @@ def brands_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
                       "--text WORD`")
         return
     table = Table("name", "id", "logos", "words", "added")
+    _unbroken(table, "id", "added")
     for b in brands:
-        table.add_row(b.name, b.id, str(b.logos), ", ".join(b.words) or b.name,
+        table.add_row(Text(b.name), b.id, str(b.logos), Text(", ".join(b.words) or "-"),
                       f"{b.added_at:%Y-%m-%d}" if b.added_at else "")
     console.print(table)
 
@@ -893,7 +917,7 @@ def brands_remove(
     brand = forget(store, who)
     if brand is None:
         raise _fail(f"no enrolled brand is called {who!r} (see `socialsight brands list`)")
-    console.print(f"removed {brand.name}")
+    console.print(Text(f"removed {brand.name}"))
     if store.has_data("media_rekognition"):
         _rescan(store)
 
@@ -931,6 +955,12 @@ def concepts_add(
     counter: Annotated[list[str] | None, typer.Option(
         "--not", help="A photo that looks alike but does not show it (repeatable).",
         show_default=False)] = None,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=100.0,
+        help="The confidence (0-100) from which a photo is a hit. Default: 50, where "
+        "bench/concepts.py's photos reach precision 0.8; lower finds more (on a large "
+        "lake, or for a concept common in it), higher finds surer hits.",
+        show_default=False)] = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -963,11 +993,20 @@ def concepts_add(
     finally:
         engine.close()
     learnt = enrol(store, name, examples, counter or [], loaded.__getitem__, sample,
-                   settings.vision.threads, settings.vision.models_dir)
+                   settings.vision.threads, settings.vision.models_dir, threshold)
     hits = _concept_hits(store, settings, learnt.name)
-    console.print(f"learnt {learnt.name} from {learnt.examples} examples and "
-                  f"{learnt.counter_examples} counter-examples; found in {hits:,} photos of "
-                  "the lake (the concept_hits view)")
+    console.print(Text(f"learnt {learnt.name} from {_plural(learnt.examples, 'example')} and "
+                       f"{_plural(learnt.counter_examples, 'counter-example')}; found in "
+                       f"{_plural(hits, 'photo')} of the lake (the concept_hits view)"))
+
+
+def _unbroken(table: Table, *columns: str) -> None:
+    """Keep these columns whole however narrow the terminal (an id is copied to remove
+    what it names); the others wrap."""
+    for column in table.columns:
+        if column.header in columns:
+            column.no_wrap, column.min_width = True, None
+            column.overflow = "ignore"
 
 
 def _concept_hits(store: Any, settings: Any, name: str | None = None) -> int:
@@ -997,8 +1036,9 @@ def concepts_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
         return
     table = Table("name", "id", "examples", "counter-examples", "background", "threshold",
                   "added")
+    _unbroken(table, "id", "added")
     for r in rows:
-        table.add_row(r["name"], r["id"], str(r["examples"]), str(r["counter_examples"]),
+        table.add_row(Text(r["name"]), r["id"], str(r["examples"]), str(r["counter_examples"]),
                       str(r["background"]), f"{r['threshold']:g}", f"{r['added_at']:%Y-%m-%d}")
     console.print(table)
 
@@ -1017,7 +1057,7 @@ def concepts_remove(
     row = forget(Lake(settings.lake), who)
     if row is None:
         raise _fail(f"no concept is called {who!r} (see `socialsight concepts list`)")
-    console.print(f"removed {row['name']}")
+    console.print(Text(f"removed {row['name']}"))
 
 
 people_app = typer.Typer(cls=_Group, no_args_is_help=True, help=(
@@ -1063,11 +1103,10 @@ def people_add(
                       settings.vision.models_dir, lock=True)  # the lock just for the write
     for item in done:
         if item.faces > 1:
-            console.print(f"[yellow]{item.photo} has {item.faces} faces:[/] enrolled the "
-                          "largest; crop the photo if that is not them")
-    console.print(f"enrolled {name} (id {pid}) from {len(done)} photo"
-                  f"{'s' if len(done) != 1 else ''}. Run `socialsight people rematch` to "
-                  "find them in photos analysed before.")
+            console.print(f"[yellow]{escape(str(item.photo))} has {item.faces} faces:[/] "
+                          "enrolled the largest; crop the photo if that is not them")
+    console.print(Text(f"enrolled {name} (id {pid}) from {_plural(len(done), 'photo')}. Run "
+                       "`socialsight people rematch` to find them in photos analysed before."))
 
 
 @people_app.command("list")
@@ -1082,8 +1121,9 @@ def people_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
         console.print("no one is enrolled: add someone with `socialsight people add NAME PHOTO`")
         return
     table = Table("name", "id", "photos", "urls", "added")
+    _unbroken(table, "id", "added")
     for p in people:
-        table.add_row(p["name"], p["id"], str(p["photos"]), " ".join(p["urls"]),
+        table.add_row(Text(p["name"]), p["id"], str(p["photos"]), Text(" ".join(p["urls"])),
                       f"{p['added_at']:%Y-%m-%d}")
     console.print(table)
 
@@ -1104,8 +1144,8 @@ def people_remove(
         removed, changed = forget(store, who, bars)
     if not removed:
         raise _fail(f"no enrolled person is called {who!r} (see `socialsight people list`)")
-    console.print(f"removed {who} ({removed} enrolled face{'s' if removed != 1 else ''}); "
-                  f"{changed:,} photos changed")
+    console.print(Text(f"removed {who} ({_plural(removed, 'enrolled face')}); "
+                       f"{_plural(changed, 'photo')} changed"))
 
 
 @people_app.command("rematch")

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from socialsight.errors import InputError
+
 
 def is_loopback(host: str) -> bool:
     """True for ``localhost`` and loopback addresses (``127.0.0.1``, ``[::1]``)."""
@@ -162,20 +164,33 @@ class RateLimit:
 
 
 async def read_limited(request: Any, limit: int,  # a Starlette Request: headers, stream()
-                       too_large: Callable[[int], Exception]) -> bytes:
+                       too_large: Callable[[int], Exception],
+                       cut_short: Callable[[int], Exception] | None = None) -> bytes:
     """A request's body of at most ``limit`` bytes, refused as the bytes arrive.
 
     A declared ``Content-Length`` over the limit is refused before a byte is read; a body
     sent without one (chunked), or longer than it said, as soon as it passes the limit.
-    ``too_large(size)`` makes the error, with the size known so far.
+    ``too_large(size)`` makes the error, with the size known so far; ``cut_short(size)``
+    the error for a client that went away before its body ended (by default an
+    :class:`InputError`: a request cut short is the client's, not a fault to log).
     """
+    from starlette.requests import ClientDisconnect
+
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(int(declared))
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(size)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(size)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise (cut_short or _cut_short)(size) from None
     return b"".join(chunks)
+
+
+def _cut_short(size: int) -> Exception:
+    return InputError(f"the request ended after {size:,} bytes, before its body did "
+                      "(the client went away)")

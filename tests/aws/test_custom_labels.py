@@ -175,3 +175,31 @@ def test_project_names_are_the_names_in_lower_case_with_hyphens():
     assert project_name("  Café & Co. ") == "caf-co."
 
 
+
+
+def test_one_brands_project_answers_as_enrich_does_with_every_brand_enrolled(served):
+    """A brand is looked for among every enrolled brand (their logos compete for a
+    photo's features, as in enrich), so its own project gives what enrich gives; a name
+    with no letter of an ARN (日本) is asked for by its id."""
+    lake, rekognition = served
+    photo, _ = composite("coffee.png", 0.3, 10.0)
+    data = png(photo)
+    rival = package_photo("astronaut.png")
+    bid = brands.enrol(lake, "日本", ["rival.png"], [], lambda _: (rival, "rival-sha"))
+    try:
+        settings = load_settings(lake=lake.url)
+        [enriched] = analyse_photos([data], settings.vision, settings.fetch.max_pixels)
+        expected = [e for e in brands.customlabels(
+            brands.Brands.load(lake), enriched.local_features,
+            (enriched.image_labels or {}).get("textdetections")) if e["name"] == "scikit-image"]
+        answer = rekognition.detect_custom_labels(ProjectVersionArn=ARN.format("scikit-image"),
+                                                  Image={"Bytes": data})["CustomLabels"]
+        assert [(lb["Name"], lb["Confidence"], lb["Geometry"]["BoundingBox"]["Left"])
+                for lb in answer] == [
+            (e["name"], e["confidence"], e["geometry"]["boundingbox"]["left"])
+            for e in expected]
+        by_id = rekognition.detect_custom_labels(ProjectVersionArn=ARN.format(bid),
+                                                 Image={"Bytes": png(rival)})["CustomLabels"]
+        assert [lb["Name"] for lb in by_id] == ["日本"]
+    finally:
+        brands.forget(lake, bid)

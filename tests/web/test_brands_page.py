@@ -257,7 +257,8 @@ def test_a_text_only_brand_is_seen_at_once(plain: Any) -> None:
     ("Svg", [("logo.svg", b"<svg></svg>")], "logo.svg is not a JPEG, PNG, GIF or WebP"),
     ("Empty", [("empty.png", b"")], "empty.png is not a JPEG, PNG"),
     ("", [], "name"),
-    ("Bad\x07name", [], "1 to 100 printable"),
+    ("Bad\x07name", [], "printable characters: it holds U+0007"),
+    ("brands", [], "is taken"),
     ("Many", [(f"l{i}.png", b"x") for i in range(6)], "Too many files"),
 ])
 def test_a_bad_enrolment_is_refused_and_nothing_is_saved(
@@ -291,6 +292,22 @@ def test_uploads_are_size_limited_and_must_be_a_form(plain: Any,
     as_json = plain.post("/api/brands", json={"name": "Acme"})
     assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["error"]
     assert plain.get("/api/brands").json()["brands"] == []
+
+
+def test_a_form_cut_short_is_refused_not_read_as_far_as_it_goes(plain: Any) -> None:
+    boundary = "xYzBoundary"
+    whole = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nCut\r\n"
+             f"--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; "
+             f"filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+    whole += logo_png() + f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    for body in (whole[:-len(boundary) - 8], whole[:len(whole) // 2]):
+        cut = plain.post("/api/brands", content=body, headers=headers)
+        assert cut.status_code == 400 and "closing boundary" in cut.json()["error"], cut.text
+    assert plain.get("/api/brands").json()["brands"] == []
+    whole_form = plain.post("/api/brands", content=whole, headers=headers)
+    assert whole_form.status_code == 200, whole_form.text
+    assert whole_form.json()["logos"] == 1
 
 
 def test_other_sites_cannot_enrol_or_forget(own: Any) -> None:

@@ -36,6 +36,19 @@ def test_the_api_docs_list_each_twin_with_its_description(client: Any) -> None:
     assert {"start", "end", "platform", "q", "page"} <= faces
 
 
+def test_the_api_docs_page_works_offline_under_the_pages_own_policy(client: Any) -> None:
+    """The footer's "JSON API" link: a page of the dashboard's own (FastAPI's Swagger UI
+    would load from a CDN, which the CSP and an offline machine both refuse)."""
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    for path in ("/api/brands", "/api/faces", "/api/sql", "/api/openapi.json"):
+        assert path in html, path
+    assert "<script src=\"http" not in html and "cdn" not in html.lower()
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/docs").status_code == 404
+
+
 def test_a_missing_photo_or_person_is_a_404(client: Any) -> None:
     assert client.get("/api/photo/1/none").status_code == 404
     assert client.get("/api/people/nobody").status_code == 404

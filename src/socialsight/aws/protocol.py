@@ -235,7 +235,10 @@ async def read_body(request: Request, service: Service | None) -> bytes:
     """The body, or the service's error as soon as it is known to be too big."""
     limit = service.max_body if service else UNKNOWN_MAX_BODY
     code = service.too_large if service else "RequestEntityTooLargeException"
-    return await read_limited(request, limit, lambda size: _too_large(code, limit, size))
+    return await read_limited(
+        request, limit, lambda size: _too_large(code, limit, size),
+        lambda size: AwsError("SerializationException", f"The request ended after {size:,} "
+                              "bytes, before its body did."))
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

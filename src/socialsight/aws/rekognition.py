@@ -534,7 +534,8 @@ EVERY_BRAND, EVERY_CONCEPT = "brands", "concepts"  # the projects of every one o
 
 def project_name(name: str) -> str:
     """A brand's or concept's name as a project's name in an ARN: lower case, each run of
-    characters other than a-z, 0-9, _ and . one hyphen ("Blue Bottle": blue-bottle)."""
+    characters other than a-z, 0-9, _ and . one hyphen ("Blue Bottle": blue-bottle). A
+    name with none of those (日本) is asked for by its id (``brands list``)."""
     return re.sub(r"[^a-z0-9_.]+", "-", name.casefold()).strip("-")
 
 
@@ -550,27 +551,29 @@ def _project(body: dict[str, Any]) -> str:
     return match.group(1).casefold()
 
 
-def _selected(project: str, ctx: AwsContext) -> tuple[Any, list[Any]]:
-    """The enrolled brands (a :class:`socialsight.brands.Brands`) and the concepts the
-    project names: every brand, every concept, or the one named so."""
+def _selected(project: str, ctx: AwsContext) -> tuple[Any, set[str], list[Any]]:
+    """Every enrolled brand (a :class:`socialsight.brands.Brands`: a brand is looked for
+    among all of them, as ``enrich`` looks for it), the names of those the project asks
+    for, and the concepts it names: every brand, every concept, or those named so (by
+    :func:`project_name` or id)."""
     from socialsight.brands import Brands
-    from socialsight.concepts import Concepts
+    from socialsight.concepts import Concepts, concept_id
 
     brands, concepts = Brands.load(ctx.lake), Concepts.load(ctx.lake).concepts()
     if project == EVERY_BRAND:
-        brands, concepts = brands, []
+        wanted, concepts = {b.name for b in brands.brands()}, []
     elif project == EVERY_CONCEPT:
-        brands = Brands()
+        wanted = set()
     else:
-        ids = {b.id for b in brands.brands() if project_name(b.name) == project}
-        brands = Brands([row for row in brands.rows if row["id"] in ids])
-        concepts = [c for c in concepts if project_name(c.name) == project]
-    if not len(brands) and not concepts:
+        wanted = {b.name for b in brands.brands() if project in (project_name(b.name), b.id)}
+        concepts = [c for c in concepts
+                    if project in (project_name(c.name), concept_id(c.name))]
+    if not wanted and not concepts:
         raise AwsError("ResourceNotFoundException",
                        f"no project {project!r}: name an enrolled brand or learnt concept "
-                       f"(as {project_name('Blue Bottle')!r} names Blue Bottle), "
-                       f"{EVERY_BRAND!r} or {EVERY_CONCEPT!r}")
-    return brands, concepts
+                       f"(as {project_name('Blue Bottle')!r} names Blue Bottle, or by its "
+                       f"id), {EVERY_BRAND!r} or {EVERY_CONCEPT!r}")
+    return brands, wanted, concepts
 
 
 def detect_custom_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
@@ -583,15 +586,16 @@ def detect_custom_labels(body: dict[str, Any], ctx: AwsContext) -> dict[str, Any
     most = _integer(body, "MaxResults", 2**31 - 1, 0, 2**31 - 1)
     least = None if body.get("MinConfidence") is None else _number(
         body, "MinConfidence", 0.0, 0, 100)
-    brands, concepts = _selected(project, ctx)
+    brands, wanted, concepts = _selected(project, ctx)
     image, _ = read_image(body, ctx)
     s = _vision(ctx).model_copy(update={"local_features": True})
     entries = []
-    if len(brands):
-        wanted = {"text", "logos"} if len(brands.matcher) else {"text"}
-        seen = analysis(image, s, wanted)
-        entries = customlabels(brands, seen.local_features,
-                               seen.image_labels()["textdetections"])
+    if wanted:
+        looked_for = {"text", "logos"} if len(brands.matcher) else {"text"}
+        seen = analysis(image, s, looked_for)
+        entries = [e for e in customlabels(brands, seen.local_features,
+                                           seen.image_labels()["textdetections"])
+                   if e["name"] in wanted]
     if concepts:
         vector = embed([image], s.threads, s.models_dir)[0]
         entries += [{"name": name, "confidence": confidence}

@@ -12,6 +12,7 @@ from socialsight.config import FetchSettings
 from socialsight.errors import MediaError
 from socialsight.media.fetch import Fetcher
 from socialsight.media.sniff import describe, dimensions, pil_reason, sniff
+from socialsight.media.upright import upright
 
 
 def read_bytes(source: str, settings: FetchSettings) -> bytes:
@@ -34,16 +35,20 @@ def read_bytes(source: str, settings: FetchSettings) -> bytes:
 
 
 def decode(data: bytes, settings: FetchSettings, name: str = "photo") -> Image.Image:
-    """The decoded photo (first frame of a GIF); a clear MediaError for anything else."""
+    """The decoded photo (first frame of a GIF) as a person sees it (:func:`upright`); a
+    clear MediaError for anything else."""
     if sniff(data) is None:
         raise MediaError(f"{name} is not a JPEG, PNG, GIF or WebP image ({describe(data)})")
-    dimensions(data, settings.max_pixels)
+    try:
+        dimensions(data, settings.max_pixels)
+    except MediaError as exc:
+        raise MediaError(f"{name}: {exc}") from exc
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise MediaError(f"cannot decode {name}: {pil_reason(exc)}") from exc
-    return image
+    return upright(image)
 
 
 def load_photo(source: str, settings: FetchSettings) -> Image.Image:

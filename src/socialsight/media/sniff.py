@@ -45,10 +45,16 @@ def dimensions(data: bytes, max_pixels: int) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
+        raise MediaError(f"the image has {size}, over the limit of {max_pixels:,} "
+                         "(fetch.max_pixels)") from exc
+    except (OSError, ValueError) as exc:
         raise MediaError(f"cannot read the image header: {pil_reason(exc)}") from exc
     if width * height > max_pixels:
-        raise MediaError(f"image has {width}x{height} pixels, over the limit of {max_pixels:,}")
+        raise MediaError(f"the image has {width}x{height} pixels, over the limit of "
+                         f"{max_pixels:,} (fetch.max_pixels)")
     return width, height
 
 

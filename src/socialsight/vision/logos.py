@@ -264,7 +264,7 @@ def logo_features(image: Image.Image) -> Logo:
     if richest < MIN_LOGO_KEYPOINTS:
         raise InputError(f"the logo has too little detail to be recognised ({richest} "
                          "keypoints at its largest): enrol a larger or more detailed image, or "
-                         "its word mark with --text")
+                         "the brand by its words alone")
     channel = np.concatenate(channels)
     return Logo(np.concatenate(points).astype(np.float32), np.concatenate(descriptors),
                 width, height, channel if channel.any() else None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,7 +58,9 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
     serve = settings.serve
     security.check_bind(serve.host, serve.token)
     security.check_aws_keys(serve.aws_access_key_id, serve.aws_secret_access_key)
-    app = FastAPI(title="socialsight", version=__version__, docs_url="/api/docs",
+    # FastAPI's own /docs page loads Swagger UI from a CDN: blocked by the pages' CSP,
+    # and nothing here may need the network; /api/docs is a page of the dashboard's own
+    app = FastAPI(title="socialsight", version=__version__, docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
     app.state.lakeside = Lakeside(lake, settings)
     app.state.navigation = pages.NAVIGATION
@@ -88,6 +90,11 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
             return Response(status_code=304, headers=headers)
         return Response(data, media_type=mime, headers=headers)
 
+    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        return render(request, "api.html", {"operations": operations(app.openapi())},
+                      "api", "The JSON API")
+
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, next: str | None = None) -> HTMLResponse:
         return render(request, "login.html", {"next": security.safe_next(next)}, "login",
@@ -113,6 +120,23 @@ def create_app(lake: Lake, settings: Settings) -> FastAPI:
     protocol.mount(app, AwsContext(settings, lake))  # boto3's Rekognition and Comprehend
     _errors(app)
     return app
+
+
+def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each operation of an OpenAPI schema, for the /api/docs page: its method, path,
+    first paragraph of description and parameters."""
+    out = []
+    for path, methods in sorted(schema.get("paths", {}).items()):
+        for method, op in methods.items():
+            text = (op.get("description") or op.get("summary") or "").strip()
+            out.append({
+                "method": method.upper(), "path": path,
+                "summary": " ".join(text.split("\n\n")[0].split()),
+                "parameters": [{"name": p.get("name", ""), "where": p.get("in", "query"),
+                                "description": " ".join(
+                                    (p.get("description") or "").split())}
+                               for p in op.get("parameters", [])]})
+    return out
 
 
 # What each of socialsight's errors answers, the one place the web maps errors to

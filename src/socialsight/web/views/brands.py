@@ -61,7 +61,19 @@ async def forget_json(request: Request, bid: str) -> dict[str, Any]:
     return result
 
 
+BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+
+
 async def _parse(request: Request, body: bytes) -> FormData:
+    """The form, from the whole body; one cut short (no closing boundary: an upload that
+    stopped part way) is refused, not read as far as it goes."""
+    boundary = BOUNDARY.search(request.headers.get("content-type", ""))
+    if boundary is None:
+        raise InputError("the form cannot be read: its Content-Type names no boundary")
+    if not body.rstrip().endswith(b"--" + boundary.group(1).encode("latin-1") + b"--"):
+        raise InputError("the form cannot be read: it ends before its closing boundary "
+                         "(an upload cut short?)")
+
     async def stream() -> AsyncGenerator[bytes, None]:
         yield body
 
