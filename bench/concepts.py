@@ -61,6 +61,7 @@ PHOTOS_CSV = HERE / "photoset" / "photos.csv"
 ANNOTATIONS = HERE / "photoset" / "annotations.toml"
 PHOTOS = REPO / ".cache" / "photoset" / "photos"
 BRANDSET = REPO / ".cache" / "brandset"
+SCENESET = REPO / ".cache" / "sceneset"
 TRAIN = 10  # examples per concept
 KEEP_OUT = 5  # at least this many of a concept's photos are kept out of training
 TARGET = (0.8, 0.7)  # precision at recall
@@ -200,9 +201,11 @@ def centroid_hits(pos: np.ndarray, bg: np.ndarray, test: np.ndarray) -> np.ndarr
 
 def measure_concepts(photos: list[Photo], vectors: np.ndarray, crops: dict[str, np.ndarray],
                      draws: int, seed: int = 0, left_out: float = BACKGROUND_LEFT_OUT,
+                     extra: np.ndarray | None = None,
                      ) -> tuple[list[list[str]], list[str]]:
     """Each concept's precision and recall at the threshold (dev and held out), the
-    threshold that dev photos choose, and the calibration bands."""
+    threshold that dev photos choose, and the calibration bands; ``extra``: more
+    unlabelled photos for every concept's background (:func:`lake_background`)."""
     rng = np.random.default_rng(seed)
     rows: list[list[str]] = []
     notes: list[str] = []
@@ -223,8 +226,9 @@ def measure_concepts(photos: list[Photo], vectors: np.ndarray, crops: dict[str, 
             neg_idx = rng.permutation(np.flatnonzero(~members))
             examples, held = pos_idx[:train], pos_idx[train:]
             lake_neg, test_neg = neg_idx[: len(neg_idx) // 2], neg_idx[len(neg_idx) // 2:]
-            extra = [crops[photos[i].id] for i in lake_neg if photos[i].id in crops]
-            background = np.concatenate([vectors[lake_neg], vectors[held], *extra])
+            more = [crops[photos[i].id] for i in lake_neg if photos[i].id in crops]
+            background = np.concatenate([vectors[lake_neg], vectors[held], *more,
+                                         *([] if extra is None else [extra])])
             start = time.perf_counter()
             concept = Concept.learn(name, vectors[examples], None, background, left_out)
             learn_times.append(time.perf_counter() - start)
@@ -403,6 +407,17 @@ def main(argv: list[str] | None = None) -> int:
     concept_rows, concept_notes = measure_concepts(photos, vectors[originals], crops,
                                                    args.draws)
     concept_notes.append(left_out_note(photos, vectors[originals], crops, args.draws))
+    lake = lake_background()
+    if lake is None:
+        concept_notes.append("lake-sized background: not measured (the scene-head photos are "
+                             "not fetched: python -m bench.photoset.fetch --csv "
+                             "tools/models/sceneset/photos.csv)")
+    else:
+        _, lake_notes = measure_concepts(photos, vectors[originals], crops, args.draws,
+                                         extra=lake)
+        concept_notes += [f"with a lake-sized background ({len(lake)} more photos, "
+                          f"unlabelled): {n}" for n in lake_notes
+                          if n.startswith(("all concepts", "threshold dev"))]
     look_rows, look_notes = measure_lookalikes(vectors, hashes, src, knd, ids)
     out = [
         f"# Concepts and look-alikes (bench/concepts.py, {args.draws} draws)", "",
@@ -427,6 +442,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.figures:
         args.figures.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def lake_background() -> np.ndarray | None:
+    """Embeddings of the scene head's 751 training photos (tools/models/sceneset: real
+    photos from packages, none of them in the photo set, a third of them nature), or
+    None where they are not fetched: a background of the size socialsight samples from a
+    real lake, in which each concept's own photos are rare rather than a tenth. Read
+    from build_scene_head.py's cache where it has them."""
+    folder = SCENESET / "photos"
+    if not folder.is_dir():
+        return None
+    rows, missing = [], []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        kept = SCENESET / "embeddings" / (path.name + ".npy")
+        if kept.is_file():
+            rows.append(np.load(kept)[0])  # the photo's (the mirror image's is second)
+        else:
+            missing.append(path)
+    for start in range(0, len(missing), 64):
+        images = []
+        for path in missing[start:start + 64]:
+            with Image.open(path) as opened:
+                images.append(ImageOps.exif_transpose(opened).convert("RGB"))
+        rows += list(fingerprints(images)[0])
+    return np.asarray(rows, dtype=np.float32) if rows else None
 
 
 def brandset_crops(known: set[str]) -> dict[str, np.ndarray]:

@@ -12,7 +12,15 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from socialsight.concepts import Concept, Concepts, check_name, concept_sql, features, found
+from socialsight.concepts import (
+    THRESHOLD,
+    Concept,
+    Concepts,
+    check_name,
+    concept_sql,
+    features,
+    found,
+)
 from socialsight.errors import InputError
 from socialsight.lake.store import Lake
 from socialsight.query.engine import Engine
@@ -182,7 +190,8 @@ def test_concepts_add_finds_the_concept_in_every_past_photo_list_and_remove(
     row = Concepts.load(photo_lake).find("cat")
     assert row is not None and row["background"] == 26 and row["examples"] == 8
     listed = cli("concepts", "list")
-    assert listed.exit_code == 0 and "Cat" in listed.output and "60" in listed.output
+    assert listed.exit_code == 0 and "Cat" in listed.output
+    assert f"{THRESHOLD:g}" in listed.output
     # the same SQL in the seed's database, and Athena's dialect
     engine = Engine(photo_lake)
     assert engine.execute("SELECT count(*) AS n FROM socialanalyticsblog.concept_hits"
@@ -213,9 +222,13 @@ def test_refusals_save_nothing(cli, tmp_path, photo_lake):
     text.write_text("<svg></svg>")
     not_image = cli("concepts", "add", "Cat", *cats[:2], str(text))
     assert not_image.exit_code == 1 and "not a JPEG, PNG" in not_image.output
-    for name in ("   ", "x" * 101):
+    for name, why in (("   ", "cannot be blank"), ("x" * 101, "at most 100 characters"),
+                      ("Cat\u202e", "U+202E"), ("Cat\u200b", "U+200B"),
+                      ("Concepts", "taken")):
         bad = cli("concepts", "add", name, *cats)
-        assert bad.exit_code == 1 and "1 to 100 printable characters" in bad.output
+        assert bad.exit_code == 1 and why in bad.output, (name, bad.output)
+    both = cli("concepts", "add", "Cat", *cats, "--not", cats[1])
+    assert both.exit_code == 1 and f"{cats[1]} is given both as an example" in both.output
     assert not (photo_lake.root and (tmp_path / "lake" / "_concepts").exists())
 
 
@@ -267,3 +280,17 @@ def test_a_concept_learnt_from_real_photos_finds_held_out_ones(tmp_path):
     # broad concepts get few hits but rank well (bench/concepts.py's figures)
     assert np.median(held) > np.median(unseen) and held.mean() > 1.5 * unseen.mean()
     assert (unseen >= concept.threshold).mean() <= 0.1
+
+
+def test_a_lower_threshold_finds_more_and_is_kept_with_the_concept(cli, tmp_path, photo_lake):
+    cats = example_files(tmp_path, "chelsea.png", 4, 1)
+    assert cli("concepts", "add", "Cat", *cats).exit_code == 0
+    default = hits(photo_lake)
+    assert cli("concepts", "add", "Cat", *cats, "--threshold", "0").exit_code == 0
+    every = hits(photo_lake)
+    assert set(default) < set(every)  # every photo with an embedding, at 0
+    assert len(every) == 6 + 20  # the lake's cats and its other photos (not the old files)
+    row = Concepts.load(photo_lake).find("Cat")
+    assert row is not None and row["threshold"] == 0
+    refused = cli("concepts", "add", "Cat", *cats, "--threshold", "101")
+    assert refused.exit_code == 2 and "less than or equal to 100" in refused.output
