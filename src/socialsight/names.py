@@ -2,10 +2,13 @@
 
 A name is shown on every page, in every table and in every answer of the AWS API, so it
 is 1 to :data:`LONGEST` characters of printable text once its spacing is tidied: no
-control characters, and none of Unicode's invisible format characters (a right-to-left
-override or a zero-width space would make two names look alike, or a page show a name
-backwards). ``brands`` and ``concepts`` are taken: they are the AWS API's projects of
-every brand and every concept (``DetectCustomLabels``).
+control characters, unassigned or private code points, and none of the invisible
+characters that would make two names look alike or a page show a name backwards
+(:data:`HIDDEN`: the bidirectional overrides and isolates, zero-width spaces). The
+joiners a script or an emoji needs (U+200C, U+200D) and the direction marks of
+right-to-left text (U+200E, U+200F) are kept. ``brands`` and ``concepts`` are taken:
+they are the AWS API's projects of every brand and every concept
+(``DetectCustomLabels``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from socialsight.errors import InputError
 
 LONGEST = 100
 RESERVED = frozenset({"brands", "concepts"})  # the AWS API's projects of all of a kind
+# format characters (Unicode category Cf) a name may not hold; the other Cf ones are kept
+HIDDEN = frozenset({0x200B, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xFEFF,
+                    *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
 
 
 def tidy(name: str) -> str:
@@ -32,7 +38,7 @@ def check(name: str, what: str) -> str:
     if len(name) > LONGEST:
         raise InputError(f"a {what}'s name is at most {LONGEST} characters "
                          f"({len(name):,} given)")
-    odd = next((c for c in name if unicodedata.category(c)[0] == "C"), None)
+    odd = next((c for c in name if _hidden(c)), None)
     if odd is not None:
         raise InputError(f"a {what}'s name is printable characters: it holds "
                          f"U+{ord(odd):04X} ({unicodedata.name(odd, 'a control character')})")
@@ -40,3 +46,8 @@ def check(name: str, what: str) -> str:
         raise InputError(f"{name!r} is taken (the AWS API's project of every "
                          f"{name.casefold()[:-1]}): name the {what} otherwise")
     return name
+
+
+def _hidden(character: str) -> bool:
+    kind = unicodedata.category(character)
+    return kind in ("Cc", "Cs", "Co", "Cn") or (kind == "Cf" and ord(character) in HIDDEN)
