@@ -128,7 +128,7 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for path, methods in sorted(schema.get("paths", {}).items()):
         for method, op in methods.items():
-            text = (op.get("description") or op.get("summary") or "").strip()
+            text = (op.get("description") or op.get("summary") or "").replace("``", "").strip()
             out.append({
                 "method": method.upper(), "path": path,
                 "summary": " ".join(text.split("\n\n")[0].split()),
