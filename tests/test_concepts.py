@@ -97,6 +97,19 @@ def test_the_lakes_own_unlabelled_photos_of_a_concept_do_not_count_against_it(ca
     assert kept.hits(held).mean() >= counted.hits(held).mean()
 
 
+def test_copies_of_the_examples_in_the_lake_do_not_sink_the_concept(cat_concept):
+    """A lake holds the examples' own photos, or versions of them (a re-encoded copy): as
+    the likeliest photos, they would be counted with the examples and score each example
+    out of fold with itself, so every confidence fell; they are never counted so."""
+    _, held, unseen = cat_concept
+    cats = embed(crops("cat.jpg", 14, 1))[:8]
+    copies = cats * np.float32(1.001)  # a version of each example, all but the same
+    clean = Concept.learn("cat", cats, background=unseen)
+    leaky = Concept.learn("cat", cats, background=np.concatenate([unseen, copies]))
+    assert leaky.hits(held).mean() >= 0.8
+    assert leaky.score(held).mean() >= clean.score(held).mean() - 10
+
+
 def test_a_concepts_features_are_the_roots_of_the_embedding_at_unit_length():
     got = features(np.array([[0.0, 0.36, 0.64], [0.0, 0.0, 0.0]]))
     np.testing.assert_allclose(got, [[0.0, 0.6, 0.8], [0.0, 0.0, 0.0]])

@@ -43,3 +43,29 @@ def test_a_photo_stored_sideways_with_its_orientation_tag_is_turned():
     # without the tag, it stays as stored
     plain = decode(_bytes(sideways, format="JPEG", quality=95), FetchSettings())
     assert plain.size == sideways.size
+
+
+def _exif_with_a_damaged_field(orientation: int) -> bytes:
+    """An EXIF block (big-endian TIFF) with the orientation and a resolution written as
+    text, as some cameras' and editors' damaged blocks have it."""
+    text = b"seventy-two\x00"
+    entries = [(0x0112, 3, 1, orientation.to_bytes(2, "big") + b"\0\0"),
+               (0x011B, 2, len(text), (8 + 2 + 12 * 2 + 4).to_bytes(4, "big"))]
+    ifd = len(entries).to_bytes(2, "big") + b"".join(
+        tag.to_bytes(2, "big") + kind.to_bytes(2, "big") + count.to_bytes(4, "big") + value
+        for tag, kind, count, value in entries) + b"\0\0\0\0"
+    return b"Exif\0\0" + b"MM\0\x2a" + (8).to_bytes(4, "big") + ifd + text
+
+
+def test_a_damaged_exif_block_still_turns_the_photo_and_never_fails():
+    photo = package_photo("astronaut.png").convert("RGB").resize((300, 200))
+    sideways = photo.transpose(Image.Transpose.ROTATE_90)
+    # (Pillow's own ImageOps.exif_transpose rewrites this block, and fails with a TypeError)
+    data = _bytes(sideways, format="JPEG", exif=_exif_with_a_damaged_field(6), quality=95)
+    seen = decode(data, FetchSettings())
+    assert seen.size == photo.size
+    assert np.abs(np.asarray(seen, np.int16) - np.asarray(photo, np.int16)).mean() < 4
+    # an orientation that is no orientation is taken as upright
+    odd = decode(_bytes(sideways, format="JPEG", exif=_exif_with_a_damaged_field(77)),
+                 FetchSettings())
+    assert odd.size == sideways.size

@@ -97,12 +97,13 @@ class Failure:
 
 def pack_version(settings: VisionSettings) -> str:
     """What an analysis depends on besides the photo: models and the settings that matter."""
+    from socialsight.media.upright import VERSION as DECODE_VERSION
     from socialsight.vision.analyze import LABEL_MODEL_VERSION, model_versions
     from socialsight.vision.logos import VERSION as FEATURES_VERSION
 
     key = orjson.dumps([LABEL_MODEL_VERSION, model_versions(), settings.min_confidence,
                         settings.max_labels, settings.gate,
-                        settings.local_features and FEATURES_VERSION],
+                        settings.local_features and FEATURES_VERSION, DECODE_VERSION],
                        option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(key, digest_size=6).hexdigest()
 

@@ -40,6 +40,7 @@ from socialsight import names
 from socialsight.errors import InputError, LakeBusyError, LakeError
 from socialsight.lake import state
 from socialsight.lake.store import Lake
+from socialsight.media.upright import upright
 from socialsight.progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
@@ -387,8 +388,8 @@ def _features_from_store(lake: Lake, sha256: str | None, logos: Any) -> bytes | 
                 continue
             data = store.get(sha256, mime)
             with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                return bytes(logos.photo_features(image).to_bytes())
+                image.load()  # as enrich decoded it (turned, 8 bits), so its boxes agree
+                return bytes(logos.photo_features(upright(image)).to_bytes())
         except (LakeError, OSError, ValueError) as exc:
             log.warning("cannot read stored photo %s: %s", sha256[:12], exc)
             return None

@@ -871,10 +871,12 @@ def brands_add(
         return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
 
     store = Lake(settings.lake)
-    before = Brands.load(store).find_brand(name)
+    before = any(b.name.casefold() == " ".join(name.split()).casefold()
+                 for b in Brands.load(store).brands())
     bid = enrol(store, name, logos or [], text or [], load)
     brand = Brands.load(store).find_brand(bid)
-    assert brand is not None  # just enrolled, under the lake's lock
+    if brand is None:  # removed by another process the moment it was enrolled
+        raise _fail(f"{name} was enrolled, then removed by another process")
     words = ", ".join(brand.words) or "none (its logos only)"
     console.print(Text(f"{'added to' if before else 'enrolled'} {brand.name} (id {brand.id}): "
                        f"{_plural(brand.logos, 'logo')}, words: {words}"))
@@ -959,7 +961,8 @@ def concepts_add(
         "--threshold", min=0.0, max=100.0,
         help="The confidence (0-100) from which a photo is a hit. Default: 50, where "
         "bench/concepts.py's photos reach precision 0.8; lower finds more (on a large "
-        "lake, or for a concept common in it), higher finds surer hits.",
+        "lake, or for a concept common in it), higher finds surer hits. Give it again "
+        "when adding examples: without it, the concept is learnt again at the default.",
         show_default=False)] = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
@@ -974,7 +977,7 @@ def concepts_add(
     """
     import hashlib
 
-    from socialsight.concepts import BACKGROUND, enrol
+    from socialsight.concepts import BACKGROUND, Concepts, enrol
     from socialsight.lake.store import Lake
     from socialsight.media.photo import decode, read_bytes
     from socialsight.query.concepts import background
@@ -987,9 +990,12 @@ def concepts_add(
         loaded[source] = (decode(data, settings.fetch, source),
                           hashlib.sha256(data).hexdigest())
     store = Lake(settings.lake)
+    known = Concepts.load(store).find(name) or {}  # its examples and counter-examples so far
     engine = Engine(store, settings.query.timeout_seconds, settings.query)
-    try:  # the examples' own photos, if the lake has them, are no background
-        sample = background(engine, [sha for _, sha in loaded.values()], BACKGROUND)
+    try:  # the examples' own photos (now and before), if the lake has them, are no background
+        own = [sha for _, sha in loaded.values()]
+        own += [*(known.get("example_sha256") or []), *(known.get("counter_sha256") or [])]
+        sample = background(engine, own, BACKGROUND)
     finally:
         engine.close()
     learnt = enrol(store, name, examples, counter or [], loaded.__getitem__, sample,

@@ -88,13 +88,19 @@ class Concept:
         """A concept learnt from example embeddings (``positives``, one row each), the
         user's counter-examples and the lake's other photos (``background``), the share
         ``left_out`` of the background most like the examples left out, and as many of
-        those as there are examples counted with them (:data:`PSEUDO_WEIGHT`)."""
-        pos = features(_rows(positives))
+        those as there are examples counted with them (:data:`PSEUDO_WEIGHT`). A
+        version of an example in the background (a copy, a crop, a screenshot: the
+        look-alike rule's cosine) is that example again, so it is left out of it: as a
+        photo of everything else it would count against the concept, and as one of the
+        likeliest it would score that example out of fold with itself."""
+        raw = _rows(positives)
+        pos = features(raw)
         if len(pos) < 1:
             raise InputError(f"concept {name!r} needs at least one example photo")
         width = pos.shape[1]
         neg = features(_rows(negatives, width))
-        bg = features(_rows(background, width))
+        bg_raw = _rows(background, width)
+        bg = features(bg_raw[~_versions(bg_raw, raw)])
         if not len(neg) + len(bg):
             raise InputError(f"concept {name!r} needs counter-examples or background photos")
         bg, likely = _likely_others(pos.mean(axis=0), neg, bg, left_out, len(pos))
@@ -190,6 +196,21 @@ def _likely_others(examples_mean: np.ndarray, negatives: np.ndarray, background:
     order = np.argsort(-score, kind="stable")
     out = max(1, round(left_out * len(background)))
     return background[np.sort(order[out:])], background[order[:min(examples, out)]]
+
+
+def _versions(background: np.ndarray, examples: np.ndarray) -> np.ndarray:
+    """Which background photos are versions of an example: their embeddings' cosine at
+    least the look-alike rule's (:data:`socialsight.vision.lookalike.COSINE`)."""
+    from socialsight.vision.lookalike import COSINE
+
+    if not len(background) or not len(examples):
+        return np.zeros(len(background), dtype=bool)
+
+    def unit(rows: np.ndarray) -> np.ndarray:
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return np.asarray(rows / np.where(norms > 0, norms, 1.0))
+
+    return np.asarray((unit(background) @ unit(examples).T).max(axis=1) >= COSINE)
 
 
 def _rows(values: np.ndarray | None, width: int | None = None) -> np.ndarray:

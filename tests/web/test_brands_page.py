@@ -308,6 +308,12 @@ def test_a_form_cut_short_is_refused_not_read_as_far_as_it_goes(plain: Any) -> N
     whole_form = plain.post("/api/brands", content=whole, headers=headers)
     assert whole_form.status_code == 200, whole_form.text
     assert whole_form.json()["logos"] == 1
+    # a quoted boundary with a ';' in it, other parameters, and an epilogue: all well formed
+    quoted = whole.replace(boundary.encode(), b"a;b").replace(b"name=\"name\"\r\n\r\nCut",
+                                                              b"name=\"name\"\r\n\r\nCut2")
+    answer = plain.post("/api/brands", content=quoted + b"an epilogue\r\n", headers={
+        "Content-Type": 'multipart/form-data; boundary="a;b" ; charset=utf-8'})
+    assert answer.status_code == 200 and answer.json()["name"] == "Cut2", answer.text
 
 
 def test_other_sites_cannot_enrol_or_forget(own: Any) -> None:

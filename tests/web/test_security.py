@@ -37,6 +37,9 @@ def test_without_the_token_pages_ask_for_it_and_json_is_refused(guarded: TestCli
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=/labels%3Fq%3Dcat"
     assert guarded.get("/api/overview").status_code == 401
+    assert guarded.get("/api/openapi.json").status_code == 401
+    docs = guarded.get("/api/docs")  # the footer's link: a page, so to the sign-in page
+    assert docs.status_code == 303 and docs.headers["location"] == "/login?next=/api/docs"
     assert guarded.get("/photos/" + "0" * 64).status_code == 401
     assert guarded.get("/api/overview",
                        headers={"Authorization": "Bearer wrong-token-000000"}).status_code == 401

@@ -74,6 +74,7 @@ from socialsight.errors import MediaError
 from socialsight.lake.store import STORAGE_OPTIONS
 from socialsight.media.photo import decode
 from socialsight.media.sniff import pil_reason, sniff
+from socialsight.names import project_name
 from socialsight.vision.analyze import (
     LABEL_MODEL_VERSION,
     MODEL_VERSIONS,
@@ -530,13 +531,6 @@ PROJECT_VERSION_ARN = re.compile(r"arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:pr
                                  r"([a-zA-Z0-9_.\-]{1,255})/version/[a-zA-Z0-9_.\-]{1,255}/"
                                  r"[0-9]+")
 EVERY_BRAND, EVERY_CONCEPT = "brands", "concepts"  # the projects of every one of a kind
-
-
-def project_name(name: str) -> str:
-    """A brand's or concept's name as a project's name in an ARN: lower case, each run of
-    characters other than a-z, 0-9, _ and . one hyphen ("Blue Bottle": blue-bottle). A
-    name with none of those (日本) is asked for by its id (``brands list``)."""
-    return re.sub(r"[^a-z0-9_.]+", "-", name.casefold()).strip("-")
 
 
 def _project(body: dict[str, Any]) -> str:

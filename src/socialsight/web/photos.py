@@ -70,11 +70,13 @@ class Photos:
 
 
 def _render(data: bytes, size: int | None, blur: bool) -> tuple[bytes, str]:
-    from PIL import Image, ImageFilter, ImageOps
+    from PIL import Image, ImageFilter
+
+    from socialsight.media.upright import upright
 
     with Image.open(io.BytesIO(data)) as opened:
         opened.draft("RGB", (size or 1280, size or 1280))  # JPEG: decode at a smaller scale
-        image = ImageOps.exif_transpose(opened).convert("RGB")
+        image = upright(opened).convert("RGB")
     if size is not None and image.width > size:
         image = image.resize((size, max(1, round(image.height * size / image.width))),
                              Image.Resampling.LANCZOS)

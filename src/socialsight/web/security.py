@@ -29,6 +29,7 @@ COOKIE = "socialsight_token"
 MIN_TOKEN = 16
 OPEN_PATHS = ("/login", "/static/")
 NOT_PAGES = ("/api/", "/photos/", "/static-vendor/")  # answered 401, not sent to /login
+API_PAGES = ("/api/docs",)  # ... but for these pages under /api/
 AWS_ENDPOINT = ("POST", "/")  # the AWS API: signed with SigV4 instead of the token
 # Pages run only the app's own scripts (post text can never become code), and are not
 # framed by other sites. plotly.js sets inline styles, hence 'unsafe-inline' for styles.
@@ -102,7 +103,7 @@ class Guard:
         path = request.url.path
         if self.token and not path.startswith(OPEN_PATHS) and not is_aws_request(
                 request) and not token_matches(request, self.token):
-            if path.startswith(NOT_PAGES) or request.method != "GET":
+            if (path.startswith(NOT_PAGES) and path not in API_PAGES) or request.method != "GET":
                 return JSONResponse({"error": "a token is required: send "
                                      "'Authorization: Bearer TOKEN'"}, 401)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

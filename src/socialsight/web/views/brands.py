@@ -61,16 +61,16 @@ async def forget_json(request: Request, bid: str) -> dict[str, Any]:
     return result
 
 
-BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
-
-
 async def _parse(request: Request, body: bytes) -> FormData:
     """The form, from the whole body; one cut short (no closing boundary: an upload that
     stopped part way) is refused, not read as far as it goes."""
-    boundary = BOUNDARY.search(request.headers.get("content-type", ""))
-    if boundary is None:
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if not boundary:
         raise InputError("the form cannot be read: its Content-Type names no boundary")
-    if not body.rstrip().endswith(b"--" + boundary.group(1).encode("latin-1") + b"--"):
+    if b"--" + boundary + b"--" not in body:  # the close delimiter (an epilogue may follow)
         raise InputError("the form cannot be read: it ends before its closing boundary "
                          "(an upload cut short?)")
 
