@@ -877,7 +877,7 @@ def brands_add(
     brand = Brands.load(store).find_brand(bid)
     if brand is None:  # removed by another process the moment it was enrolled
         raise _fail(f"{name} was enrolled, then removed by another process")
-    words = ", ".join(brand.words) or "none (its logos only)"
+    words = ", ".join(brand.words) or brand.name  # with no words, its name is its word mark
     console.print(Text(f"{'added to' if before else 'enrolled'} {brand.name} (id {brand.id}): "
                        f"{_plural(brand.logos, 'logo')}, words: {words}"))
     if rescan and store.has_data("media_rekognition"):
@@ -899,7 +899,7 @@ def brands_list(lake: LakeOption = None, config: ConfigOption = None) -> None:
     table = Table("name", "id", "logos", "words", "added")
     _unbroken(table, "id", "added")
     for b in brands:
-        table.add_row(Text(b.name), b.id, str(b.logos), Text(", ".join(b.words) or "-"),
+        table.add_row(Text(b.name), b.id, str(b.logos), Text(", ".join(b.words) or b.name),
                       f"{b.added_at:%Y-%m-%d}" if b.added_at else "")
     console.print(table)
 
