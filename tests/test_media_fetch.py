@@ -240,6 +240,26 @@ def test_the_machines_own_network_is_refused_by_default(url):
         asyncio.run(check())
 
 
+@pytest.mark.parametrize("url", [
+    "http://a..b/x.jpg", "http://" + "a" * 70 + ".example/x.jpg", "http://" + "h" * 100_000,
+    "http://[::1/x.jpg", "http://example.com:99999/x.jpg", "http://exa\x00mple.com/x.jpg",
+])
+def test_a_malformed_url_is_that_photos_error_and_the_rest_are_fetched(server, url):
+    """A post's URL no request can be made of (an empty or overlong host label, a broken
+    IPv6 literal, a NUL) was an exception that stopped enrich at every run."""
+    results = fetch([url, f"http://{server}/photo.jpg"])
+    assert isinstance(results[0], Failure) and isinstance(results[0].error, MediaError)
+    assert not results[0].error.transient and len(str(results[0].error)) < 500
+    assert isinstance(results[1], Photo)
+
+
+def test_a_url_too_long_for_a_request_is_a_terminal_error(server):
+    for url in (f"http://{server}/" + "x" * 70_000, f"http://{server}/x\x00.jpg"):
+        failure = one(url)
+        assert isinstance(failure, Failure) and isinstance(failure.error, MediaError), url[:60]
+        assert not failure.error.transient
+
+
 def test_the_allow_list_takes_hosts_and_networks():
     policy = AddressPolicy(["localhost", "10.0.0.0/8"])
 

@@ -130,6 +130,8 @@ class Fetcher:
         while True:
             try:
                 return await self._follow(url, budget)
+            except (ValueError, httpx.InvalidURL) as exc:  # a URL no request can be made of
+                raise MediaError(f"not a usable URL: {url[:200]!r} ({exc})") from exc
             except FetchError as exc:
                 if backoff.tries >= self.settings.retries or budget.left <= 0:
                     raise

@@ -60,11 +60,14 @@ class AddressPolicy:
 
     async def check(self, url: str) -> Target:
         """The connect target for ``url``; raises RefusedURLError when it is not allowed."""
-        parts = urlsplit(url)
+        try:  # a malformed one ("http://[::1/x", a bad port) is the post's, not a crash
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError as exc:
+            raise RefusedURLError(f"not a URL: {url[:200]!r} ({exc})") from exc
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
             raise RefusedURLError(f"not an http(s) URL: {url[:200]!r}")
-        host = parts.hostname
         if not host:
             raise RefusedURLError(f"URL has no host: {url[:200]!r}")
         try:
@@ -91,7 +94,9 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise RefusedURLError(f"cannot resolve {host}: {exc.strerror or exc}") from exc
+        raise RefusedURLError(f"cannot resolve {host[:200]}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # UnicodeError: a label empty ("a..b") or over 63 characters
+        raise RefusedURLError(f"not a host name: {host[:200]!r} ({exc})") from exc
     out: list[IPAddress] = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
