@@ -280,9 +280,17 @@ def more_like(query: np.ndarray, embeddings: np.ndarray, k: int = 10,
 # them, the photo $sha256 left out), each with how many bits its hash differs from $phash
 # (NULL when either is unknown). The embeddings are unit vectors, so the inner product is
 # the cosine.
-MORE_LIKE_SQL = """
+def _values(embedding: str) -> str:
+    """``embedding`` (a column of FLOAT lists) made anew, value by value: DuckDB 2.0's
+    ``list_inner_product`` refuses a Parquet file's list column that holds a NULL list
+    anywhere in it (a photo that failed, beside the ones analysed), even in rows it never
+    reads; ``list_transform`` builds the lists again, without it."""
+    return f"list_transform({embedding}, lambda v: v)"
+
+
+MORE_LIKE_SQL = f"""
 SELECT m.sha256, arg_min(m.media_url, m.tweetid) AS media_url,
-       max(list_inner_product(m.embedding, $embedding::FLOAT[])) AS similarity,
+       max(list_inner_product({_values("m.embedding")}, $embedding::FLOAT[])) AS similarity,
        min(bit_count(xor(m.phash, $phash::BIGINT))) AS bits,
        min(m.tweetid) AS tweetid, arg_min(m.mediaid, m.tweetid) AS mediaid
 FROM media_rekognition AS m
@@ -303,19 +311,21 @@ FROM media_rekognition WHERE sha256 = $sha256
 # The versions of the photo whose sha256 is $sha256 in the lake: the photos within the
 # rule of near_duplicates of it ($bits and $cosine as HASH_DISTANCE and COSINE), one row
 # each, with the first post it came in.
-DUPLICATES_SQL = """
+DUPLICATES_SQL = f"""
 WITH query AS (
   SELECT any_value(phash) AS phash, any_value(embedding) AS embedding
   FROM media_rekognition WHERE sha256 = $sha256
 )
 SELECT m.sha256, arg_min(m.media_url, m.tweetid) AS media_url,
        min(bit_count(xor(m.phash, query.phash))) AS bits,
-       max(list_inner_product(m.embedding, query.embedding)) AS similarity,
+       max(list_inner_product({_values("m.embedding")}, {_values("query.embedding")}))
+         AS similarity,
        min(m.tweetid) AS tweetid, arg_min(m.mediaid, m.tweetid) AS mediaid
 FROM media_rekognition AS m, query
 WHERE m.sha256 <> $sha256
   AND (bit_count(xor(m.phash, query.phash)) <= $bits
-       OR list_inner_product(m.embedding, query.embedding) >= $cosine)
+       OR list_inner_product({_values("m.embedding")}, {_values("query.embedding")})
+          >= $cosine)
 GROUP BY m.sha256
 ORDER BY bits, similarity DESC, m.sha256
 """
@@ -374,7 +384,7 @@ candidates AS (
 by_embedding AS (
   SELECT c.a, c.b FROM candidates AS c
   JOIN prints AS x ON x.sha256 = c.a JOIN prints AS y ON y.sha256 = c.b
-  WHERE list_inner_product(x.embedding, y.embedding) >= {COSINE}
+  WHERE list_inner_product({_values("x.embedding")}, {_values("y.embedding")}) >= {COSINE}
 ),
 links AS MATERIALIZED (
   SELECT a, b, 'hash' AS how FROM by_hash
