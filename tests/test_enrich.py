@@ -425,3 +425,21 @@ def test_a_failed_text_analysis_is_an_error_row_that_retry_fixes(
     assert entities == {"Houston", "Boston", "today"}
     assert "no errors recorded" in cli("errors").output
     assert "2 errors" in cli("errors", "--all").output
+
+
+def test_a_medium_a_post_lists_twice_is_planned_once(cli, tmp_path):
+    """A post whose media list names one medium twice (the same id: a hostile or broken
+    client) gets one media_rekognition row for it, not two with the same key."""
+    from socialsight.enrich.plan import Plan
+
+    post = status(1, "twice", photos=["https://pbs.example/a.jpg", "https://pbs.example/b.jpg",
+                                      "https://pbs.example/c.jpg"])
+    for where in ("entities", "extended_entities"):
+        media = post.get(where, {}).get("media") or []
+        if len(media) > 1:
+            media[1]["id"], media[1]["id_str"] = media[0]["id"], media[0]["id_str"]
+    assert cli("import", str(write_jsonl(tmp_path / "posts.jsonl", [post]))).exit_code == 0
+    plan = Plan(Lake(str(tmp_path / "lake")))
+    assert plan.total == 2
+    [(_, refs)] = plan.files
+    assert [r.mediaid for r in refs] == ["10", "12"]

@@ -102,8 +102,12 @@ class Plan:
             with lake.fs.open(path, "rb") as handle:
                 table = pq.read_table(handle, columns=["id", "text", "lang",
                                                        "extended_entities"])
-            refs = [r for r in photos_of(table, dt, previews)
-                    if (r.tweetid, r.mediaid) not in done_keys[dt]]
+            refs = []
+            for ref in photos_of(table, dt, previews):
+                key = (ref.tweetid, ref.mediaid)
+                if key not in done_keys[dt]:  # in the lake, or planned already: a medium
+                    done_keys[dt].add(key)   # a post lists twice is one row
+                    refs.append(ref)
             self.files.append((path, refs))
             ids, texts = table.column("id").to_pylist(), table.column("text").to_pylist()
             langs = table.column("lang").to_pylist()
