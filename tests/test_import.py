@@ -358,3 +358,20 @@ def test_a_folder_and_stdin_can_be_imported(cli, tmp_path):
     nothing = cli("import", str(empty), "--lake", "other")
     assert nothing.exit_code == 1 and "no .jsonl, .json or .gz files in" in nothing.output
     assert not (tmp_path / "other").exists()
+
+
+def test_a_medium_whose_url_is_no_string_loses_it_not_the_post(cli, tmp_path):
+    """A v1.1 medium whose media_url_https is a number or a list made the whole post a
+    bad record; the post lands, and that medium has no URL (so nothing is fetched)."""
+    post = status(1, "odd media", photos=["https://pbs.example/a.jpg", "https://pbs.example/b.jpg"])
+    for where in ("entities", "extended_entities"):
+        for medium, odd in zip(post.get(where, {}).get("media") or [], (123, ["x"]),
+                               strict=False):
+            medium["media_url_https"], medium["type"] = odd, {"not": "text"}
+    result = cli("import", str(write_jsonl(tmp_path / "posts.jsonl", [post])))
+    assert result.exit_code == 0, result.output
+    rows = Lake(str(tmp_path / "lake")).read("tweets").to_pylist()
+    assert [r["id"] for r in rows] == [1]
+    media = rows[0]["extended_entities"]["media"]
+    assert [m["media_url_https"] for m in media] == [None, None]
+    assert [m["type"] for m in media] == [None, None]

@@ -386,3 +386,25 @@ def test_every_post_fits_the_schema(index: int) -> None:
         assert row["quoted_status"]["text"] == post["quoted_status"]["text"]
     if post["retweeted_status"] is not None:
         assert row["retweeted_status"]["user"]["screen_name"] == "lumenbrewco"
+
+
+def test_a_medium_with_fields_of_the_wrong_type_loses_them_not_the_post() -> None:
+    """A preview URL, type or alt text that is no string (a number, a list, an object)
+    made the whole post a bad record ("Expected bytes, got a 'int' object")."""
+    response = {
+        "data": [{"id": "1800000000000000001", "text": "clip", "author_id": "7",
+                  "created_at": "2024-06-01T10:00:00.000Z",
+                  "attachments": {"media_keys": ["7_1", "3_2", "13_3"]}}],
+        "includes": {"media": [
+            {"media_key": "7_1", "type": "video", "preview_image_url": 42},
+            {"media_key": "3_2", "type": "photo", "url": ["https://pbs.twimg.com/a.jpg"],
+             "alt_text": {"x": 1}},
+            {"media_key": "13_3", "type": 5, "preview_image_url": "https://pbs.twimg.com/b.jpg"},
+        ], "users": [{"id": "7", "username": "maker", "name": "Maker"}]},
+    }
+    result = twitter_v2.from_v2_response(response)
+    assert result.problems == [] and len(result.posts) == 1
+    table = pa.Table.from_pylist([dict(result.posts[0])], schema=SCHEMA)  # the lake's types
+    rows = table.column("extended_entities").to_pylist()[0]["media"]
+    assert [m["media_url_https"] for m in rows] == [None, None, "https://pbs.twimg.com/b.jpg"]
+    assert rows[1]["ext_alt_text"] is None and rows[2]["type"] is None

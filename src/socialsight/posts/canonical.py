@@ -121,6 +121,12 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def as_text(value: Any) -> str | None:
+    """``value`` when it is a string, else None (a number or a list where a URL belongs
+    loses that field, not the post)."""
+    return value if isinstance(value, str) else None
+
+
 def as_int(value: Any) -> int | None:
     """An int from an int or a numeric string; None for anything else."""
     if value is None or isinstance(value, bool):

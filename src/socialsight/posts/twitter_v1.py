@@ -24,10 +24,15 @@ from socialsight.posts.canonical import (
     Post,
     as_dict,
     as_int,
+    as_text,
     checked_id,
     checked_time,
     parse_v1_time,
 )
+
+# A medium's fields the lake keeps as strings (socialsight.lake.schema.MEDIA).
+TEXT_FIELDS = ("media_url", "media_url_https", "url", "display_url", "expanded_url", "type",
+               "ext_alt_text")
 
 # Keys whose presence marks a v1.1 status.
 SIGNATURE = ("created_at", "user")
@@ -91,6 +96,9 @@ def _fix_media(media: Any) -> list[dict[str, Any]]:
         native = m.get("id_str") or m.get("id")
         m["id"] = None if native is None else str(native)
         m["id_str"] = m["id"]
+        for field in TEXT_FIELDS:  # a medium with a URL that is no string has none
+            if field in m:
+                m[field] = as_text(m[field])
         out.append(m)
     return out
 

@@ -33,6 +33,7 @@ from socialsight.posts.canonical import (
     Post,
     as_dict,
     as_int,
+    as_text,
     checked_id,
     checked_time,
     format_v1_time,
@@ -266,7 +267,13 @@ def _mention(item: JSON, inc: Includes) -> JSON:
 
 
 def _url(item: JSON) -> JSON:
-    return {**_rename(item, URL_FIELDS), "indices": _indices(item)}
+    return {**_texts(_rename(item, URL_FIELDS)), "indices": _indices(item)}
+
+
+def _texts(fields: JSON) -> JSON:
+    """``fields`` with a value that is no string (a number, a list) as none: the lake
+    keeps them as strings, and one odd field must not lose the post."""
+    return {name: as_text(value) for name, value in fields.items()}
 
 
 def _entities(tweet: JSON, inc: Includes) -> JSON:
@@ -296,11 +303,12 @@ def media_keys(tweet: JSON) -> list[str]:
 def _one_media(item: JSON, link: JSON | None) -> JSON:
     key = str(item.get("media_key") or "")
     native = key.split("_", 1)[1] if "_" in key else key or None
-    image = item.get("url") if item.get("type") == "photo" else item.get("preview_image_url")
+    image = as_text(item.get("url") if item.get("type") == "photo"
+                    else item.get("preview_image_url"))  # a number or a list: none
     width, height = as_int(item.get("width")), as_int(item.get("height"))
     size = None if width is None or height is None else {"w": width, "h": height, "resize": "fit"}
     return {
-        **_rename(item, MEDIA_FIELDS),
+        **_texts(_rename(item, MEDIA_FIELDS)),
         **_url(link or {}),
         "id": native,
         "id_str": native,
