@@ -152,3 +152,18 @@ def test_an_enrolled_person_is_recognised(cli: Any, tmp_path: Path,
     package_photo("coffee.png").save(coffee)
     with pytest.raises(InputError, match=r"no face found in .*coffee\.png"):
         lake.enrol("Someone", [coffee])
+
+
+def test_more_like_says_what_is_wrong_with_what_it_was_given(small_lake: Path) -> None:
+    from socialsight.errors import InputError, MediaError
+
+    with socialsight.open_lake(small_lake) as lake:
+        with pytest.raises(InputError, match="neither a photo's sha256"):
+            lake.more_like("z" * 64)
+        with pytest.raises(InputError, match="k is how many photos"):
+            lake.more_like("0" * 64, k="3")  # type: ignore[arg-type]
+        with pytest.raises(MediaError) as long:
+            lake.more_like("a" * 10_000)
+        assert len(str(long.value)) < 400
+        # a sha256 in capitals or with spaces round it is the same sha256 (not in this lake)
+        assert lake.more_like(" " + "AB" * 32 + " ") == lake.more_like("ab" * 32) == []

@@ -235,11 +235,19 @@ class LakeHandle:
         photo file, URL or bytes, whose embedding is computed here. A photo of the lake
         analysed before embeddings were stored gives an empty list (and a logged note).
         """
-        if isinstance(sha256_or_photo, str) and SHA256.fullmatch(sha256_or_photo):
-            found = more_like(self.engine(), sha256_or_photo, k)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+            raise InputError(f"k is how many photos to give: a whole number, 0 or more, "
+                             f"not {k!r:.40}")
+        if isinstance(sha256_or_photo, str) and SHA256.fullmatch(
+                sha256_or_photo.strip().lower()):
+            found = more_like(self.engine(), sha256_or_photo.strip().lower(), k)
             if found.note:
                 log.warning("%s", found.note)
             return found.rows
+        if (isinstance(sha256_or_photo, str) and len(sha256_or_photo.strip()) == 64
+                and not Path(sha256_or_photo).exists()):
+            raise InputError(f"{sha256_or_photo.strip()!r} is neither a photo's sha256 (64 "
+                             "hex digits) nor a file")
         from socialsight.concepts import embed
         from socialsight.vision.lookalike import phash
 

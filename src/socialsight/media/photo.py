@@ -31,7 +31,7 @@ def read_bytes(source: str, settings: FetchSettings) -> bytes:
                              f"({settings.max_bytes:,})")
         return path.read_bytes()
     except OSError as exc:
-        raise MediaError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        raise MediaError(f"cannot read {source[:200]}: {exc.strerror or exc}") from exc
 
 
 def decode(data: bytes, settings: FetchSettings, name: str = "photo") -> Image.Image:
