@@ -238,16 +238,14 @@ class LakeHandle:
         if not isinstance(k, int) or isinstance(k, bool) or k < 0:
             raise InputError(f"k is how many photos to give: a whole number, 0 or more, "
                              f"not {k!r:.40}")
-        if isinstance(sha256_or_photo, str) and SHA256.fullmatch(
-                sha256_or_photo.strip().lower()):
-            found = more_like(self.engine(), sha256_or_photo.strip().lower(), k)
+        key = sha256_or_photo.strip().lower() if isinstance(sha256_or_photo, str) else ""
+        if SHA256.fullmatch(key):
+            found = more_like(self.engine(), key, k)
             if found.note:
                 log.warning("%s", found.note)
             return found.rows
-        if (isinstance(sha256_or_photo, str) and len(sha256_or_photo.strip()) == 64
-                and not Path(sha256_or_photo).exists()):
-            raise InputError(f"{sha256_or_photo.strip()!r} is neither a photo's sha256 (64 "
-                             "hex digits) nor a file")
+        if len(key) == 64 and not Path(str(sha256_or_photo)).exists():
+            raise InputError(f"{key!r} is neither a photo's sha256 (64 hex digits) nor a file")
         from socialsight.concepts import embed
         from socialsight.vision.lookalike import phash
 

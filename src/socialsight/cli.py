@@ -860,7 +860,7 @@ def brands_add(
     """
     import hashlib
 
-    from socialsight.brands import Brands, enrol
+    from socialsight.brands import Brands, brand_id, enrol
     from socialsight.lake.store import Lake
     from socialsight.media.photo import decode, read_bytes
 
@@ -871,8 +871,7 @@ def brands_add(
         return decode(data, settings.fetch, source), hashlib.sha256(data).hexdigest()
 
     store = Lake(settings.lake)
-    before = any(b.name.casefold() == " ".join(name.split()).casefold()
-                 for b in Brands.load(store).brands())
+    before = brand_id(name) in {b.id for b in Brands.load(store).brands()}
     bid = enrol(store, name, logos or [], text or [], load)
     brand = Brands.load(store).find_brand(bid)
     if brand is None:  # removed by another process the moment it was enrolled

@@ -199,18 +199,14 @@ def _likely_others(examples_mean: np.ndarray, negatives: np.ndarray, background:
 
 
 def _versions(background: np.ndarray, examples: np.ndarray) -> np.ndarray:
-    """Which background photos are versions of an example: their embeddings' cosine at
-    least the look-alike rule's (:data:`socialsight.vision.lookalike.COSINE`)."""
+    """Which background photos are versions of an example by the look-alike rule: their
+    embeddings' inner product (unit length: their cosine) at least
+    :data:`socialsight.vision.lookalike.COSINE`."""
     from socialsight.vision.lookalike import COSINE
 
     if not len(background) or not len(examples):
         return np.zeros(len(background), dtype=bool)
-
-    def unit(rows: np.ndarray) -> np.ndarray:
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return np.asarray(rows / np.where(norms > 0, norms, 1.0))
-
-    return np.asarray((unit(background) @ unit(examples).T).max(axis=1) >= COSINE)
+    return np.asarray((background @ examples.T).max(axis=1) >= COSINE)
 
 
 def _rows(values: np.ndarray | None, width: int | None = None) -> np.ndarray:
@@ -367,16 +363,17 @@ def embed(images: Sequence[Image.Image], threads: int = 1,
 Loader = Callable[[str], tuple[Image.Image, str]]
 
 
-def _load_all(sources: Sequence[str], load: Loader) -> list[tuple[str, Image.Image]]:
-    """Each (sha256, image) of ``sources`` (files or URLs), once per distinct photo."""
-    out: dict[str, Image.Image] = {}
+def _load_all(sources: Sequence[str], load: Loader) -> dict[str, tuple[str, Image.Image]]:
+    """Each distinct photo of ``sources`` (files or URLs) by its sha256: the first source
+    that gave it, and the image."""
+    out: dict[str, tuple[str, Image.Image]] = {}
     for source in sources:
         try:
             image, sha256 = load(source)
         except MediaError as exc:
             raise InputError(f"{source}: {exc}") from exc
-        out.setdefault(sha256, image)
-    return list(out.items())
+        out.setdefault(sha256, (source, image))
+    return out
 
 
 def enrol(lake: Lake, name: str, examples: Sequence[str], counter: Sequence[str],
@@ -393,23 +390,20 @@ def enrol(lake: Lake, name: str, examples: Sequence[str], counter: Sequence[str]
     name = check_name(name)
     new_pos = _load_all(examples, load)
     new_neg = _load_all(counter, load)
-    both = {s for s, _ in new_pos} & {s for s, _ in new_neg}
+    both = [src for sha, (src, _) in new_neg.items() if sha in new_pos]
     if both:
-        which = next(src for src in counter if load(src)[1] in both)
-        raise InputError(f"{which} is given both as an example and as a counter-example "
+        raise InputError(f"{both[0]} is given both as an example and as a counter-example "
                          "(--not): a photo is one or the other")
-    pos_vectors = embed([i for _, i in new_pos], threads, models_dir)
-    neg_vectors = embed([i for _, i in new_neg], threads, models_dir)
+    pos_vectors = embed([i for _, i in new_pos.values()], threads, models_dir)
+    neg_vectors = embed([i for _, i in new_neg.values()], threads, models_dir)
     with writing(lake):
         concepts = Concepts.load(lake)
         old = concepts.find(name)
         # a photo given now as one kind and before as the other is what it is given as now
-        pos = _merged(old, "example", [(s, v) for (s, _), v in zip(new_pos, pos_vectors,
-                                                                   strict=True)],
-                      {s for s, _ in new_neg})
-        neg = _merged(old, "counter", [(s, v) for (s, _), v in zip(new_neg, neg_vectors,
-                                                                   strict=True)],
-                      {s for s, _ in new_pos})
+        pos = _merged(old, "example", list(zip(new_pos, pos_vectors, strict=True)),
+                      set(new_neg))
+        neg = _merged(old, "counter", list(zip(new_neg, neg_vectors, strict=True)),
+                      set(new_pos))
         if len(pos) < MIN_EXAMPLES:
             raise InputError(f"concept {name!r} needs at least {MIN_EXAMPLES} different example "
                              f"photos, not {len(pos)}")

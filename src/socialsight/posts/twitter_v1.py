@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from socialsight.errors import InputError
+from socialsight.lake.schema import MEDIA
 from socialsight.posts.canonical import (
     Conversion,
     Deletion,
@@ -30,9 +33,8 @@ from socialsight.posts.canonical import (
     parse_v1_time,
 )
 
-# A medium's fields the lake keeps as strings (socialsight.lake.schema.MEDIA).
-TEXT_FIELDS = ("media_url", "media_url_https", "url", "display_url", "expanded_url", "type",
-               "ext_alt_text")
+# A medium's fields the lake keeps as strings.
+TEXT_FIELDS = tuple(f.name for f in MEDIA if pa.types.is_string(f.type))
 
 # Keys whose presence marks a v1.1 status.
 SIGNATURE = ("created_at", "user")
